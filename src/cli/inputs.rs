@@ -1,0 +1,127 @@
+//! Which templates a command reads: files, folders (walked recursively) and `-` for stdin.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::source::SourceFile;
+use crate::template::{self, LoadError};
+
+/// Extensions a folder walk picks up.
+pub const TEMPLATE_EXTENSIONS: [&str; 4] = ["yaml", "yml", "json", "template"];
+
+/// One template to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// Where to read it from; `None` for standard input.
+    pub path: Option<PathBuf>,
+    /// The name shown in reports: the path as given (or as found under a given folder).
+    pub name: String,
+    /// True when the user named it directly (not found by walking a folder).
+    pub explicit: bool,
+}
+
+/// A path that could not be expanded into inputs.
+#[derive(Debug)]
+pub struct InputError {
+    /// The name shown for it.
+    pub name: String,
+    /// Why.
+    pub error: LoadError,
+}
+
+/// Expands command-line paths into inputs, in a deterministic order: the order given, and
+/// sorted by path inside each folder.
+pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(Input {
+                path: None,
+                name: "<stdin>".to_string(),
+                explicit: true,
+            });
+        } else if path.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found, &mut errors);
+            found.sort();
+            inputs.extend(found.into_iter().map(|p| Input {
+                name: display(&p),
+                path: Some(p),
+                explicit: false,
+            }));
+        } else {
+            inputs.push(Input {
+                name: display(path),
+                path: Some(path.clone()),
+                explicit: true,
+            });
+        }
+    }
+    (inputs, errors)
+}
+
+fn display(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                errors.push(InputError {
+                    name: display(&dir),
+                    error: LoadError::new(
+                        "input::unreadable",
+                        format!("cannot read folder `{}`: {e}", dir.display()),
+                        None,
+                    ),
+                });
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if kind.is_dir() {
+                if !hidden {
+                    todo.push(path);
+                }
+            } else if !hidden && has_template_extension(&path) {
+                found.push(path);
+            }
+        }
+    }
+}
+
+fn has_template_extension(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        TEMPLATE_EXTENSIONS
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(e))
+    })
+}
+
+/// Reads an input's text.
+pub fn read(input: &Input) -> Result<Arc<SourceFile>, LoadError> {
+    match &input.path {
+        Some(path) => template::read_file(path, input.name.clone()),
+        None => {
+            let mut bytes = Vec::new();
+            std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
+                LoadError::new(
+                    "input::unreadable",
+                    format!("cannot read standard input: {e}"),
+                    None,
+                )
+            })?;
+            template::decode(input.name.clone(), bytes)
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The `palisade` command: parses arguments and hands over to [`palisade::cli`].
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    palisade::cli::main()
+}

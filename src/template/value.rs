@@ -1,0 +1,428 @@
+//! The value tree shared by templates, the model and the evaluator.
+//!
+//! A template loads into a tree of [`Node`]s, each with the [`Span`] of the text it came from.
+//! The model (see `crate::model`) is built from the same node type so that policies query the
+//! raw template and the model alike; only the model uses [`Value::Ports`] and
+//! [`Value::Unknown`].
+
+use std::collections::HashMap;
+use std::fmt;
+
+use compact_str::CompactString;
+use serde::ser::{SerializeMap, SerializeSeq};
+
+use crate::source::Span;
+
+/// The string type of values and keys: short strings are stored inline.
+pub type Str = CompactString;
+
+/// A value and the span of the text it came from.
+///
+/// For a value that the model computed (an implicit rule, a resolved `!Sub`), the span is the
+/// template text the value was derived from, so findings still point at a real line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// The value itself.
+    pub value: Value,
+    /// Where it came from.
+    pub span: Span,
+}
+
+/// A template or model value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// `null`, `~`, or an empty plain scalar.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer that fits in 64 bits.
+    Int(i64),
+    /// A float, or an integer too large for 64 bits.
+    Float(f64),
+    /// A string (every quoted scalar is a string, whatever it looks like).
+    String(Str),
+    /// A sequence.
+    List(Vec<Node>),
+    /// A mapping with unique keys, in source order.
+    Map(Map),
+    /// An inclusive port range (model only).
+    Ports(PortRange),
+    /// A value palisade could not work out, with the reason (model only).
+    Unknown(Box<Unknown>),
+}
+
+/// An inclusive range of ports, `from..=to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PortRange {
+    /// First port.
+    pub from: u16,
+    /// Last port (inclusive).
+    pub to: u16,
+}
+
+impl PortRange {
+    /// Every port, 0–65535.
+    pub const ALL: PortRange = PortRange { from: 0, to: 65535 };
+
+    /// The range `from..=to`, or `None` when `from > to`.
+    pub fn new(from: u16, to: u16) -> Option<Self> {
+        (from <= to).then_some(PortRange { from, to })
+    }
+
+    /// A single port.
+    pub fn single(port: u16) -> Self {
+        PortRange {
+            from: port,
+            to: port,
+        }
+    }
+
+    /// Number of ports in the range.
+    pub fn count(self) -> u32 {
+        u32::from(self.to) - u32::from(self.from) + 1
+    }
+
+    /// True when the two ranges share at least one port.
+    pub fn overlaps(self, other: PortRange) -> bool {
+        self.from <= other.to && other.from <= self.to
+    }
+
+    /// True when every port of `self` is in `other`.
+    pub fn within(self, other: PortRange) -> bool {
+        other.from <= self.from && self.to <= other.to
+    }
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.from == self.to {
+            write!(f, "{}", self.from)
+        } else {
+            write!(f, "{}-{}", self.from, self.to)
+        }
+    }
+}
+
+/// Why a value is unknown, and what is known about it anyway.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unknown {
+    /// A short reason in words, e.g. "`!ImportValue SharedCidr` is only known at deploy time".
+    pub reason: Str,
+    /// Facts that hold whatever the value turns out to be.
+    pub hint: UnknownHint,
+}
+
+/// Facts about an unknown value that operators can still use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UnknownHint {
+    /// Nothing is known.
+    None,
+    /// The value is the whole IPv4 CIDR block of the VPC with this logical id
+    /// (`!GetAtt Vpc.CidrBlock`). A VPC block is between /16 and /28, so it is never
+    /// "the internet".
+    VpcCidr(Str),
+}
+
+impl Unknown {
+    /// An unknown value with a reason and no further facts.
+    pub fn new(reason: impl Into<Str>) -> Self {
+        Unknown {
+            reason: reason.into(),
+            hint: UnknownHint::None,
+        }
+    }
+}
+
+/// One key of a [`Map`] with its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The key text.
+    pub key: Str,
+    /// Where the key is written.
+    pub key_span: Span,
+    /// The value.
+    pub value: Node,
+}
+
+/// A mapping with unique keys in source order. Large maps keep a hash index so that lookups
+/// stay constant-time on templates with many resources.
+#[derive(Clone, Debug, Default)]
+pub struct Map {
+    entries: Vec<Entry>,
+    #[expect(
+        clippy::box_collection,
+        reason = "keeps `Value` small: most maps are small and have no index"
+    )]
+    index: Option<Box<HashMap<Str, u32>>>,
+}
+
+/// Maps with more entries than this get a hash index.
+const INDEX_THRESHOLD: usize = 12;
+
+impl PartialEq for Map {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl Map {
+    /// Builds a map from entries whose keys are unique (callers check for duplicates first;
+    /// with a duplicate, lookups find the first entry).
+    pub fn new(entries: Vec<Entry>) -> Self {
+        let index = (entries.len() > INDEX_THRESHOLD).then(|| {
+            let mut index = HashMap::with_capacity(entries.len());
+            for (i, e) in entries.iter().enumerate() {
+                index.entry(e.key.clone()).or_insert(i as u32);
+            }
+            Box::new(index)
+        });
+        Map { entries, index }
+    }
+
+    /// The entry for `key`.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        match &self.index {
+            Some(index) => index.get(key).and_then(|&i| self.entries.get(i as usize)),
+            None => self.entries.iter().find(|e| e.key == key),
+        }
+    }
+
+    /// The value for `key`.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    /// Entries in source order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Iterates `(key, value)` in source order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
+        self.entries.iter().map(|e| (e.key.as_str(), &e.value))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the map has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Takes the entries back.
+    pub fn into_entries(self) -> Vec<Entry> {
+        self.entries
+    }
+}
+
+impl Node {
+    /// A node from a value and a span.
+    pub fn new(value: Value, span: Span) -> Self {
+        Node { value, span }
+    }
+
+    /// A string node.
+    pub fn string(s: impl Into<Str>, span: Span) -> Self {
+        Node::new(Value::String(s.into()), span)
+    }
+
+    /// A null node.
+    pub fn null(span: Span) -> Self {
+        Node::new(Value::Null, span)
+    }
+
+    /// A map node from `(key, value)` pairs; every key gets the node's span.
+    pub fn map<K: Into<Str>>(pairs: impl IntoIterator<Item = (K, Node)>, span: Span) -> Self {
+        let entries = pairs
+            .into_iter()
+            .map(|(k, value)| Entry {
+                key: k.into(),
+                key_span: span,
+                value,
+            })
+            .collect();
+        Node::new(Value::Map(Map::new(entries)), span)
+    }
+
+    /// A list node.
+    pub fn list(items: Vec<Node>, span: Span) -> Self {
+        Node::new(Value::List(items), span)
+    }
+
+    /// An unknown node.
+    pub fn unknown(unknown: Unknown, span: Span) -> Self {
+        Node::new(Value::Unknown(Box::new(unknown)), span)
+    }
+
+    /// The map, if this is one.
+    pub fn as_map(&self) -> Option<&Map> {
+        match &self.value {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The list, if this is one.
+    pub fn as_list(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value under `key`, if this is a map that has it.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map().and_then(|m| m.get(key))
+    }
+
+    /// If this node is an intrinsic function call (a map with exactly one key, `Ref` or
+    /// `Fn::…`, or `Condition`), its name and argument.
+    pub fn as_intrinsic(&self) -> Option<(&str, &Node)> {
+        let map = self.as_map()?;
+        let [entry] = map.entries() else {
+            return None;
+        };
+        let name = entry.key.as_str();
+        (name == "Ref" || name == "Condition" || name.starts_with("Fn::"))
+            .then_some((name, &entry.value))
+    }
+}
+
+impl Value {
+    /// The type name used in messages: `null`, `bool`, `int`, `float`, `string`, `list`,
+    /// `map`, `port range`, `unknown`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Map(_) => "map",
+            Value::Ports(_) => "port range",
+            Value::Unknown(_) => "unknown",
+        }
+    }
+}
+
+impl serde::Serialize for Node {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(serializer)
+    }
+}
+
+impl serde::Serialize for Value {
+    /// JSON form: scalars as themselves, port ranges as `{"from": F, "to": T}`, unknown values
+    /// as `{"unknown": "reason"}`, non-finite floats as `null`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Int(i) => serializer.serialize_i64(*i),
+            Value::Float(f) if f.is_finite() => serializer.serialize_f64(*f),
+            Value::Float(_) => serializer.serialize_unit(),
+            Value::String(s) => serializer.serialize_str(s),
+            Value::List(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Value::Map(map) => {
+                let mut out = serializer.serialize_map(Some(map.len()))?;
+                for (k, v) in map.iter() {
+                    out.serialize_entry(k, v)?;
+                }
+                out.end()
+            }
+            Value::Ports(p) => {
+                let mut out = serializer.serialize_map(Some(2))?;
+                out.serialize_entry("from", &p.from)?;
+                out.serialize_entry("to", &p.to)?;
+                out.end()
+            }
+            Value::Unknown(u) => {
+                let mut out = serializer.serialize_map(Some(1))?;
+                out.serialize_entry("unknown", u.reason.as_str())?;
+                out.end()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(i: i64) -> Node {
+        Node::new(Value::Int(i), Span::default())
+    }
+
+    #[test]
+    fn large_maps_are_indexed_and_small_ones_are_not() {
+        let small = Node::map((0..3).map(|i| (format!("k{i}"), int(i))), Span::default());
+        let large = Node::map((0..100).map(|i| (format!("k{i}"), int(i))), Span::default());
+        assert!(small.as_map().unwrap().index.is_none());
+        assert!(large.as_map().unwrap().index.is_some());
+        assert_eq!(small.get("k2"), Some(&int(2)));
+        assert_eq!(large.get("k77"), Some(&int(77)));
+        assert_eq!(large.get("k100"), None);
+    }
+
+    #[test]
+    fn intrinsic_is_a_single_key_map() {
+        let r = Node::map(
+            [("Ref", Node::string("P", Span::default()))],
+            Span::default(),
+        );
+        assert_eq!(r.as_intrinsic().map(|(n, _)| n), Some("Ref"));
+        let two = Node::map([("Ref", int(1)), ("X", int(2))], Span::default());
+        assert_eq!(two.as_intrinsic(), None);
+        let plain = Node::map([("Name", int(1))], Span::default());
+        assert_eq!(plain.as_intrinsic(), None);
+    }
+
+    #[test]
+    fn serializes_model_values_as_json() {
+        let n = Node::map(
+            [
+                (
+                    "ports",
+                    Node::new(Value::Ports(PortRange::ALL), Span::default()),
+                ),
+                (
+                    "cidr",
+                    Node::unknown(Unknown::new("imported"), Span::default()),
+                ),
+            ],
+            Span::default(),
+        );
+        assert_eq!(
+            serde_json::to_string(&n).unwrap(),
+            r#"{"ports":{"from":0,"to":65535},"cidr":{"unknown":"imported"}}"#
+        );
+    }
+
+    #[test]
+    fn port_range_relations() {
+        let ssh = PortRange::single(22);
+        let low = PortRange::new(0, 1023).unwrap();
+        assert!(ssh.within(low) && ssh.overlaps(low) && !low.within(ssh));
+        assert_eq!(PortRange::ALL.count(), 65536);
+        assert_eq!(PortRange::new(5, 4), None);
+        assert_eq!(low.to_string(), "0-1023");
+    }
+}
