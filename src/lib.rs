@@ -11,6 +11,9 @@
 //! The command-line interface in [`cli`] sits on top and is the only module that touches the
 //! terminal, the file system walk and exit codes.
 
+pub mod check;
 pub mod cli;
+pub mod diag;
 pub mod source;
+pub mod syntax;
 pub mod template;

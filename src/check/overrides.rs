@@ -1,0 +1,214 @@
+//! `--param-override NAME=JSON`: replacing a `param`'s value without editing its file.
+//! The new value must have the type of the declared one.
+
+use std::sync::Arc;
+
+use super::ir::Lit;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::source::{SourceFile, Span};
+
+/// One override from the command line or the configuration file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamOverride {
+    /// The param's name.
+    pub name: String,
+    /// The new value.
+    pub value: serde_json::Value,
+}
+
+impl ParamOverride {
+    /// Parses `NAME=JSON`. A value that is not JSON is taken as a string, so
+    /// `name_pattern=^app-` works without quotes.
+    pub fn parse(text: &str) -> Result<ParamOverride, String> {
+        let Some((name, value)) = text.split_once('=') else {
+            return Err(format!("`{text}` is not `NAME=VALUE`"));
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(format!("`{text}` has no param name before `=`"));
+        }
+        let value = serde_json::from_str(value)
+            .unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+        Ok(ParamOverride {
+            name: name.to_string(),
+            value,
+        })
+    }
+}
+
+/// The override's value as a literal of the declared value's type.
+pub(super) fn convert(declared: &Lit, value: &serde_json::Value) -> Result<Lit, String> {
+    use serde_json::Value as J;
+    match (declared, value) {
+        (Lit::Null, _) => json_to_lit(value),
+        (Lit::Bool(_), J::Bool(b)) => Ok(Lit::Bool(*b)),
+        (Lit::Int(_), J::Number(n)) => n
+            .as_i64()
+            .map(Lit::Int)
+            .ok_or_else(|| "expected an integer".to_string()),
+        (Lit::Float(_), J::Number(n)) => n
+            .as_f64()
+            .map(Lit::Float)
+            .ok_or_else(|| "expected a number".to_string()),
+        (Lit::String(_), J::String(s)) => Ok(Lit::String(s.clone())),
+        (Lit::Regex(_), J::String(s)) => regex::Regex::new(s)
+            .map(|r| Lit::Regex(Arc::new(r)))
+            .map_err(|e| {
+                format!(
+                    "invalid regex: {}",
+                    e.to_string().lines().last().unwrap_or("").trim()
+                )
+            }),
+        (Lit::Cidr(_), J::String(s)) => cidr(s),
+        (Lit::List(items), J::Array(values)) => {
+            let Some(template) = items.first() else {
+                return values
+                    .iter()
+                    .map(json_to_lit)
+                    .collect::<Result<_, _>>()
+                    .map(Lit::List);
+            };
+            values
+                .iter()
+                .map(|v| {
+                    // A list of ports may mix ports and ranges written as "a-b".
+                    if matches!(template, Lit::Int(_) | Lit::Range(_)) {
+                        port_item(v)
+                    } else {
+                        convert(template, v)
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Lit::List)
+        }
+        (Lit::Range(_), J::String(s)) => port_item(&J::String(s.clone())),
+        (declared, _) => Err(format!(
+            "expected {}",
+            super::lower::describe_type(declared)
+        )),
+    }
+}
+
+fn cidr(s: &str) -> Result<Lit, String> {
+    let net: ipnet::IpNet = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a CIDR"))?;
+    if net.trunc() != net {
+        return Err(format!("`{s}` has host bits set; write `{}`", net.trunc()));
+    }
+    Ok(Lit::Cidr(net))
+}
+
+/// A port (`22`) or a port range (`"8000-8080"`).
+fn port_item(v: &serde_json::Value) -> Result<Lit, String> {
+    match v {
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map(Lit::Int)
+            .ok_or_else(|| "expected a port number".to_string()),
+        serde_json::Value::String(s) => {
+            let (a, b) = s.split_once('-').unwrap_or((s, s));
+            match (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
+                (Ok(a), Ok(b)) if a <= b => Ok(Lit::Range(crate::syntax::ast::Range {
+                    low: f64::from(a),
+                    low_inclusive: true,
+                    high: f64::from(b),
+                    high_inclusive: true,
+                })),
+                _ => Err(format!(
+                    "`{s}` is not a port or a port range like `8000-8080`"
+                )),
+            }
+        }
+        _ => Err("expected a port number".to_string()),
+    }
+}
+
+fn json_to_lit(value: &serde_json::Value) -> Result<Lit, String> {
+    use serde_json::Value as J;
+    Ok(match value {
+        J::Null => Lit::Null,
+        J::Bool(b) => Lit::Bool(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Lit::Int(i),
+            None => Lit::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        J::String(s) => match s.parse::<ipnet::IpNet>() {
+            Ok(_) => cidr(s)?,
+            Err(_) => Lit::String(s.clone()),
+        },
+        J::Array(items) => Lit::List(items.iter().map(json_to_lit).collect::<Result<_, _>>()?),
+        J::Object(map) => Lit::Map(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), json_to_lit(v)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+    })
+}
+
+/// A value of the declared type, as JSON, for help texts.
+pub(super) fn example(declared: &Lit) -> String {
+    match declared {
+        Lit::List(items) => match items.first() {
+            Some(Lit::Int(_)) | Some(Lit::Range(_)) => "[22,3389]".to_string(),
+            Some(Lit::Cidr(_)) => r#"["10.0.0.0/8"]"#.to_string(),
+            _ => r#"["a","b"]"#.to_string(),
+        },
+        Lit::Int(_) => "16".to_string(),
+        Lit::Float(_) => "0.5".to_string(),
+        Lit::Bool(_) => "true".to_string(),
+        Lit::Cidr(_) => "10.0.0.0/8".to_string(),
+        _ => "text".to_string(),
+    }
+}
+
+/// An override that names no param is an error: it would silently do nothing.
+pub(super) fn report_unused(overrides: &[ParamOverride], used: &[bool], diags: &mut Diagnostics) {
+    for (o, used) in overrides.iter().zip(used) {
+        if *used {
+            continue;
+        }
+        let text = format!("--param-override {}={}", o.name, o.value);
+        let file = Arc::new(SourceFile::new("<command line>", text.clone()));
+        let start = "--param-override ".len() as u32;
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidOverride,
+                &file,
+                Span::new(start, start + o.name.len() as u32),
+                format!("no loaded policy declares a param `{}`", o.name),
+            )
+            .with_label("unknown param")
+            .with_help("`palisade rules --format json` lists the bundled rules; params are declared with `param NAME = value` in policy files"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_name_and_json_or_text() {
+        let o = ParamOverride::parse("ports=[22, 80]").unwrap();
+        assert_eq!(o.name, "ports");
+        assert_eq!(o.value, serde_json::json!([22, 80]));
+        let o = ParamOverride::parse("pattern=^app-").unwrap();
+        assert_eq!(o.value, serde_json::json!("^app-"));
+        assert!(ParamOverride::parse("novalue").is_err());
+        assert!(ParamOverride::parse("=1").is_err());
+    }
+
+    #[test]
+    fn converts_to_the_declared_type() {
+        let ports = Lit::List(vec![Lit::Int(22)]);
+        let v = convert(&ports, &serde_json::json!([80, "8000-8080"])).unwrap();
+        assert_eq!(v.to_string(), "[80, r[8000, 8080]]");
+        assert!(convert(&ports, &serde_json::json!("22")).is_err());
+        assert!(convert(&Lit::Int(16), &serde_json::json!("x")).is_err());
+        let nets = Lit::List(vec![Lit::Cidr("10.0.0.0/8".parse().unwrap())]);
+        assert!(convert(&nets, &serde_json::json!(["10.0.0.1/8"])).is_err());
+        assert!(convert(&nets, &serde_json::json!(["192.168.0.0/16"])).is_ok());
+    }
+}

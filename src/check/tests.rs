@@ -1,0 +1,110 @@
+//! Checker tests; rendered diagnostics are snapshot-tested in `tests/diagnostics`.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::source::SourceFile;
+
+fn run(text: &str) -> Result<Program, Vec<String>> {
+    let file = Arc::new(SourceFile::new("t.guard", text));
+    check(&[file], &[]).map(|(p, _)| p).map_err(|d| {
+        d.iter()
+            .map(|d| format!("{} {}", d.code, d.message))
+            .collect()
+    })
+}
+
+#[test]
+fn resolves_names_and_orders_rules() {
+    let p = run("rule b when a { x exists }\nrule a { y exists }\n").unwrap();
+    let names: Vec<&str> = p
+        .order
+        .iter()
+        .map(|id| p.rule(*id).unwrap().name.as_str())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+}
+
+#[test]
+fn reports_all_name_errors_at_once() {
+    let e = run("rule a { %nope exists  missing_rule  count(x, y) > 1  unknownfn(x) == 1 }\nrule a { x exists }\n").unwrap_err();
+    let codes: Vec<&str> = e.iter().map(|s| s.split(' ').next().unwrap()).collect();
+    assert!(codes.contains(&"check::undefined-variable"), "{e:?}");
+    assert!(codes.contains(&"check::undefined-rule"), "{e:?}");
+    assert!(codes.contains(&"check::wrong-arity"), "{e:?}");
+    assert!(codes.contains(&"check::undefined-function"), "{e:?}");
+    assert!(codes.contains(&"check::duplicate-rule"), "{e:?}");
+}
+
+#[test]
+fn finds_cycles() {
+    let e = run("rule a when b { x exists }\nrule b { c }\nrule c { a }\n").unwrap_err();
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].contains("rule-cycle") && e[0].contains("`a` → `b` → `c` → `a`"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn long_rule_chains_do_not_overflow() {
+    let mut text = String::new();
+    for i in 0..20_000 {
+        text.push_str(&format!("rule r{i} when r{} {{ x exists }}\n", i + 1));
+    }
+    text.push_str("rule r20000 { x exists }\n");
+    let p = run(&text).unwrap();
+    assert_eq!(
+        p.order.first().map(|id| p.rule(*id).unwrap().name.as_str()),
+        Some("r20000")
+    );
+}
+
+#[test]
+fn type_errors_visible_in_the_text() {
+    let e = run("param ports = [22]\nrule a { x IN 5  y < [1]  z WITHIN \"abc\"  w IN %ports }\n")
+        .unwrap_err();
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert!(e.iter().all(|s| s.starts_with("check::type-mismatch")));
+}
+
+#[test]
+fn annotations_are_checked() {
+    let e = run("@id(\"X1\") @severity(\"urgent\") @colour(\"red\")\nrule a { x exists }\n@id(\"X1\")\nrule b { x exists }\n").unwrap_err();
+    assert_eq!(e.len(), 3, "{e:?}");
+    let p =
+        run("@id(\"X1\") @severity(\"high\") @tags(\"a\", \"b\")\nrule a { x exists }\n").unwrap();
+    let meta = &p.rules[0].meta;
+    assert_eq!(
+        (meta.id.as_str(), meta.severity, meta.tags.len()),
+        ("X1", ir::Severity::High, 2)
+    );
+}
+
+#[test]
+fn parameterized_rules_need_the_right_arguments() {
+    let e = run("rule p(a, b) { %a exists }\nrule q { p(x) }\nrule r { p }\nrule s { q(x) }\n")
+        .unwrap_err();
+    assert_eq!(e.len(), 3, "{e:?}");
+}
+
+#[test]
+fn overrides_must_name_a_param_of_the_same_type() {
+    let file = Arc::new(SourceFile::new(
+        "t.guard",
+        "param max = 5\nrule a { x <= %max }\n",
+    ));
+    let ok = check(
+        std::slice::from_ref(&file),
+        &[ParamOverride::parse("max=7").unwrap()],
+    );
+    assert!(ok.is_ok());
+    let bad = check(
+        std::slice::from_ref(&file),
+        &[ParamOverride::parse("max=\"seven\"").unwrap()],
+    )
+    .unwrap_err();
+    assert_eq!(bad.iter().next().unwrap().code, Code::InvalidOverride);
+    let unknown = check(&[file], &[ParamOverride::parse("min=1").unwrap()]).unwrap_err();
+    assert_eq!(unknown.iter().next().unwrap().file.name(), "<command line>");
+}

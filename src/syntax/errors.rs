@@ -1,0 +1,198 @@
+//! pest's syntax errors in words: what was expected, what was found, where.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use pest::error::{Error, ErrorVariant, InputLocation};
+
+use super::Rule;
+use crate::diag::{Code, Diagnostic};
+use crate::source::{SourceFile, Span};
+
+/// Converts a pest error into a diagnostic that never mentions grammar rule names.
+pub(super) fn syntax_error(file: &Arc<SourceFile>, error: Error<Rule>) -> Diagnostic {
+    let offset = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let offset = offset.min(file.text().len()) as u32;
+    let found = found_at(file.text(), offset as usize);
+    let span = Span::new(offset, offset + found.len as u32);
+    let expected: BTreeSet<&'static str> = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().filter_map(|r| describe(*r)).collect()
+        }
+        ErrorVariant::CustomError { .. } => BTreeSet::new(),
+    };
+    let expected_text = list_in_words(expected.iter().copied());
+    let message = if expected_text.is_empty() {
+        format!("unexpected {}", found.text)
+    } else {
+        format!("expected {expected_text}, found {}", found.text)
+    };
+    Diagnostic::error(Code::Syntax, file, span, message)
+        .with_label("unexpected here")
+        .with_help(help_for(&expected, &found.text))
+}
+
+struct Found {
+    text: String,
+    len: usize,
+}
+
+/// The token-ish text at `offset`, in words.
+fn found_at(text: &str, offset: usize) -> Found {
+    let rest = text.get(offset..).unwrap_or("");
+    let Some(first) = rest.chars().next() else {
+        return Found {
+            text: "end of file".to_string(),
+            len: 0,
+        };
+    };
+    if first == '\n' || first == '\r' {
+        return Found {
+            text: "end of line".to_string(),
+            len: 0,
+        };
+    }
+    let word: String = if first.is_ascii_alphanumeric() || first == '_' {
+        rest.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(40)
+            .collect()
+    } else {
+        first.to_string()
+    };
+    Found {
+        len: word.len(),
+        text: format!("`{word}`"),
+    }
+}
+
+/// Joins items as "a, b or c".
+fn list_in_words<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let items: Vec<&str> = items.collect();
+    match items.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn help_for(expected: &BTreeSet<&'static str>, found: &str) -> String {
+    if expected.contains("`}`") && found == "end of file" {
+        return "a `{` is not closed; add the missing `}`".to_string();
+    }
+    if expected.contains("an operator such as `==`, `IN` or `EXISTS`") {
+        return "a clause compares a query with a value, e.g. `Properties.GroupName EXISTS` or `ports IN r[80, 443]`".to_string();
+    }
+    if expected.contains("a rule body `{ … }`") {
+        return "a rule is written `rule name [when condition] { clauses }`".to_string();
+    }
+    "see docs/language.md for the syntax of policy files".to_string()
+}
+
+/// A grammar rule in words, or `None` for rules that should never be named to a user.
+fn describe(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "end of file",
+        Rule::param_decl | Rule::kw_param => "`param`",
+        Rule::let_decl | Rule::kw_let => "`let`",
+        Rule::rule_decl | Rule::kw_rule => "`rule`",
+        Rule::annotation => "an annotation such as `@id(\"X\")`",
+        Rule::rule_params => "rule parameters `(a, b)`",
+        Rule::condition | Rule::cond_disjunction | Rule::cond_term => "a condition",
+        Rule::block => "a rule body `{ … }`",
+        Rule::statement | Rule::disjunction | Rule::term => "a clause",
+        Rule::negation | Rule::op_not | Rule::kw_not => "`not`",
+        Rule::group => "`(`",
+        Rule::when_block | Rule::kw_when => "`when`",
+        Rule::type_block | Rule::type_name => "a resource type such as `AWS::EC2::SecurityGroup`",
+        Rule::query_block => "a block `{ … }`",
+        Rule::rule_call => "a rule name",
+        Rule::clause => "a clause",
+        Rule::operand => "a value or query",
+        Rule::binary_op
+        | Rule::unary_op
+        | Rule::op_eq
+        | Rule::op_ne
+        | Rule::op_le
+        | Rule::op_ge
+        | Rule::op_lt
+        | Rule::op_gt
+        | Rule::kw_in
+        | Rule::kw_within
+        | Rule::kw_overlaps
+        | Rule::kw_exists
+        | Rule::kw_empty
+        | Rule::kw_is_string
+        | Rule::kw_is_list
+        | Rule::kw_is_struct
+        | Rule::kw_is_bool
+        | Rule::kw_is_int
+        | Rule::kw_is_float
+        | Rule::kw_is_null
+        | Rule::kw_is_cidr
+        | Rule::kw_is_private
+        | Rule::kw_is_internet => "an operator such as `==`, `IN` or `EXISTS`",
+        Rule::call | Rule::call_args => "a function call",
+        Rule::message | Rule::message_text => "a message `<< … >>`",
+        Rule::interpolation | Rule::query => "a query",
+        Rule::all_values | Rule::all_items => "`*`",
+        Rule::index => "an index",
+        Rule::quoted_key => "a quoted key",
+        Rule::key_name | Rule::name | Rule::identifier => "a name",
+        Rule::variable => "a variable `%name`",
+        Rule::filter => "a filter `[ … ]`",
+        Rule::list => "a list `[ … ]`",
+        Rule::map | Rule::map_entry => "a map `{ … }`",
+        Rule::range | Rule::range_open | Rule::range_close => "a range `r[a, b]`",
+        Rule::cidr => "a CIDR",
+        Rule::float | Rule::int => "a number",
+        Rule::regex | Rule::regex_body => "a regex `/…/`",
+        Rule::string | Rule::dq_body | Rule::sq_body => "a string",
+        Rule::kw_or => "`or`",
+        Rule::kw_some => "`some`",
+        Rule::kw_this => "`this`",
+        Rule::kw_keys => "`keys`",
+        Rule::kw_true | Rule::kw_false => "`true` or `false`",
+        Rule::kw_null => "`null`",
+        Rule::annotation_arg => "an annotation argument",
+        Rule::keyword
+        | Rule::type_part
+        | Rule::policy_file
+        | Rule::WHITESPACE
+        | Rule::COMMENT
+        | Rule::item
+        | Rule::let_value
+        | Rule::condition_item
+        | Rule::block_item
+        | Rule::term_body
+        | Rule::query_head
+        | Rule::query_step
+        | Rule::dot_step
+        | Rule::bracket_step
+        | Rule::literal
+        | Rule::number
+        | Rule::kw_words
+        | Rule::ident_char => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_reads_as_words() {
+        assert_eq!(list_in_words(["a"].into_iter()), "a");
+        assert_eq!(list_in_words(["a", "b", "c"].into_iter()), "a, b or c");
+    }
+
+    #[test]
+    fn found_names_words_and_end_of_file() {
+        assert_eq!(found_at("rule x", 0).text, "`rule`");
+        assert_eq!(found_at("x", 1).text, "end of file");
+        assert_eq!(found_at("a {", 2).text, "`{`");
+    }
+}

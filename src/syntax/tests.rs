@@ -1,0 +1,140 @@
+//! Parser and lowering tests.
+
+use std::sync::Arc;
+
+use super::ast::*;
+use super::parse;
+use crate::source::SourceFile;
+
+fn ok(text: &str) -> PolicyFile {
+    let file = Arc::new(SourceFile::new("t.guard", text));
+    let (tree, diags) = parse(&file);
+    assert!(diags.is_empty(), "unexpected diagnostics: {:#?}", diags);
+    tree.expect("a tree")
+}
+
+fn err(text: &str) -> Vec<String> {
+    let file = Arc::new(SourceFile::new("t.guard", text));
+    let (tree, diags) = parse(&file);
+    assert!(tree.is_none());
+    diags.iter().map(|d| d.to_string()).collect()
+}
+
+#[test]
+fn parses_the_spec_example() {
+    let f = ok(r#"
+param high_risk_ports = [20, 21, 22, 3389]
+
+@id("SG011")
+@severity("high")
+@title("Ingress from the internet to a high-risk port")
+@remediation("Allow the port only from a known CIDR " "or a security-group reference")
+rule ingress_high_risk_port_from_internet when %rules !empty {
+    let open = rules[ direction == "ingress" ; peer.cidr IS_INTERNET ]
+    %open.ports NOT OVERLAPS %high_risk_ports
+        << port {{ports}} is open to {{peer.cidr}} >>
+}
+"#);
+    assert_eq!(f.items.len(), 2);
+    let Item::Rule(rule) = &f.items[1] else {
+        panic!()
+    };
+    assert_eq!(rule.annotations.len(), 4);
+    assert_eq!(rule.name.text, "ingress_high_risk_port_from_internet");
+    let LiteralValue::String(remediation) = &rule.annotations[3].args[0].value else {
+        panic!()
+    };
+    assert_eq!(
+        remediation,
+        "Allow the port only from a known CIDR or a security-group reference"
+    );
+    assert_eq!(rule.body.items.len(), 2);
+    let BlockItem::Statement(s) = &rule.body.items[1] else {
+        panic!()
+    };
+    let TermBody::Clause(c) = &s.terms[0].body else {
+        panic!()
+    };
+    assert!(matches!(
+        c.op,
+        ClauseOp::Binary {
+            negated: true,
+            op: BinaryOp::Overlaps,
+            ..
+        }
+    ));
+    let message = s.terms[0].message.as_ref().unwrap();
+    assert_eq!(message.parts.len(), 5);
+}
+
+#[test]
+fn parses_guard_core() {
+    let f = ok(r#"
+let sgs = Resources.*[ Type == 'AWS::EC2::SecurityGroup' ]
+rule sg_has_description when %sgs !empty {
+    %sgs.Properties.GroupDescription exists
+    %sgs.Properties.SecurityGroupIngress[*] {
+        CidrIp != '0.0.0.0/0' or CidrIpv6 != '::/0'
+        FromPort in r[0, 65535]
+        IpProtocol IN ["tcp", "udp"]
+    }
+}
+rule strict when sg_has_description {
+    AWS::EC2::SecurityGroup {
+        Properties.GroupName == /^app-/
+    }
+    some Resources.*.Properties.Tags[*].Key == "Name"
+    not sg_has_description
+    check(%sgs)
+}
+rule check(groups) { %groups.Properties exists }
+Resources.* { Type exists }
+"#);
+    assert_eq!(f.items.len(), 5);
+}
+
+#[test]
+fn reports_syntax_errors_in_words() {
+    let e = err("rule x {\n  Properties.A ==\n}\n");
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].starts_with("t.guard:3:1: error[syntax::expected]: expected"),
+        "{}",
+        e[0]
+    );
+    assert!(!e[0].contains("operand"), "{}", e[0]);
+}
+
+#[test]
+fn reports_every_bad_literal() {
+    let e = err("rule x {\n  a WITHIN 10.0.0.1/8\n  b == /(/\n  c IN r[5, 1]\n}\n");
+    assert_eq!(e.len(), 3, "{e:#?}");
+    assert!(e[0].contains("invalid-cidr"));
+    assert!(e[1].contains("invalid-regex"));
+    assert!(e[2].contains("invalid-range"));
+}
+
+#[test]
+fn deep_nesting_is_refused_before_parsing() {
+    let text = format!(
+        "rule x {{ {} a exists {} }}",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
+    let e = err(&text);
+    assert!(e[0].contains("too-deep"), "{e:?}");
+}
+
+#[test]
+fn shows_error_text() {
+    for text in [
+        "rule x {\n  Properties.A ==\n}\n",
+        "rule x when { a exists }",
+        "rule {",
+        "let = 5",
+        "rule x { a exists",
+        "rule x { a === b }",
+    ] {
+        eprintln!("{:?}", err(text));
+    }
+}
