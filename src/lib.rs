@@ -14,6 +14,8 @@
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod eval;
+pub mod net;
 pub mod source;
 pub mod syntax;
 pub mod template;

@@ -80,6 +80,10 @@ fn list_in_words<'a>(items: impl Iterator<Item = &'a str>) -> String {
 }
 
 fn help_for(expected: &BTreeSet<&'static str>, found: &str) -> String {
+    let word = found.trim_matches('`');
+    if expected.contains("a name") && is_keyword(word) {
+        return format!("`{word}` is a keyword and cannot be used as a name; choose another name");
+    }
     if expected.contains("`}`") && found == "end of file" {
         return "a `{` is not closed; add the missing `}`".to_string();
     }
@@ -90,6 +94,11 @@ fn help_for(expected: &BTreeSet<&'static str>, found: &str) -> String {
         return "a rule is written `rule name [when condition] { clauses }`".to_string();
     }
     "see docs/language.md for the syntax of policy files".to_string()
+}
+
+fn is_keyword(word: &str) -> bool {
+    use pest::Parser as _;
+    super::PolicyParser::parse(Rule::keyword, word).is_ok_and(|p| p.as_str() == word)
 }
 
 /// A grammar rule in words, or `None` for rules that should never be named to a user.

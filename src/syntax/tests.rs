@@ -138,3 +138,9 @@ fn shows_error_text() {
         eprintln!("{:?}", err(text));
     }
 }
+
+#[test]
+fn keywords_are_not_names() {
+    let e = err("rule keys { a exists }");
+    assert!(e[0].contains("expected a name, found `keys`"), "{e:?}");
+}

@@ -1,0 +1,217 @@
+//! Findings: where a failing value is (span, JSON pointer, resource, group, conditions) and
+//! what to say about it (default messages, custom messages with `{{query}}`).
+
+use super::item::{Item, Seg, Val};
+use super::{Ctx, Evaluator, Finding, FindingStatus};
+use crate::check::ir::{Clause, ClauseOp, Message, MessagePart};
+use crate::source::Span;
+use crate::template::{Node, Value};
+
+/// Longest rendering of a value inside a message.
+const MAX_SHOWN: usize = 120;
+
+impl<'a> Evaluator<'a> {
+    /// A finding at `item`.
+    pub(super) fn finding(
+        &self,
+        item: &Item<'a>,
+        status: FindingStatus,
+        message: String,
+        ctx: &Ctx<'a>,
+    ) -> Finding {
+        let _ = ctx;
+        let mut finding = Finding {
+            status,
+            span: item.span(),
+            pointer: String::new(),
+            resource: None,
+            security_group: None,
+            conditions: None,
+            message,
+        };
+        let steps = item.path.steps();
+        match steps.first() {
+            Some((Seg::ModelRoot(root), _)) => {
+                let entry = steps.get(1).and_then(|(_, n)| *n);
+                if let Some(entry) = entry {
+                    finding.pointer = text_field(entry, "path").unwrap_or_default();
+                    finding.resource =
+                        text_field(entry, "resource").or_else(|| text_field(entry, "logical_id"));
+                    finding.security_group = match *root {
+                        "rules" => text_field(entry, "group"),
+                        "security_groups" => text_field(entry, "logical_id"),
+                        _ => None,
+                    };
+                    finding.conditions = entry.get("condition").and_then(conditions);
+                }
+            }
+            Some(_) => {
+                let mut pointer = String::new();
+                for (seg, _) in &steps {
+                    pointer.push('/');
+                    match seg {
+                        Seg::Key(k) | Seg::ModelRoot(k) => {
+                            pointer.push_str(&k.replace('~', "~0").replace('/', "~1"))
+                        }
+                        Seg::Index(i) => pointer.push_str(&i.to_string()),
+                    }
+                }
+                if let Val::Missing(key) = &item.val {
+                    pointer.push('/');
+                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                }
+                finding.pointer = pointer;
+                if let (Some((Seg::Key("Resources"), _)), Some((Seg::Key(id), Some(resource)))) =
+                    (steps.first(), steps.get(1))
+                {
+                    finding.resource = Some((*id).to_string());
+                    if resource.get("Type").and_then(Node::as_str)
+                        == Some("AWS::EC2::SecurityGroup")
+                    {
+                        finding.security_group = Some((*id).to_string());
+                    }
+                    finding.conditions = resource
+                        .get("Condition")
+                        .and_then(Node::as_str)
+                        .map(|c| vec![(c.to_string(), true)]);
+                }
+            }
+            None => {}
+        }
+        finding
+    }
+
+    /// The policy text of a span in the file of the rule being evaluated.
+    pub(super) fn text(&self, span: Span) -> String {
+        let file = self.program.file(self.file);
+        let text = file.map_or("", |f| f.slice(span));
+        collapse(text)
+    }
+
+    /// The operator and right-hand side of a clause as written.
+    pub(super) fn rest_text(&self, clause: &Clause) -> String {
+        let lhs_end = clause.lhs.span().end;
+        self.text(Span::new(lhs_end, clause.span.end))
+    }
+
+    /// "`lhs` is VALUE, expected `op rhs`".
+    pub(super) fn default_message(&self, item: &Item<'a>, clause: &Clause) -> String {
+        let lhs = self.text(clause.lhs.span());
+        let rest = self.rest_text(clause);
+        match (&item.val, &clause.op) {
+            (Val::Missing(key), _) => format!("`{lhs}` is missing (no `{key}`), expected `{rest}`"),
+            (_, ClauseOp::Unary { .. }) | (_, ClauseOp::Binary { .. }) => {
+                format!("`{lhs}` is {}, expected `{rest}`", show(item))
+            }
+        }
+    }
+
+    /// A custom message with its `{{query}}` parts filled in. Each query is evaluated from
+    /// the failing value outwards: first on the value itself, then on each value it is part
+    /// of, up to the document; the first place where it selects something is used.
+    pub(super) fn message(&mut self, message: &'a Message, item: &Item<'a>) -> String {
+        let mut out = String::new();
+        for part in &message.parts {
+            match part {
+                MessagePart::Text(t) => out.push_str(t),
+                MessagePart::Query(q) => {
+                    let mut bases: Vec<Item<'a>> = vec![item.clone()];
+                    bases.extend(item.path.nodes().map(|n| Item {
+                        val: Val::Node(n),
+                        path: Default::default(),
+                        doubt: None,
+                    }));
+                    bases.push(Item::document());
+                    let mut shown = None;
+                    for base in bases {
+                        let ctx = Ctx {
+                            this: base,
+                            key: None,
+                            doubt: None,
+                            collect: false,
+                        };
+                        let values: Vec<String> = self
+                            .query(q, &ctx)
+                            .iter()
+                            .filter(|i| !i.is_missing())
+                            .map(show_plain)
+                            .collect();
+                        if !values.is_empty() {
+                            shown = Some(values.join(", "));
+                            break;
+                        }
+                    }
+                    out.push_str(shown.as_deref().unwrap_or("(none)"));
+                }
+            }
+        }
+        collapse(&out)
+    }
+}
+
+fn text_field(node: &Node, key: &str) -> Option<String> {
+    match node.get(key).map(|n| &n.value) {
+        Some(Value::String(s)) => Some(s.to_string()),
+        Some(Value::Unknown(u)) => Some(format!("unknown ({})", u.reason)),
+        _ => None,
+    }
+}
+
+fn conditions(node: &Node) -> Option<Vec<(String, bool)>> {
+    let map = node.as_map()?;
+    let pairs: Vec<(String, bool)> = map
+        .iter()
+        .filter_map(|(k, v)| match v.value {
+            Value::Bool(b) => Some((k.to_string(), b)),
+            _ => None,
+        })
+        .collect();
+    (!pairs.is_empty()).then_some(pairs)
+}
+
+/// Whitespace runs (line breaks included) become single spaces; ends are trimmed.
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A value for a default message: strings in backticks.
+fn show(item: &Item<'_>) -> String {
+    match &item.val {
+        Val::Node(n) => show_node(n, true),
+        Val::Owned(n) => show_node(n, true),
+        Val::Lit(l) => format!("`{l}`"),
+        Val::Missing(k) => format!("missing (`{k}`)"),
+        Val::Document => "the template".to_string(),
+    }
+}
+
+/// A value for a custom message: strings as they are.
+fn show_plain(item: &Item<'_>) -> String {
+    match &item.val {
+        Val::Node(n) => show_node(n, false),
+        Val::Owned(n) => show_node(n, false),
+        Val::Lit(l) => l.to_string(),
+        Val::Missing(k) => format!("missing `{k}`"),
+        Val::Document => "the template".to_string(),
+    }
+}
+
+fn show_node(node: &Node, quoted: bool) -> String {
+    let text = match &node.value {
+        Value::String(s) if quoted => format!("`{s}`"),
+        Value::String(s) => s.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".to_string(),
+        Value::Ports(p) => p.to_string(),
+        Value::Unknown(u) => format!("unknown ({})", u.reason),
+        Value::List(_) | Value::Map(_) => serde_json::to_string(node).unwrap_or_default(),
+    };
+    if text.chars().count() > MAX_SHOWN {
+        let cut: String = text.chars().take(MAX_SHOWN).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}

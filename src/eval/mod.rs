@@ -1,0 +1,319 @@
+//! Checked policies × one template (and its model) → rule outcomes with located findings.
+//!
+//! Third phase of the pipeline (`syntax → check → eval → report`). Evaluation is
+//! three-valued: a comparison with a value palisade could not work out is unknown, never
+//! silently true or false. Every rule is evaluated on its own: one rule's trouble never stops
+//! the others. Rules run in dependency order, so a rule reference reads a finished outcome.
+//!
+//! Outcome of a rule:
+//! - `SKIP` when its `when` condition does not hold; without a `when`, when every clause of
+//!   its body looked at nothing (each query selected no value);
+//! - `FAIL` when a clause fails for some value; each failing value is a finding;
+//! - `UNKNOWN` when nothing fails but some clause could not be decided;
+//! - `PASS` otherwise (a rule whose `when` held and whose clauses looked at nothing passes).
+
+mod compare;
+mod findings;
+mod functions;
+mod item;
+mod query;
+mod terms;
+
+use std::rc::Rc;
+
+use crate::check::ir::{FileId, Program, RuleId, VarId, VarKind};
+use crate::source::{SourceFile, Span};
+use crate::template::Node;
+use item::Item;
+
+/// Deepest nesting of parameterized rule calls.
+pub const MAX_CALL_DEPTH: u32 = 64;
+
+/// What policies are evaluated against: the template root and the model's roots.
+#[derive(Debug)]
+pub struct Document<'a> {
+    /// The template's file.
+    pub source: &'a SourceFile,
+    /// The template root (short tags in long form).
+    pub root: &'a Node,
+    /// The model's roots by name (`security_groups`, `rules`, `attachments`, `vpcs`), which
+    /// queries reach before the template's own keys.
+    pub model: &'a [(&'static str, Node)],
+}
+
+/// A rule's outcome for one template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    /// Holds.
+    Pass,
+    /// Does not hold.
+    Fail,
+    /// Does not apply.
+    Skip,
+    /// Could not be decided.
+    Unknown,
+}
+
+impl Status {
+    /// `PASS`, `FAIL`, `SKIP` or `UNKNOWN`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
+            Status::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// Parses the upper-case name.
+    pub fn parse(text: &str) -> Option<Status> {
+        [Status::Pass, Status::Fail, Status::Skip, Status::Unknown]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    /// Both must hold: a failure wins, then unknown, then pass; skip only if both skip.
+    fn and(self, other: Status) -> Status {
+        use Status::*;
+        match (self, other) {
+            (Fail, _) | (_, Fail) => Fail,
+            (Unknown, _) | (_, Unknown) => Unknown,
+            (Pass, _) | (_, Pass) => Pass,
+            (Skip, Skip) => Skip,
+        }
+    }
+
+    /// One must hold: a pass wins, then unknown, then fail; skip only if both skip.
+    fn or(self, other: Status) -> Status {
+        use Status::*;
+        match (self, other) {
+            (Pass, _) | (_, Pass) => Pass,
+            (Unknown, _) | (_, Unknown) => Unknown,
+            (Fail, _) | (_, Fail) => Fail,
+            (Skip, Skip) => Skip,
+        }
+    }
+}
+
+/// Whether a finding is a failure or an undecided case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum FindingStatus {
+    /// The value fails the rule.
+    Fail,
+    /// Whether the value fails could not be decided.
+    Unknown,
+}
+
+/// One failing (or undecided) value, located in the template.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// Fail or unknown.
+    pub status: FindingStatus,
+    /// The template text of the value; `None` for findings about the template as a whole.
+    pub span: Option<Span>,
+    /// JSON pointer into the template (`/Resources/WebSg/Properties/SecurityGroupIngress/0`).
+    pub pointer: String,
+    /// Logical id of the resource to change.
+    pub resource: Option<String>,
+    /// Logical id (or external id) of the security group concerned.
+    pub security_group: Option<String>,
+    /// CloudFormation conditions under which the value exists.
+    pub conditions: Option<Vec<(String, bool)>>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// One rule's outcome for one template.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleOutcome {
+    /// The rule.
+    pub rule: RuleId,
+    /// Its status.
+    pub status: Status,
+    /// Its findings (none for `PASS` and `SKIP`).
+    pub findings: Vec<Finding>,
+}
+
+/// Evaluates every reported rule (all but parameterized ones) against a document. Outcomes
+/// come in the program's rule order.
+pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
+    let mut ev = Evaluator {
+        program,
+        doc,
+        bindings: vec![None; program.vars.len()],
+        memo: vec![None; program.rules.len()],
+        depth: 0,
+        file: FileId(0),
+    };
+    for &id in &program.order {
+        let outcome = ev.rule(id);
+        if let Some(slot) = ev.memo.get_mut(id.0 as usize) {
+            *slot = Some(outcome);
+        }
+    }
+    program
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.parameterized)
+        .map(|(i, _)| {
+            let outcome = ev.memo.get(i).cloned().flatten().unwrap_or_else(|| {
+                Outcome::unknown(Rc::from("the rule was not evaluated (internal error)"))
+            });
+            RuleOutcome {
+                rule: RuleId(i as u32),
+                status: outcome.status,
+                findings: outcome.findings,
+            }
+        })
+        .collect()
+}
+
+/// The result of evaluating part of a rule.
+#[derive(Clone, Debug)]
+struct Outcome {
+    status: Status,
+    findings: Vec<Finding>,
+    /// Why the status is unknown (the first reason met).
+    reason: Option<Rc<str>>,
+}
+
+impl Outcome {
+    fn skip() -> Self {
+        Outcome {
+            status: Status::Skip,
+            findings: Vec::new(),
+            reason: None,
+        }
+    }
+
+    fn pass() -> Self {
+        Outcome {
+            status: Status::Pass,
+            ..Outcome::skip()
+        }
+    }
+
+    fn unknown(reason: Rc<str>) -> Self {
+        Outcome {
+            status: Status::Unknown,
+            findings: Vec::new(),
+            reason: Some(reason),
+        }
+    }
+
+    fn and(mut self, other: Outcome) -> Self {
+        self.status = self.status.and(other.status);
+        self.findings.extend(other.findings);
+        if self.reason.is_none() {
+            self.reason = other.reason;
+        }
+        self
+    }
+}
+
+/// Where evaluation stands.
+#[derive(Clone, Debug)]
+struct Ctx<'a> {
+    /// The current value (`this`).
+    this: Item<'a>,
+    /// The current key, inside a filter that runs per map entry.
+    key: Option<Item<'a>>,
+    /// Set inside a `when` whose condition is unknown: failures there are unknown too.
+    doubt: Option<Rc<str>>,
+    /// False where findings are not needed (filters and conditions).
+    collect: bool,
+}
+
+struct Evaluator<'a> {
+    program: &'a Program,
+    doc: &'a Document<'a>,
+    /// Current values of variables; file-level `let`s are filled on first use.
+    bindings: Vec<Option<Rc<Vec<Item<'a>>>>>,
+    /// Outcomes of rules evaluated so far.
+    memo: Vec<Option<Outcome>>,
+    /// Current depth of parameterized rule calls.
+    depth: u32,
+    /// The policy file whose text is being evaluated (for quoting it in messages).
+    file: FileId,
+}
+
+impl<'a> Evaluator<'a> {
+    fn root_ctx(&self) -> Ctx<'a> {
+        Ctx {
+            this: Item::document(),
+            key: None,
+            doubt: None,
+            collect: true,
+        }
+    }
+
+    fn rule(&mut self, id: RuleId) -> Outcome {
+        let program = self.program;
+        let Some(rule) = program.rule(id) else {
+            return Outcome::unknown(Rc::from("unknown rule (internal error)"));
+        };
+        self.file = rule.file;
+        let mut ctx = self.root_ctx();
+        if let Some(when) = &rule.when {
+            let condition = self.body(
+                when,
+                &Ctx {
+                    collect: false,
+                    ..ctx.clone()
+                },
+            );
+            match condition.status {
+                Status::Pass => {}
+                Status::Fail | Status::Skip => return Outcome::skip(),
+                Status::Unknown => ctx.doubt = condition.reason,
+            }
+        }
+        let mut outcome = self.body(&rule.body, &ctx);
+        if rule.when.is_some() && outcome.status == Status::Skip {
+            outcome.status = Status::Pass;
+        }
+        outcome
+    }
+
+    /// The values of a variable.
+    fn var(&mut self, id: VarId) -> Rc<Vec<Item<'a>>> {
+        if let Some(Some(values)) = self.bindings.get(id.0 as usize) {
+            return Rc::clone(values);
+        }
+        let program = self.program;
+        let values = match program.var(id).map(|v| &v.kind) {
+            Some(VarKind::Param(lit)) => Rc::new(vec![Item::lit(lit)]),
+            Some(VarKind::FileLet(expr)) => {
+                let ctx = self.root_ctx();
+                let caller = self.file;
+                self.file = program.var(id).map_or(caller, |v| v.file);
+                let values = Rc::new(self.expr(expr, &ctx));
+                self.file = caller;
+                values
+            }
+            _ => Rc::new(Vec::new()),
+        };
+        if let Some(slot) = self.bindings.get_mut(id.0 as usize) {
+            *slot = Some(Rc::clone(&values));
+        }
+        values
+    }
+
+    fn bind(&mut self, id: VarId, values: Vec<Item<'a>>) -> Option<Rc<Vec<Item<'a>>>> {
+        self.bindings
+            .get_mut(id.0 as usize)
+            .and_then(|slot| slot.replace(Rc::new(values)))
+    }
+
+    fn restore(&mut self, id: VarId, old: Option<Rc<Vec<Item<'a>>>>) {
+        if let Some(slot) = self.bindings.get_mut(id.0 as usize) {
+            *slot = old;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,271 @@
+//! Queries: from a head (`this`, a variable, a key) through steps (`.key`, `*`, `[*]`,
+//! `[n]`, `.%var`, filters) to the selected items.
+//!
+//! A key that is not there selects a "missing" marker rather than nothing, so that a clause
+//! on it fails (as in Guard) instead of passing vacuously; `*`, `[*]` and filters that select
+//! nothing select nothing.
+
+use super::item::{Item, Seg, Val};
+use super::{Ctx, Evaluator, Status};
+use crate::check::ir::{Expr, Head, Lit, Query, QueryStep};
+use crate::template::{Node, Value};
+
+impl<'a> Evaluator<'a> {
+    /// The items an expression selects (a literal selects itself; a call its results).
+    pub(super) fn expr(&mut self, expr: &'a Expr, ctx: &Ctx<'a>) -> Vec<Item<'a>> {
+        match expr {
+            Expr::Query(q) => self.query(q, ctx),
+            Expr::Lit(lit, _) => vec![Item::lit(lit)],
+            Expr::Call { func, args, .. } => self.call(*func, args, ctx),
+        }
+    }
+
+    /// The items a query selects.
+    pub(super) fn query(&mut self, query: &'a Query, ctx: &Ctx<'a>) -> Vec<Item<'a>> {
+        let mut items = match &query.head {
+            Head::Var(id) => self.var(*id).as_ref().clone(),
+            Head::This => vec![ctx.this.clone()],
+            Head::Keys => ctx.key.iter().cloned().collect(),
+            Head::Key(key) => self.key(&ctx.this, key),
+            Head::Root(key) => self.key(&Item::document(), key),
+        };
+        for step in &query.steps {
+            items = self.step(items, step);
+        }
+        items
+    }
+
+    fn step(&mut self, items: Vec<Item<'a>>, step: &'a QueryStep) -> Vec<Item<'a>> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            if item.is_missing() {
+                out.push(item);
+                continue;
+            }
+            match step {
+                QueryStep::Key(key) => out.extend(self.key(&item, key)),
+                QueryStep::AllValues | QueryStep::AllItems => {
+                    let all_items = matches!(step, QueryStep::AllItems);
+                    out.extend(self.children(&item, all_items));
+                }
+                QueryStep::Index(i) => out.push(index(&item, *i)),
+                QueryStep::VarKey(var) => {
+                    for key in self.var(*var).iter() {
+                        if let Some(text) = super::compare::convert::as_text(key) {
+                            out.extend(self.key(&item, &text));
+                        }
+                    }
+                }
+                QueryStep::Filter { body, by_key } => {
+                    self.filter(item, body, *by_key, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    /// `item.key`: on a map its value (or a missing marker); on a list, the key of each
+    /// element; at the document, a model root or a template section.
+    pub(super) fn key(&mut self, item: &Item<'a>, key: &str) -> Vec<Item<'a>> {
+        match &item.val {
+            Val::Document => {
+                if let Some((name, node)) = self.doc.model.iter().find(|(n, _)| *n == key) {
+                    return vec![Item {
+                        val: Val::Node(node),
+                        path: item.path.push(Seg::ModelRoot(name), Some(node)),
+                        doubt: None,
+                    }];
+                }
+                match self.doc.root.as_map().and_then(|m| m.entry(key)) {
+                    Some(e) => vec![item.child(Seg::Key(&e.key), &e.value)],
+                    None => vec![item.missing(key)],
+                }
+            }
+            Val::Node(node) => match &node.value {
+                Value::Map(map) => match map.entry(key) {
+                    Some(e) => vec![item.child(Seg::Key(&e.key), &e.value)],
+                    None => vec![item.missing(key)],
+                },
+                Value::List(list) => list
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, n)| self.key(&item.child(Seg::Index(i), n), key))
+                    .collect(),
+                _ => vec![item.missing(key)],
+            },
+            Val::Owned(node) => match node.get(key) {
+                Some(child) => vec![Item::computed(child.clone(), item)],
+                None => vec![item.missing(key)],
+            },
+            Val::Lit(Lit::Map(entries)) => match entries.iter().find(|(k, _)| k == key) {
+                Some((_, lit)) => vec![Item {
+                    val: Val::Lit(lit),
+                    ..item.clone()
+                }],
+                None => vec![item.missing(key)],
+            },
+            Val::Lit(_) | Val::Missing(_) => vec![item.missing(key)],
+        }
+    }
+
+    /// `*` and `[*]`: the values of a map, the items of a list. `[*]` on a single value
+    /// selects the value itself (CloudFormation often allows one value where a list goes).
+    fn children(&mut self, item: &Item<'a>, all_items: bool) -> Vec<Item<'a>> {
+        match &item.val {
+            Val::Node(node) => match &node.value {
+                Value::Map(map) => map
+                    .entries()
+                    .iter()
+                    .map(|e| item.child(Seg::Key(&e.key), &e.value))
+                    .collect(),
+                Value::List(list) => list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| item.child(Seg::Index(i), n))
+                    .collect(),
+                _ if all_items => vec![item.clone()],
+                _ => Vec::new(),
+            },
+            Val::Document => self
+                .doc
+                .root
+                .as_map()
+                .map(|m| {
+                    m.entries()
+                        .iter()
+                        .map(|e| item.child(Seg::Key(&e.key), &e.value))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Val::Owned(node) => match &node.value {
+                Value::Map(map) => map
+                    .iter()
+                    .map(|(_, v)| Item::computed(v.clone(), item))
+                    .collect(),
+                Value::List(list) => list
+                    .iter()
+                    .map(|v| Item::computed(v.clone(), item))
+                    .collect(),
+                _ if all_items => vec![item.clone()],
+                _ => Vec::new(),
+            },
+            Val::Lit(Lit::List(items)) => items
+                .iter()
+                .map(|l| Item {
+                    val: Val::Lit(l),
+                    ..item.clone()
+                })
+                .collect(),
+            Val::Lit(Lit::Map(entries)) => entries
+                .iter()
+                .map(|(_, l)| Item {
+                    val: Val::Lit(l),
+                    ..item.clone()
+                })
+                .collect(),
+            Val::Lit(_) if all_items => vec![item.clone()],
+            Val::Lit(_) | Val::Missing(_) => Vec::new(),
+        }
+    }
+
+    /// `[ body ]`: keeps the candidates for which the body holds; those for which it is
+    /// unknown are kept with that doubt, so that nothing unknown passes silently.
+    fn filter(
+        &mut self,
+        item: Item<'a>,
+        body: &'a crate::check::ir::Body,
+        by_key: bool,
+        out: &mut Vec<Item<'a>>,
+    ) {
+        let candidates: Vec<(Item<'a>, Option<Item<'a>>)> =
+            match (item.node().map(|n| &n.value), by_key) {
+                (Some(Value::List(_)), _) => self
+                    .children(&item, true)
+                    .into_iter()
+                    .map(|c| (c, None))
+                    .collect(),
+                (Some(Value::Map(_)), true) => self.entries(&item),
+                _ => vec![(item, None)],
+            };
+        for (candidate, key) in candidates {
+            let inner = Ctx {
+                this: candidate.clone(),
+                key,
+                doubt: None,
+                collect: false,
+            };
+            let outcome = self.body(body, &inner);
+            match outcome.status {
+                Status::Pass => out.push(candidate),
+                Status::Unknown => out.push(candidate.with_doubt(outcome.reason)),
+                Status::Fail | Status::Skip => {}
+            }
+        }
+    }
+
+    /// The entries of a map item as (value, key) pairs.
+    fn entries(&mut self, item: &Item<'a>) -> Vec<(Item<'a>, Option<Item<'a>>)> {
+        match &item.val {
+            Val::Node(node) => {
+                let node: &'a Node = node;
+                let Value::Map(map) = &node.value else {
+                    return Vec::new();
+                };
+                map.entries()
+                    .iter()
+                    .map(|e| {
+                        let value = item.child(Seg::Key(&e.key), &e.value);
+                        let key = Item::computed(Node::string(e.key.clone(), e.key_span), &value);
+                        (value, Some(key))
+                    })
+                    .collect()
+            }
+            Val::Owned(node) => {
+                let Value::Map(map) = &node.value else {
+                    return Vec::new();
+                };
+                map.entries()
+                    .iter()
+                    .map(|e| {
+                        let value = Item::computed(e.value.clone(), item);
+                        let key = Item::computed(Node::string(e.key.clone(), e.key_span), item);
+                        (value, Some(key))
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// `[n]`: the n-th item of a list (negative from the end).
+fn index<'a>(item: &Item<'a>, i: i64) -> Item<'a> {
+    let label = format!("[{i}]");
+    let pick = |list: &[Node]| {
+        let len = list.len() as i64;
+        let at = if i < 0 { len + i } else { i };
+        usize::try_from(at).ok().filter(|at| *at < list.len())
+    };
+    match &item.val {
+        Val::Node(node) => {
+            let node: &'a Node = node;
+            match &node.value {
+                Value::List(list) => {
+                    match pick(list).and_then(|at| list.get(at).map(|n| (at, n))) {
+                        Some((at, n)) => item.child(Seg::Index(at), n),
+                        None => item.missing(&label),
+                    }
+                }
+                _ => item.missing(&label),
+            }
+        }
+        Val::Owned(node) => match &node.value {
+            Value::List(list) => match pick(list).and_then(|at| list.get(at)) {
+                Some(n) => Item::computed(n.clone(), item),
+                None => item.missing(&label),
+            },
+            _ => item.missing(&label),
+        },
+        _ => item.missing(&label),
+    }
+}

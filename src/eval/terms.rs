@@ -1,0 +1,432 @@
+//! Bodies, terms and clauses: where statuses are combined and findings are made.
+
+use std::rc::Rc;
+
+use super::compare::{self, Truth};
+use super::item::Item;
+use super::{Ctx, Evaluator, FindingStatus, MAX_CALL_DEPTH, Outcome, Status};
+use crate::check::ir::{Body, BodyItem, Clause, ClauseOp, Message, Term, TermKind, UnaryOp};
+
+impl<'a> Evaluator<'a> {
+    /// Statements of a body, AND-ed; `let`s bind as they are met.
+    pub(super) fn body(&mut self, body: &'a Body, ctx: &Ctx<'a>) -> Outcome {
+        let mut acc = Outcome::skip();
+        for item in &body.items {
+            match item {
+                BodyItem::Let(var, expr) => {
+                    let values = self.expr(expr, ctx);
+                    self.bind(*var, values);
+                }
+                BodyItem::Disjunction(terms) => {
+                    let outcome = self.disjunction(terms, ctx);
+                    acc = acc.and(outcome);
+                }
+            }
+        }
+        acc
+    }
+
+    /// Terms joined by `or`: one passing term is enough.
+    fn disjunction(&mut self, terms: &'a [Term], ctx: &Ctx<'a>) -> Outcome {
+        let mut acc: Option<Outcome> = None;
+        for term in terms {
+            let outcome = self.term(term, ctx);
+            if outcome.status == Status::Pass {
+                return outcome;
+            }
+            acc = Some(match acc {
+                None => outcome,
+                Some(mut prev) => {
+                    prev.status = prev.status.or(outcome.status);
+                    prev.findings.extend(outcome.findings);
+                    if prev.reason.is_none() {
+                        prev.reason = outcome.reason;
+                    }
+                    prev
+                }
+            });
+        }
+        acc.unwrap_or_else(Outcome::skip)
+    }
+
+    fn term(&mut self, term: &'a Term, ctx: &Ctx<'a>) -> Outcome {
+        let mut outcome = match &term.kind {
+            TermKind::Group(body) => self.body(body, ctx),
+            TermKind::When { condition, body } => {
+                let held = self.body(
+                    condition,
+                    &Ctx {
+                        collect: false,
+                        ..ctx.clone()
+                    },
+                );
+                match held.status {
+                    Status::Pass => self.body(body, ctx),
+                    Status::Fail | Status::Skip => Outcome::skip(),
+                    Status::Unknown => self.body(
+                        body,
+                        &Ctx {
+                            doubt: ctx.doubt.clone().or(held.reason),
+                            ..ctx.clone()
+                        },
+                    ),
+                }
+            }
+            TermKind::Each {
+                query,
+                condition,
+                body,
+            } => self.each(query, condition.as_ref(), body, ctx),
+            TermKind::Clause(clause) => return self.clause(clause, term.message.as_ref(), ctx),
+            TermKind::RuleRef(id) => self
+                .memo
+                .get(id.0 as usize)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| {
+                    Outcome::unknown(Rc::from(
+                        "a referenced rule was not evaluated (internal error)",
+                    ))
+                }),
+            TermKind::RuleCall { rule, args } => self.call_rule(*rule, args, ctx),
+        };
+        if term.negated {
+            outcome = match outcome.status {
+                Status::Pass => {
+                    let mut o = Outcome {
+                        status: Status::Fail,
+                        findings: Vec::new(),
+                        reason: None,
+                    };
+                    if ctx.collect {
+                        let text = self.text(term.span);
+                        let message = format!("`{text}` holds, but the rule requires it not to");
+                        o.findings
+                            .push(self.finding(&ctx.this, FindingStatus::Fail, message, ctx));
+                        o = self.doubted(o, ctx);
+                    }
+                    o
+                }
+                Status::Fail => Outcome::pass(),
+                _ => outcome,
+            };
+        }
+        if let (Some(message), true) = (&term.message, ctx.collect) {
+            if !outcome.findings.is_empty() {
+                let text = self.message(message, &ctx.this);
+                for f in &mut outcome.findings {
+                    f.message = text.clone();
+                }
+            }
+        }
+        outcome
+    }
+
+    /// `query { body }` and type blocks: the body must hold for every selected value.
+    fn each(
+        &mut self,
+        query: &'a crate::check::ir::Query,
+        condition: Option<&'a Body>,
+        body: &'a Body,
+        ctx: &Ctx<'a>,
+    ) -> Outcome {
+        let items = self.query(query, ctx);
+        let mut acc = Outcome::skip();
+        for item in items {
+            if item.is_missing() {
+                let o = self.failure(&item, ctx, || {
+                    format!("`{}` is missing", self.text(query.span))
+                });
+                acc = acc.and(o);
+                continue;
+            }
+            let mut inner = Ctx {
+                this: item.clone(),
+                key: None,
+                doubt: ctx.doubt.clone().or_else(|| item.doubt.clone()),
+                collect: ctx.collect,
+            };
+            if let Some(condition) = condition {
+                let held = self.body(
+                    condition,
+                    &Ctx {
+                        collect: false,
+                        ..inner.clone()
+                    },
+                );
+                match held.status {
+                    Status::Pass => {}
+                    Status::Fail | Status::Skip => continue,
+                    Status::Unknown => inner.doubt = inner.doubt.or(held.reason),
+                }
+            }
+            let outcome = self.body(body, &inner);
+            acc = acc.and(outcome);
+        }
+        acc
+    }
+
+    fn call_rule(
+        &mut self,
+        rule: crate::check::ir::RuleId,
+        args: &'a [crate::check::ir::Expr],
+        ctx: &Ctx<'a>,
+    ) -> Outcome {
+        let program = self.program;
+        let Some(r) = program.rule(rule) else {
+            return Outcome::unknown(Rc::from("unknown rule (internal error)"));
+        };
+        if self.depth >= MAX_CALL_DEPTH {
+            return Outcome::unknown(Rc::from(format!(
+                "rule calls are nested more than {MAX_CALL_DEPTH} deep (at `{}`)",
+                r.name
+            )));
+        }
+        let values: Vec<Vec<Item<'a>>> = args.iter().map(|a| self.expr(a, ctx)).collect();
+        let saved: Vec<_> = r
+            .params
+            .iter()
+            .zip(values)
+            .map(|(var, v)| (*var, self.bind(*var, v)))
+            .collect();
+        self.depth += 1;
+        let caller = self.file;
+        self.file = r.file;
+        let mut inner = ctx.clone();
+        let mut skip = false;
+        if let Some(when) = &r.when {
+            let held = self.body(
+                when,
+                &Ctx {
+                    collect: false,
+                    ..ctx.clone()
+                },
+            );
+            match held.status {
+                Status::Pass => {}
+                Status::Fail | Status::Skip => skip = true,
+                Status::Unknown => inner.doubt = inner.doubt.or(held.reason),
+            }
+        }
+        let outcome = if skip {
+            Outcome::skip()
+        } else {
+            let mut o = self.body(&r.body, &inner);
+            if r.when.is_some() && o.status == Status::Skip {
+                o.status = Status::Pass;
+            }
+            o
+        };
+        self.depth -= 1;
+        self.file = caller;
+        for (var, old) in saved {
+            self.restore(var, old);
+        }
+        outcome
+    }
+
+    /// A clause over every value its left-hand side selects (or, with `some`, at least one).
+    fn clause(
+        &mut self,
+        clause: &'a Clause,
+        message: Option<&'a Message>,
+        ctx: &Ctx<'a>,
+    ) -> Outcome {
+        let lhs = self.expr(&clause.lhs, ctx);
+        let some = matches!(&clause.lhs, crate::check::ir::Expr::Query(q) if q.some);
+        if let ClauseOp::Unary {
+            negated,
+            op: UnaryOp::Empty,
+        } = clause.op
+        {
+            let mut truth = compare::empty(&lhs);
+            if negated {
+                truth = truth.not();
+            }
+            let anchor = lhs.first().cloned().unwrap_or_else(|| ctx.this.clone());
+            return self.verdict(truth, &anchor, clause, message, ctx);
+        }
+        if lhs.is_empty() {
+            if some {
+                let o = self.failure(&ctx.this, ctx, || {
+                    format!(
+                        "`{}` selects nothing, so no value satisfies the clause",
+                        self.text(clause.lhs.span())
+                    )
+                });
+                return self.with_message(o, message, &ctx.this, ctx);
+            }
+            return Outcome::skip();
+        }
+        let rhs = match &clause.op {
+            ClauseOp::Binary { rhs, .. } => self.expr(rhs, ctx),
+            ClauseOp::Unary { .. } => Vec::new(),
+        };
+        // A missing key fails every test but `EXISTS` (negated or not), as in Guard: a
+        // clause about a value that is not there does not hold vacuously.
+        let test = |item: &Item<'a>| -> Truth {
+            let (t, negated) = match &clause.op {
+                ClauseOp::Unary { op, negated } => (compare::unary(item, *op), *negated),
+                ClauseOp::Binary { op, negated, .. } => {
+                    (compare::binary(item, *op, &rhs), *negated)
+                }
+            };
+            let exists = matches!(
+                clause.op,
+                ClauseOp::Unary {
+                    op: UnaryOp::Exists,
+                    ..
+                }
+            );
+            match (item.is_missing() && !exists, negated) {
+                (true, _) => Truth::False,
+                (false, true) => t.not(),
+                (false, false) => t,
+            }
+        };
+        if some {
+            let mut unknown: Option<Rc<str>> = None;
+            for item in &lhs {
+                match test(item) {
+                    Truth::True if item.doubt.is_none() => return Outcome::pass(),
+                    Truth::True => {
+                        unknown.get_or_insert_with(|| {
+                            item.doubt.clone().unwrap_or_else(|| Rc::from(""))
+                        });
+                    }
+                    Truth::Unknown(r) => {
+                        unknown.get_or_insert(r);
+                    }
+                    Truth::False => {}
+                }
+            }
+            let anchor = ctx.this.clone();
+            return match unknown {
+                Some(reason) => self.undecided(&anchor, clause, message, reason, ctx),
+                None => {
+                    let o = self.failure(&anchor, ctx, || {
+                        format!(
+                            "no value of `{}` satisfies `{}`",
+                            self.text(clause.lhs.span()),
+                            self.rest_text(clause)
+                        )
+                    });
+                    self.with_message(o, message, &anchor, ctx)
+                }
+            };
+        }
+        let mut acc = Outcome::skip();
+        for item in &lhs {
+            let truth = test(item);
+            acc = acc.and(self.verdict(truth, item, clause, message, ctx));
+        }
+        acc
+    }
+
+    /// The outcome of one tested value.
+    fn verdict(
+        &mut self,
+        truth: Truth,
+        item: &Item<'a>,
+        clause: &'a Clause,
+        message: Option<&'a Message>,
+        ctx: &Ctx<'a>,
+    ) -> Outcome {
+        match truth {
+            Truth::True => Outcome::pass(),
+            Truth::Unknown(reason) => self.undecided(item, clause, message, reason, ctx),
+            Truth::False => {
+                let o = self.failure(item, ctx, || self.default_message(item, clause));
+                self.with_message(o, message, item, ctx)
+            }
+        }
+    }
+
+    fn undecided(
+        &mut self,
+        item: &Item<'a>,
+        clause: &'a Clause,
+        message: Option<&'a Message>,
+        reason: Rc<str>,
+        ctx: &Ctx<'a>,
+    ) -> Outcome {
+        let mut o = Outcome::unknown(Rc::clone(&reason));
+        if ctx.collect {
+            let mut text = format!(
+                "cannot tell whether `{}` holds: {reason}",
+                self.text(clause.span)
+            );
+            if let Some(m) = message {
+                text = format!("{} (unknown: {reason})", self.message(m, item));
+            }
+            o.findings
+                .push(self.finding(item, FindingStatus::Unknown, text, ctx));
+        }
+        o
+    }
+
+    /// A failure at `item`; unknown instead when the item or the context is in doubt.
+    pub(super) fn failure(
+        &self,
+        item: &Item<'a>,
+        ctx: &Ctx<'a>,
+        message: impl FnOnce() -> String,
+    ) -> Outcome {
+        let mut o = Outcome {
+            status: Status::Fail,
+            findings: Vec::new(),
+            reason: None,
+        };
+        if ctx.collect {
+            o.findings
+                .push(self.finding(item, FindingStatus::Fail, message(), ctx));
+        }
+        if let Some(doubt) = item.doubt.clone() {
+            o.status = Status::Unknown;
+            o.reason = Some(Rc::clone(&doubt));
+            for f in &mut o.findings {
+                f.status = FindingStatus::Unknown;
+                f.message = format!("{} (unknown whether it applies: {doubt})", f.message);
+            }
+        }
+        self.doubted(o, ctx)
+    }
+
+    /// Failures inside a `when` whose condition is unknown are unknown.
+    fn doubted(&self, mut o: Outcome, ctx: &Ctx<'a>) -> Outcome {
+        let Some(doubt) = &ctx.doubt else { return o };
+        if o.status == Status::Fail {
+            o.status = Status::Unknown;
+            o.reason = Some(Rc::clone(doubt));
+            for f in &mut o.findings {
+                if f.status == FindingStatus::Fail {
+                    f.status = FindingStatus::Unknown;
+                    f.message = format!("{} (unknown whether it applies: {doubt})", f.message);
+                }
+            }
+        }
+        o
+    }
+
+    fn with_message(
+        &mut self,
+        mut o: Outcome,
+        message: Option<&'a Message>,
+        item: &Item<'a>,
+        ctx: &Ctx<'a>,
+    ) -> Outcome {
+        if let (Some(m), true) = (message, ctx.collect) {
+            let text = self.message(m, item);
+            for f in &mut o.findings {
+                f.message = match f.status {
+                    FindingStatus::Fail => text.clone(),
+                    FindingStatus::Unknown => format!(
+                        "{text} (unknown whether it applies: {})",
+                        o.reason.as_deref().unwrap_or("")
+                    ),
+                };
+            }
+        }
+        o
+    }
+}

@@ -1,0 +1,231 @@
+//! Evaluator tests: small policies against small templates.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::check::check;
+use crate::source::SourceFile;
+use crate::template;
+
+/// Runs `policy` on `template` (YAML) with no model; returns (rule name, status, findings).
+fn run(policy: &str, template: &str) -> Vec<(String, Status, Vec<Finding>)> {
+    run_with_model(policy, template, &[])
+}
+
+fn run_with_model(
+    policy: &str,
+    template: &str,
+    model: &[(&'static str, Node)],
+) -> Vec<(String, Status, Vec<Finding>)> {
+    let file = Arc::new(SourceFile::new("p.guard", policy));
+    let (program, _) = check(&[file], &[]).unwrap_or_else(|d| panic!("{:#?}", d.into_vec()));
+    let t = template::parse(Arc::new(SourceFile::new("t.yaml", template))).unwrap();
+    let doc = Document {
+        source: &t.source,
+        root: &t.root,
+        model,
+    };
+    evaluate(&program, &doc)
+        .into_iter()
+        .map(|o| {
+            (
+                program.rule(o.rule).unwrap().name.clone(),
+                o.status,
+                o.findings,
+            )
+        })
+        .collect()
+}
+
+fn statuses(policy: &str, template: &str) -> Vec<(String, Status)> {
+    run(policy, template)
+        .into_iter()
+        .map(|(n, s, _)| (n, s))
+        .collect()
+}
+
+const SGS: &str = "\
+Resources:
+  Web:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: web
+      SecurityGroupIngress:
+        - IpProtocol: tcp
+          FromPort: 443
+          ToPort: 443
+          CidrIp: 0.0.0.0/0
+        - IpProtocol: tcp
+          FromPort: '22'
+          ToPort: 22
+          CidrIp: 10.0.0.0/8
+  Db:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupName: db
+      GroupDescription: db
+  Bucket:
+    Type: AWS::S3::Bucket
+";
+
+#[test]
+fn clauses_fail_at_the_exact_value() {
+    let r = run(
+        "rule no_world { Resources.Web.Properties.SecurityGroupIngress[*].CidrIp != '0.0.0.0/0' }",
+        SGS,
+    );
+    assert_eq!(r[0].1, Status::Fail);
+    assert_eq!(r[0].2.len(), 1);
+    let f = &r[0].2[0];
+    assert_eq!(
+        f.pointer,
+        "/Resources/Web/Properties/SecurityGroupIngress/0/CidrIp"
+    );
+    assert_eq!(f.resource.as_deref(), Some("Web"));
+    assert_eq!(f.security_group.as_deref(), Some("Web"));
+    let source = SourceFile::new("t", SGS);
+    assert_eq!(source.position(f.span.unwrap().start).line, 10);
+}
+
+#[test]
+fn a_missing_key_fails_where_it_should_be() {
+    let r = run(
+        "rule ingress { Resources.*[ Type == 'AWS::EC2::SecurityGroup' ].Properties.SecurityGroupIngress[*].CidrIp != '0.0.0.0/0' }",
+        SGS,
+    );
+    let pointers: Vec<&str> = r[0].2.iter().map(|f| f.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        [
+            "/Resources/Web/Properties/SecurityGroupIngress/0/CidrIp",
+            "/Resources/Db/Properties/SecurityGroupIngress"
+        ]
+    );
+    assert!(
+        r[0].2[1].message.contains("is missing"),
+        "{}",
+        r[0].2[1].message
+    );
+}
+
+#[test]
+fn ports_compare_as_numbers_whatever_their_type() {
+    let s = statuses(
+        "rule ssh { some Resources.Web.Properties.SecurityGroupIngress[*].FromPort == 22 }\n\
+         rule range { Resources.Web.Properties.SecurityGroupIngress[*].FromPort IN r[1, 1024] }",
+        SGS,
+    );
+    assert_eq!(
+        s,
+        [("ssh".into(), Status::Pass), ("range".into(), Status::Pass)]
+    );
+}
+
+#[test]
+fn typed_cidrs() {
+    let s = statuses(
+        "rule a { Resources.Web.Properties.SecurityGroupIngress[0].CidrIp IS_INTERNET }\n\
+         rule b { Resources.Web.Properties.SecurityGroupIngress[1].CidrIp WITHIN 10.0.0.0/8 }\n\
+         rule c { Resources.Web.Properties.SecurityGroupIngress[1].CidrIp == 10.0.0.0/8 }\n\
+         rule d { Resources.Web.Properties.SecurityGroupIngress[1].CidrIp IS_PRIVATE }",
+        SGS,
+    );
+    assert!(s.iter().all(|(_, st)| *st == Status::Pass), "{s:?}");
+}
+
+#[test]
+fn skip_when_the_guard_fails_or_nothing_is_selected() {
+    let s = statuses(
+        "let buckets = Resources.*[ Type == 'AWS::S3::Bucket' ]\n\
+         let queues = Resources.*[ Type == 'AWS::SQS::Queue' ]\n\
+         rule guarded when %queues !empty { %queues.Properties.Name exists }\n\
+         rule unguarded { %queues.Properties.Name exists }\n\
+         rule held when %buckets !empty { %buckets.Properties.Nothing[*] exists }\n\
+         rule missing { %buckets.Properties.BucketName exists }",
+        SGS,
+    );
+    assert_eq!(
+        s,
+        [
+            ("guarded".into(), Status::Skip),
+            ("unguarded".into(), Status::Skip),
+            ("held".into(), Status::Fail),
+            ("missing".into(), Status::Fail),
+        ]
+    );
+}
+
+#[test]
+fn type_blocks_filters_and_or() {
+    let s = statuses(
+        "rule names { AWS::EC2::SecurityGroup { Properties.GroupName exists or Properties.GroupDescription == 'web' } }\n\
+         rule by_key { Resources[ keys == /^W/ ].Type == 'AWS::EC2::SecurityGroup' }\n\
+         rule count_them { count(Resources.*[ Type == 'AWS::EC2::SecurityGroup' ]) == 2 }",
+        SGS,
+    );
+    assert!(s.iter().all(|(_, st)| *st == Status::Pass), "{s:?}");
+}
+
+#[test]
+fn unknown_values_make_unknown_outcomes() {
+    let model = [(
+        "rules",
+        Node::list(
+            vec![Node::map(
+                [
+                    ("direction", Node::string("ingress", Default::default())),
+                    (
+                        "cidr",
+                        Node::unknown(
+                            crate::template::Unknown::new("imported"),
+                            Default::default(),
+                        ),
+                    ),
+                ],
+                Default::default(),
+            )],
+            Default::default(),
+        ),
+    )];
+    let r = run_with_model(
+        "rule open { rules[ direction == 'ingress' ].cidr NOT IS_INTERNET }\n\
+         rule filtered { rules[ cidr IS_INTERNET ].direction != 'ingress' }",
+        "Resources: {}",
+        &model,
+    );
+    assert_eq!(r[0].1, Status::Unknown);
+    assert!(r[0].2[0].message.contains("imported"), "{:?}", r[0].2);
+    // The filter could not decide, so the element is kept in doubt: unknown, not pass.
+    assert_eq!(r[1].1, Status::Unknown);
+    assert_eq!(r[1].2[0].status, FindingStatus::Unknown);
+}
+
+#[test]
+fn messages_interpolate_from_the_failing_value_outwards() {
+    let r = run(
+        "rule m { Resources.*.Properties.SecurityGroupIngress[*] { CidrIp != '0.0.0.0/0' << port {{FromPort}} open to {{CidrIp}} >> } }",
+        SGS,
+    );
+    assert_eq!(r[0].2[0].message, "port 443 open to 0.0.0.0/0");
+}
+
+#[test]
+fn rule_references_and_negation() {
+    let s = statuses(
+        "rule has_db { Resources.Db exists }\n\
+         rule no_db { not has_db }\n\
+         rule needs when has_db { Resources.Db.Type == 'AWS::EC2::SecurityGroup' }\n\
+         rule p(x) { %x == 'db' }\n\
+         rule call { p(Resources.Db.Properties.GroupName) }",
+        SGS,
+    );
+    assert_eq!(
+        s,
+        [
+            ("has_db".into(), Status::Pass),
+            ("no_db".into(), Status::Fail),
+            ("needs".into(), Status::Pass),
+            ("call".into(), Status::Pass),
+        ]
+    );
+}
