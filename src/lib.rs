@@ -11,11 +11,16 @@
 //! The command-line interface in [`cli`] sits on top and is the only module that touches the
 //! terminal, the file system walk and exit codes.
 
+pub mod bundled;
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod engine;
 pub mod eval;
 pub mod net;
+pub mod render;
+pub mod report;
 pub mod source;
 pub mod syntax;
 pub mod template;
+pub mod testing;

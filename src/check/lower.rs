@@ -768,7 +768,8 @@ impl Checker<'_> {
         if let Some(id) = self.scopes.lookup(&name.text) {
             return id;
         }
-        let help = suggest(&name.text, &self.scopes.names(), "variables in scope", "%");
+        let mut help = suggest(&name.text, &self.scopes.names(), "variables in scope", "%");
+        help.push_str("; define one with `let name = …` before using it, or declare `param name = …` at the top of the file");
         let d = self
             .err(
                 Code::UndefinedVariable,

@@ -74,7 +74,7 @@ pub(super) fn suggest(name: &str, known: &[String], what: &str, sigil: &str) -> 
             "did you mean `{sigil}{k}`? {what}: {}{more}",
             listed.join(", ")
         ),
-        (None, true) => format!("no {what} are defined here"),
+        (None, true) => format!("there are no {what}"),
         (None, false) => format!("{what}: {}{more}", listed.join(", ")),
     }
 }
@@ -120,7 +120,7 @@ mod tests {
         assert!(help.starts_with("did you mean `%open_rules`?"), "{help}");
         let help = suggest("zzz", &known, "variables in scope", "%");
         assert_eq!(help, "variables in scope: `%open_rules`, `%vpc_cidrs`");
-        assert_eq!(suggest("x", &[], "rules", ""), "no rules are defined here");
+        assert_eq!(suggest("x", &[], "rules", ""), "there are no rules");
     }
 
     #[test]

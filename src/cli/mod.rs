@@ -6,12 +6,17 @@
 pub mod exit;
 mod inputs;
 mod model;
+mod output;
+mod policies;
+mod rules;
+mod test;
+mod validate;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 pub use exit::Exit;
 
@@ -38,8 +43,172 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check templates against the bundled policies and your own.
+    Validate(ValidateArgs),
+    /// Run policy unit tests (Guard's test-file format).
+    Test(TestArgs),
+    /// List the bundled rules: id, severity, title.
+    Rules(RulesArgs),
+    /// Explain a rule: what it checks, why it matters, how to fix, examples.
+    Explain(ExplainArgs),
     /// Print the security-group model of templates as JSON.
     Model(ModelArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+/// Output formats of `validate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: findings with their source lines, and a summary.
+    Text,
+    /// The JSON report, schema `palisade/report/v1`.
+    Json,
+}
+
+/// Severities, for `--fail-on`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    /// Info.
+    Info,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+/// What unknown outcomes do to the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UnknownArg {
+    /// Unknown outcomes fail the run (exit 19), like failures.
+    Fail,
+    /// Unknown outcomes are reported but do not fail the run.
+    Warn,
+}
+
+/// Parameter values for templates.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ParameterArgs {
+    /// Parameter values: the JSON list written by `aws cloudformation deploy`
+    /// (`[{"ParameterKey": …, "ParameterValue": …}]`) or a plain JSON/YAML map.
+    #[arg(long, value_name = "FILE")]
+    pub parameters: Option<PathBuf>,
+
+    /// A parameter value, `Key=Value`; repeatable; wins over --parameters.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+}
+
+/// Options of `palisade validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Templates or folders (searched recursively for *.yaml, *.yml, *.json, *.template);
+    /// `-` reads standard input.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Policy files or folders of *.guard files, checked in addition to the bundled policies.
+    #[arg(long = "rules", value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
+
+    /// Do not load the bundled policies.
+    #[arg(long)]
+    pub no_bundled: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    #[command(flatten)]
+    pub parameters: ParameterArgs,
+
+    /// Override a policy `param`: `NAME=JSON`, e.g. `high_risk_ports=[22,3389]`; repeatable.
+    #[arg(long = "param-override", value_name = "NAME=JSON")]
+    pub param_overrides: Vec<String>,
+
+    /// Fail (exit 19) on findings of this severity or higher.
+    #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
+    pub fail_on: SeverityArg,
+
+    /// Whether unknown outcomes fail the run.
+    #[arg(long, value_enum, default_value_t = UnknownArg::Fail)]
+    pub unknown: UnknownArg,
+
+    /// Report only these rule ids; repeatable or comma-separated.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Do not report these rule ids; repeatable or comma-separated.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub skip: Vec<String>,
+
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print only failing findings (one line each) and the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Options of `palisade test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Policy files or folders of *.guard files. Without it, the bundled policies and their
+    /// tests are run.
+    #[arg(long = "rules", value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
+
+    /// Test files or folders. Without it, each `NAME.guard` is tested by `NAME.tests.yaml`
+    /// next to it (or by files starting with NAME in a `tests/` folder next to it).
+    #[arg(long = "tests", value_name = "FILE|DIR")]
+    pub tests: Vec<PathBuf>,
+
+    /// Rewrite each case's `findings:` with the findings observed now, so a change in
+    /// verdicts shows up as a reviewable diff.
+    #[arg(long)]
+    pub update: bool,
+
+    /// Print only failing cases and the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Options of `palisade rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+
+    /// Also list the rules of these policy files or folders.
+    #[arg(long = "rules", value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
+}
+
+/// Output formats of `palisade rules`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table.
+    Text,
+    /// A JSON list.
+    Json,
+}
+
+/// Options of `palisade explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule id, e.g. SG011 (or a rule name).
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Also look in these policy files or folders.
+    #[arg(long = "rules", value_name = "FILE|DIR")]
+    pub rules: Vec<PathBuf>,
 }
 
 /// Options of `palisade model`.
@@ -50,14 +219,16 @@ pub struct ModelArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 
-    /// Parameter values: the JSON list written by `aws cloudformation deploy`
-    /// (`[{"ParameterKey": …, "ParameterValue": …}]`) or a plain JSON/YAML map.
-    #[arg(long, value_name = "FILE")]
-    pub parameters: Option<PathBuf>,
+    #[command(flatten)]
+    pub parameters: ParameterArgs,
+}
 
-    /// A parameter value, `Key=Value`; repeatable; wins over --parameters.
-    #[arg(long = "param", value_name = "KEY=VALUE")]
-    pub params: Vec<String>,
+/// Options of `palisade completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Parses the process arguments, runs the command and returns its exit code.
@@ -83,6 +254,14 @@ pub fn main() -> ExitCode {
 /// Runs a parsed command line, writing results to `out` and problems to `err`.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     match cli.command {
+        Command::Validate(args) => validate::run(&args, out, err),
+        Command::Test(args) => test::run(&args, out, err),
+        Command::Rules(args) => rules::list(&args, out, err),
+        Command::Explain(args) => rules::explain(&args, out, err),
         Command::Model(args) => model::run(&args, out, err),
+        Command::Completions(args) => {
+            clap_complete::generate(args.shell, &mut Cli::command(), "palisade", out);
+            Exit::Ok
+        }
     }
 }

@@ -159,9 +159,30 @@ pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
         .enumerate()
         .filter(|(_, r)| !r.parameterized)
         .map(|(i, _)| {
-            let outcome = ev.memo.get(i).cloned().flatten().unwrap_or_else(|| {
+            let mut outcome = ev.memo.get(i).cloned().flatten().unwrap_or_else(|| {
                 Outcome::unknown(Rc::from("the rule was not evaluated (internal error)"))
             });
+            // A failing or undecided rule always has something to show for it.
+            if matches!(outcome.status, Status::Fail | Status::Unknown)
+                && outcome.findings.is_empty()
+            {
+                let reason = outcome
+                    .reason
+                    .as_deref()
+                    .unwrap_or("the rule does not hold");
+                outcome.findings.push(Finding {
+                    status: match outcome.status {
+                        Status::Fail => FindingStatus::Fail,
+                        _ => FindingStatus::Unknown,
+                    },
+                    span: None,
+                    pointer: String::new(),
+                    resource: None,
+                    security_group: None,
+                    conditions: None,
+                    message: reason.to_string(),
+                });
+            }
             RuleOutcome {
                 rule: RuleId(i as u32),
                 status: outcome.status,

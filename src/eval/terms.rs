@@ -26,19 +26,43 @@ impl<'a> Evaluator<'a> {
         acc
     }
 
-    /// Terms joined by `or`: one passing term is enough.
+    /// Terms joined by `or`: one passing term is enough. When every term failed with exactly
+    /// one finding, the failure is one finding (at the first term's value) rather than one
+    /// per term; its message is a term's custom message, or all the terms' messages.
     fn disjunction(&mut self, terms: &'a [Term], ctx: &Ctx<'a>) -> Outcome {
-        let mut acc: Option<Outcome> = None;
+        let mut outcomes = Vec::with_capacity(terms.len());
         for term in terms {
             let outcome = self.term(term, ctx);
             if outcome.status == Status::Pass {
                 return outcome;
             }
+            outcomes.push(outcome);
+        }
+        let single = outcomes.len() > 1 && outcomes.iter().all(|o| o.findings.len() == 1);
+        let custom = terms
+            .iter()
+            .zip(&outcomes)
+            .rev()
+            .find(|(t, _)| t.message.is_some())
+            .and_then(|(_, o)| o.findings.first().map(|f| f.message.clone()));
+        let mut acc: Option<Outcome> = None;
+        for outcome in outcomes {
             acc = Some(match acc {
                 None => outcome,
                 Some(mut prev) => {
                     prev.status = prev.status.or(outcome.status);
-                    prev.findings.extend(outcome.findings);
+                    if single {
+                        if let (Some(first), Some(next)) =
+                            (prev.findings.first_mut(), outcome.findings.first())
+                        {
+                            first.message = format!("{}; and {}", first.message, next.message);
+                            if next.status == FindingStatus::Unknown {
+                                first.status = FindingStatus::Unknown;
+                            }
+                        }
+                    } else {
+                        prev.findings.extend(outcome.findings);
+                    }
                     if prev.reason.is_none() {
                         prev.reason = outcome.reason;
                     }
@@ -46,7 +70,11 @@ impl<'a> Evaluator<'a> {
                 }
             });
         }
-        acc.unwrap_or_else(Outcome::skip)
+        let mut outcome = acc.unwrap_or_else(Outcome::skip);
+        if let (true, Some(message), Some(first)) = (single, custom, outcome.findings.first_mut()) {
+            first.message = message;
+        }
+        outcome
     }
 
     fn term(&mut self, term: &'a Term, ctx: &Ctx<'a>) -> Outcome {

@@ -1,0 +1,49 @@
+//! Where output goes and how it looks: colour only on a terminal and never with `NO_COLOR`;
+//! reports written to a file atomically.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use crate::render::Style;
+
+/// Colour for standard output: a terminal and no (non-empty) `NO_COLOR`.
+pub fn stdout_style() -> Style {
+    Style {
+        color: color_allowed() && std::io::stdout().is_terminal(),
+    }
+}
+
+/// Colour for standard error.
+pub fn stderr_style() -> Style {
+    Style {
+        color: color_allowed() && std::io::stderr().is_terminal(),
+    }
+}
+
+fn color_allowed() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Writes `text` to `path` through a temporary file in the same folder, renamed into place,
+/// so readers never see half a report.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,0 +1,139 @@
+//! Loading policies for a command: the bundled library and `--rules` files or folders,
+//! checked together; diagnostics printed as labelled snippets.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::Exit;
+use super::output;
+use crate::bundled;
+use crate::check::{self, ParamOverride, Program};
+use crate::render;
+use crate::source::SourceFile;
+use crate::template;
+
+/// Policy files found under the given paths (folders are walked for `*.guard`, sorted).
+pub fn policy_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            walk(path, "guard", &mut found)
+                .map_err(|e| format!("cannot read folder `{}`: {e}", path.display()))?;
+            if found.is_empty() {
+                return Err(format!(
+                    "folder `{}` holds no `.guard` files",
+                    path.display()
+                ));
+            }
+            found.sort();
+            out.extend(found);
+        } else if path.exists() {
+            out.push(path.clone());
+        } else {
+            return Err(format!("policy file `{}` does not exist", path.display()));
+        }
+    }
+    Ok(out)
+}
+
+/// Files with extension `ext` under `dir`, recursively (hidden folders skipped).
+pub fn walk(dir: &Path, ext: &str, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if entry.file_type()?.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == ext) {
+                found.push(path);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads policy files into sources.
+pub fn read_sources(paths: &[PathBuf]) -> Result<Vec<Arc<SourceFile>>, String> {
+    paths
+        .iter()
+        .map(|p| {
+            template::read_file(p, p.to_string_lossy().into_owned())
+                .map_err(|e| format!("{}: {}", p.display(), e.message))
+        })
+        .collect()
+}
+
+/// Loads and checks the policies; on failure prints every diagnostic and returns the exit.
+pub fn load(
+    rules: &[PathBuf],
+    with_bundled: bool,
+    overrides: &[String],
+    err: &mut dyn Write,
+) -> Result<Program, Exit> {
+    let usage = |err: &mut dyn Write, message: String| {
+        let _ = writeln!(err, "error: {message}");
+        Exit::Usage
+    };
+    let mut parsed_overrides = Vec::new();
+    for o in overrides {
+        match ParamOverride::parse(o) {
+            Ok(o) => parsed_overrides.push(o),
+            Err(m) => return Err(usage(err, format!("--param-override {m}"))),
+        }
+    }
+    let paths = policy_paths(rules).map_err(|m| usage(err, m))?;
+    let mut sources = if with_bundled {
+        bundled::policy_files()
+    } else {
+        Vec::new()
+    };
+    match read_sources(&paths) {
+        Ok(s) => sources.extend(s),
+        Err(m) => {
+            let _ = writeln!(err, "error: {m}");
+            return Err(Exit::PolicyError);
+        }
+    }
+    if sources.is_empty() {
+        return Err(usage(
+            err,
+            "no policies to run: give --rules, or drop --no-bundled".to_string(),
+        ));
+    }
+    check_sources(&sources, &parsed_overrides, err)
+}
+
+/// Checks sources; prints diagnostics (warnings too) to `err`.
+pub fn check_sources(
+    sources: &[Arc<SourceFile>],
+    overrides: &[ParamOverride],
+    err: &mut dyn Write,
+) -> Result<Program, Exit> {
+    let style = output::stderr_style();
+    match check::check(sources, overrides) {
+        Ok((program, warnings)) => {
+            for w in warnings.iter() {
+                let _ = write!(err, "{}", render::diagnostic::render(w, style.color));
+            }
+            Ok(program)
+        }
+        Err(diags) => {
+            for d in diags.iter() {
+                let _ = write!(err, "{}", render::diagnostic::render(d, style.color));
+            }
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            let _ = writeln!(
+                err,
+                "error: {errors} problem{} in policy files; nothing was checked",
+                if errors == 1 { "" } else { "s" }
+            );
+            Err(Exit::PolicyError)
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The text report: one block per finding with its source line underlined, grouped by file,
+//! then a summary.
+
+use std::time::Duration;
+
+use super::Style;
+use crate::check::ir::Severity;
+use crate::eval::FindingStatus;
+use crate::report::{FileStatus, Finding, Options, Report};
+use crate::source::SourceFile;
+
+/// How much to show.
+#[derive(Clone, Copy, Debug)]
+pub struct TextOptions {
+    /// Colours.
+    pub style: Style,
+    /// Only failing findings, one line each, and the summary.
+    pub quiet: bool,
+    /// How long the run took (shown in the summary), if known.
+    pub elapsed: Option<Duration>,
+}
+
+/// Renders the report for a person.
+pub fn render(report: &Report, options: &Options, text: &TextOptions) -> String {
+    let style = text.style;
+    let mut out = String::new();
+    let mut findings = report.findings.iter().peekable();
+    for file in &report.files {
+        match file.status {
+            FileStatus::Error => {
+                if let Some(e) = &file.error {
+                    let at = match (e.line, e.column) {
+                        (Some(l), Some(c)) => format!("{}:{l}:{c}", file.path),
+                        _ => file.path.clone(),
+                    };
+                    out.push_str(&format!(
+                        "{}: {} {}\n",
+                        style.bold(&at),
+                        style.bold_red(&format!("error[{}]", e.code)),
+                        e.message
+                    ));
+                    if let Some(help) = &e.help {
+                        out.push_str(&format!("  {} {help}\n", style.cyan("= help:")));
+                    }
+                    out.push('\n');
+                }
+            }
+            FileStatus::Skipped if !text.quiet => {
+                out.push_str(&format!(
+                    "{}: {}\n\n",
+                    style.bold(&file.path),
+                    style.dim("skipped: not a CloudFormation template (no `Resources` map)")
+                ));
+            }
+            _ => {}
+        }
+        while let Some(f) = findings.next_if(|f| f.file == file.path) {
+            if f.suppressed || (text.quiet && !f.fails_run(options)) {
+                continue;
+            }
+            render_finding(&mut out, f, file.source.as_deref(), style, text.quiet);
+        }
+    }
+    out.push_str(&summary(report, options, text));
+    out
+}
+
+fn severity_label(f: &Finding, style: Style) -> String {
+    let name = f.severity.as_str();
+    let label = match f.status {
+        FindingStatus::Fail => name.to_string(),
+        FindingStatus::Unknown => format!("{name} (unknown)"),
+    };
+    match (f.status, f.severity) {
+        (FindingStatus::Unknown, _) => style.yellow(&label),
+        (_, Severity::Critical | Severity::High) => style.bold_red(&label),
+        (_, Severity::Medium) => style.red(&label),
+        (_, Severity::Low) => style.yellow(&label),
+        (_, Severity::Info) => style.blue(&label),
+    }
+}
+
+fn render_finding(
+    out: &mut String,
+    f: &Finding,
+    source: Option<&SourceFile>,
+    style: Style,
+    quiet: bool,
+) {
+    let at = format!("{}:{}:{}", f.file, f.line, f.column);
+    let subject = match (&f.resource, &f.security_group) {
+        (Some(r), Some(g)) if r != g => format!(" [{r}, group {g}]"),
+        (Some(r), _) => format!(" [{r}]"),
+        (None, _) => String::new(),
+    };
+    out.push_str(&format!(
+        "{}: {} {} {}{}\n",
+        style.bold(&at),
+        severity_label(f, style),
+        style.bold(&f.id),
+        f.message,
+        style.dim(&subject)
+    ));
+    if quiet {
+        return;
+    }
+    if let Some(line) = source.and_then(|s| s.line_text(f.line)) {
+        let number = f.line.to_string();
+        let gutter = " ".repeat(number.len());
+        let line = line.replace('\t', " ");
+        let start = f.column.saturating_sub(1) as usize;
+        let width = line.chars().count();
+        let end = if f.end.line == f.line {
+            (f.end.column.saturating_sub(1) as usize).max(start + 1)
+        } else {
+            width
+        };
+        let marks = end.min(width.max(start + 1)) - start;
+        out.push_str(&format!("{gutter} {}\n", style.blue("|")));
+        out.push_str(&format!(
+            "{} {} {line}\n",
+            style.blue(&number),
+            style.blue("|")
+        ));
+        out.push_str(&format!(
+            "{gutter} {} {}{}\n",
+            style.blue("|"),
+            " ".repeat(start),
+            style.red(&"^".repeat(marks.max(1)))
+        ));
+    }
+    if let Some(title) = &f.title {
+        out.push_str(&format!("  {} {title}\n", style.cyan("= rule:")));
+    }
+    if let Some(help) = &f.remediation {
+        out.push_str(&format!("  {} {help}\n", style.cyan("= help:")));
+    }
+    out.push('\n');
+}
+
+fn summary(report: &Report, options: &Options, text: &TextOptions) -> String {
+    let s = &report.summary;
+    let style = text.style;
+    let by_severity: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .filter_map(|sev| s.by_severity.get(sev).map(|n| format!("{n} {sev}")))
+        .collect();
+    let findings = if by_severity.is_empty() {
+        "no findings".to_string()
+    } else {
+        format!(
+            "{} finding{} ({})",
+            s.findings,
+            plural(s.findings),
+            by_severity.join(", ")
+        )
+    };
+    let mut parts = vec![
+        format!("{} file{}", s.files, plural(s.files)),
+        findings,
+        format!("{} unknown", s.unknown),
+        format!("{} suppressed", s.suppressed),
+        format!("{} error{}", s.errors, plural(s.errors)),
+    ];
+    if let Some(elapsed) = text.elapsed {
+        parts.push(format!("in {:.2}s", elapsed.as_secs_f64()));
+    }
+    let verdict = if report.has_errors() {
+        style.bold_red("error")
+    } else if report.fails(options) {
+        style.bold_red("failed")
+    } else {
+        style.green("passed")
+    };
+    format!("{verdict}: {}\n", parts.join(", "))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,394 @@
+//! Rule outcomes of many templates → one [`Report`] (SPEC §7, schema `palisade/report/v1`).
+//!
+//! Fourth phase (`eval → report → render`). The report is plain data: rule annotations joined
+//! to findings, positions turned into lines and columns, suppressions applied, `--only` /
+//! `--skip` / severity overrides applied, and the exit decision. Rendering it is `render`'s job.
+
+mod suppress;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use crate::check::ir::{Program, Severity};
+use crate::eval::{FindingStatus, RuleOutcome, Status};
+use crate::source::{Position, SourceFile};
+use crate::template::{LoadError, Template};
+pub use suppress::{INVALID_SUPPRESSION, UNKNOWN_SUPPRESSION_ID};
+
+/// The report's schema name.
+pub const SCHEMA: &str = "palisade/report/v1";
+
+/// What to do with unknown outcomes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownPolicy {
+    /// Unknown outcomes fail the run like failures (fail closed).
+    #[default]
+    Fail,
+    /// Unknown outcomes are reported but do not fail the run.
+    Warn,
+}
+
+/// Choices that shape the report.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Findings at or above this severity fail the run.
+    pub fail_on: Severity,
+    /// Whether unknown outcomes fail the run.
+    pub unknown: UnknownPolicy,
+    /// Only these rule ids (empty: all).
+    pub only: HashSet<String>,
+    /// Not these rule ids.
+    pub skip: HashSet<String>,
+    /// Severity per rule id, replacing the rule's own.
+    pub severities: HashMap<String, Severity>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            fail_on: Severity::Low,
+            unknown: UnknownPolicy::Fail,
+            only: HashSet::new(),
+            skip: HashSet::new(),
+            severities: HashMap::new(),
+        }
+    }
+}
+
+impl Options {
+    /// True when a rule with this id is reported.
+    pub fn selects(&self, id: &str) -> bool {
+        (self.only.is_empty() || self.only.contains(id)) && !self.skip.contains(id)
+    }
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// palisade's version.
+    pub version: &'static str,
+    /// Counts.
+    pub summary: Summary,
+    /// One entry per template, in input order.
+    pub files: Vec<FileEntry>,
+    /// Every finding, grouped by file in input order.
+    pub findings: Vec<Finding>,
+}
+
+/// Counts over the whole run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    /// Templates looked at (including errors and skipped files).
+    pub files: usize,
+    /// Templates with at least one unsuppressed failing finding.
+    pub failed_files: usize,
+    /// Unsuppressed findings (failures and unknowns).
+    pub findings: usize,
+    /// Suppressed findings.
+    pub suppressed: usize,
+    /// Unsuppressed findings per severity.
+    pub by_severity: BTreeMap<Severity, usize>,
+    /// Templates that could not be read.
+    pub errors: usize,
+    /// Unsuppressed findings whose outcome is unknown.
+    pub unknown: usize,
+}
+
+/// A template's entry.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileEntry {
+    /// The path as given.
+    pub path: String,
+    /// `ok`, `error` or `skipped`.
+    pub status: FileStatus,
+    /// Why it could not be read.
+    pub error: Option<FileError>,
+    /// Each reported rule's status, in rule order.
+    #[serde(serialize_with = "ordered_map")]
+    pub rules: Vec<(String, Status)>,
+    /// The template's text, for renderers that show source lines.
+    #[serde(skip)]
+    pub source: Option<Arc<SourceFile>>,
+}
+
+/// Whether a template was checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileStatus {
+    /// Checked.
+    Ok,
+    /// Could not be read or parsed.
+    Error,
+    /// Not a CloudFormation template (found while walking a folder).
+    Skipped,
+}
+
+/// A template that could not be read.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileError {
+    /// Stable code.
+    pub code: &'static str,
+    /// What went wrong.
+    pub message: String,
+    /// 1-based line, if known.
+    pub line: Option<u32>,
+    /// 1-based column, if known.
+    pub column: Option<u32>,
+    /// What to do about it.
+    #[serde(skip)]
+    pub help: Option<String>,
+}
+
+/// One finding, as reported.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// The rule's `@id`.
+    pub id: String,
+    /// The rule's name.
+    pub rule: String,
+    /// Severity (after overrides).
+    pub severity: Severity,
+    /// `FAIL` or `UNKNOWN`.
+    pub status: FindingStatus,
+    /// The template.
+    pub file: String,
+    /// Logical id of the resource to change.
+    pub resource: Option<String>,
+    /// The security group concerned.
+    pub security_group: Option<String>,
+    /// JSON pointer into the template.
+    pub path: String,
+    /// 1-based line of the value.
+    pub line: u32,
+    /// 1-based column of the value.
+    pub column: u32,
+    /// What is wrong.
+    pub message: String,
+    /// Conditions under which the value exists.
+    #[serde(serialize_with = "conditions")]
+    pub conditions: Option<Vec<(String, bool)>>,
+    /// Accepted by a suppression in the resource's metadata.
+    pub suppressed: bool,
+    /// The suppression's reason.
+    pub suppression_reason: Option<String>,
+    /// Where the value ends (for SARIF regions and underlining).
+    #[serde(skip)]
+    pub end: Position,
+    /// The rule's title.
+    #[serde(skip)]
+    pub title: Option<String>,
+    /// How to fix it.
+    #[serde(skip)]
+    pub remediation: Option<String>,
+}
+
+impl Finding {
+    /// True when this finding makes the run fail under `options`.
+    pub fn fails_run(&self, options: &Options) -> bool {
+        !self.suppressed
+            && self.severity >= options.fail_on
+            && (self.status == FindingStatus::Fail || options.unknown == UnknownPolicy::Fail)
+    }
+}
+
+fn ordered_map<S: serde::Serializer>(pairs: &[(String, Status)], s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+fn conditions<S: serde::Serializer>(
+    c: &Option<Vec<(String, bool)>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match c {
+        None => s.serialize_none(),
+        Some(pairs) => {
+            let mut map = s.serialize_map(Some(pairs.len()))?;
+            for (k, v) in pairs {
+                map.serialize_entry(k, v)?;
+            }
+            map.end()
+        }
+    }
+}
+
+/// One template's part of the report.
+#[derive(Clone, Debug)]
+pub struct FileResult {
+    /// Its entry.
+    pub entry: FileEntry,
+    /// Its findings.
+    pub findings: Vec<Finding>,
+}
+
+/// The report part of a template that was checked.
+pub fn checked(
+    program: &Program,
+    options: &Options,
+    name: &str,
+    template: &Template,
+    outcomes: &[RuleOutcome],
+) -> FileResult {
+    let source = &template.source;
+    let suppressions = suppress::collect(template, program);
+    let mut rules = Vec::new();
+    let mut findings = Vec::new();
+    for outcome in outcomes {
+        let Some(rule) = program.rule(outcome.rule) else {
+            continue;
+        };
+        if !options.selects(&rule.meta.id) {
+            continue;
+        }
+        rules.push((rule.name.clone(), outcome.status));
+        let severity = options
+            .severities
+            .get(&rule.meta.id)
+            .copied()
+            .unwrap_or(rule.meta.severity);
+        for f in &outcome.findings {
+            let (start, end) = match f.span {
+                Some(span) => (source.position(span.start), source.position(span.end)),
+                None => (
+                    Position { line: 1, column: 1 },
+                    Position { line: 1, column: 1 },
+                ),
+            };
+            let suppression = suppressions.lookup(
+                &rule.meta.id,
+                f.resource.as_deref(),
+                f.security_group.as_deref(),
+            );
+            findings.push(Finding {
+                id: rule.meta.id.clone(),
+                rule: rule.name.clone(),
+                severity,
+                status: f.status,
+                file: name.to_string(),
+                resource: f.resource.clone(),
+                security_group: f.security_group.clone(),
+                path: f.pointer.clone(),
+                line: start.line,
+                column: start.column,
+                message: f.message.clone(),
+                conditions: f.conditions.clone(),
+                suppressed: suppression.is_some(),
+                suppression_reason: suppression.map(str::to_string),
+                end,
+                title: rule.meta.title.clone(),
+                remediation: rule.meta.remediation.clone(),
+            });
+        }
+    }
+    findings.extend(suppressions.problems(name, source));
+    findings.sort_by(|a, b| (a.line, a.column, &a.id).cmp(&(b.line, b.column, &b.id)));
+    FileResult {
+        entry: FileEntry {
+            path: name.to_string(),
+            status: FileStatus::Ok,
+            error: None,
+            rules,
+            source: Some(Arc::clone(source)),
+        },
+        findings,
+    }
+}
+
+/// The report part of a template that could not be read.
+pub fn failed(name: &str, error: &LoadError, source: Option<&Arc<SourceFile>>) -> FileResult {
+    let position = match (error.span, source) {
+        (Some(span), Some(source)) => Some(source.position(span.start)),
+        _ => None,
+    };
+    FileResult {
+        entry: FileEntry {
+            path: name.to_string(),
+            status: FileStatus::Error,
+            error: Some(FileError {
+                code: error.code,
+                message: error.message.clone(),
+                line: position.map(|p| p.line),
+                column: position.map(|p| p.column),
+                help: error.help.clone(),
+            }),
+            rules: Vec::new(),
+            source: source.cloned(),
+        },
+        findings: Vec::new(),
+    }
+}
+
+/// The report part of a file that is not a CloudFormation template.
+pub fn skipped(name: &str) -> FileResult {
+    FileResult {
+        entry: FileEntry {
+            path: name.to_string(),
+            status: FileStatus::Skipped,
+            error: None,
+            rules: Vec::new(),
+            source: None,
+        },
+        findings: Vec::new(),
+    }
+}
+
+impl Report {
+    /// Assembles the parts, in order.
+    pub fn new(parts: Vec<FileResult>) -> Report {
+        let mut summary = Summary::default();
+        let mut files = Vec::with_capacity(parts.len());
+        let mut findings = Vec::new();
+        for part in parts {
+            summary.files += 1;
+            if part.entry.status == FileStatus::Error {
+                summary.errors += 1;
+            }
+            if part
+                .findings
+                .iter()
+                .any(|f| !f.suppressed && f.status == FindingStatus::Fail)
+            {
+                summary.failed_files += 1;
+            }
+            for f in &part.findings {
+                if f.suppressed {
+                    summary.suppressed += 1;
+                } else {
+                    summary.findings += 1;
+                    *summary.by_severity.entry(f.severity).or_default() += 1;
+                    if f.status == FindingStatus::Unknown {
+                        summary.unknown += 1;
+                    }
+                }
+            }
+            files.push(part.entry);
+            findings.extend(part.findings);
+        }
+        Report {
+            schema: SCHEMA,
+            version: env!("CARGO_PKG_VERSION"),
+            summary,
+            files,
+            findings,
+        }
+    }
+
+    /// True when some template could not be read.
+    pub fn has_errors(&self) -> bool {
+        self.summary.errors > 0
+    }
+
+    /// True when a finding fails the run under `options`.
+    pub fn fails(&self, options: &Options) -> bool {
+        self.findings.iter().any(|f| f.fails_run(options))
+    }
+}

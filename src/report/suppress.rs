@@ -1,0 +1,232 @@
+//! Suppressions written in a resource's own metadata:
+//!
+//! ```yaml
+//! Metadata:
+//!   palisade:
+//!     suppress:
+//!       - id: SG011
+//!         reason: bastion host; port 22 limited by the NACL
+//! ```
+//!
+//! A suppression without a non-empty `reason` (`PAL001`) or naming an id no loaded rule has
+//! (`PAL002`) is reported as a finding of its own and suppresses nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use super::Finding;
+use crate::check::ir::{Program, Severity};
+use crate::eval::FindingStatus;
+use crate::source::{SourceFile, Span};
+use crate::template::{Node, Template};
+
+/// The id of a suppression without a reason (or otherwise malformed).
+pub const INVALID_SUPPRESSION: &str = "PAL001";
+/// The id of a suppression naming a rule id that no loaded rule has.
+pub const UNKNOWN_SUPPRESSION_ID: &str = "PAL002";
+
+struct Problem {
+    id: &'static str,
+    resource: String,
+    span: Span,
+    message: String,
+    path: String,
+}
+
+/// The valid suppressions of a template, by resource, and the problems found.
+pub(super) struct Suppressions {
+    by_resource: HashMap<String, Vec<(String, String)>>,
+    problems: Vec<Problem>,
+}
+
+/// Reads every resource's `Metadata.palisade.suppress`.
+pub(super) fn collect(template: &Template, program: &Program) -> Suppressions {
+    let mut out = Suppressions {
+        by_resource: HashMap::new(),
+        problems: Vec::new(),
+    };
+    let Some(resources) = template.resources() else {
+        return out;
+    };
+    let ids: HashSet<&str> = program.rules.iter().map(|r| r.meta.id.as_str()).collect();
+    for (logical_id, resource) in resources.iter() {
+        let Some(palisade) = resource.get("Metadata").and_then(|m| m.get("palisade")) else {
+            continue;
+        };
+        let base = format!(
+            "/Resources/{}/Metadata/palisade/suppress",
+            pointer_escape(logical_id)
+        );
+        let mut problem = |id, span, message: String, path: String| {
+            out.problems.push(Problem {
+                id,
+                resource: logical_id.to_string(),
+                span,
+                message,
+                path,
+            });
+        };
+        let Some(list) = palisade.get("suppress").and_then(Node::as_list) else {
+            problem(
+                INVALID_SUPPRESSION,
+                palisade.span,
+                "`Metadata.palisade.suppress` must be a list of `{id, reason}` entries".to_string(),
+                base.clone(),
+            );
+            continue;
+        };
+        for (i, entry) in list.iter().enumerate() {
+            let path = format!("{base}/{i}");
+            let id = entry
+                .get("id")
+                .and_then(Node::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty());
+            let reason = entry
+                .get("reason")
+                .and_then(Node::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty());
+            let Some(id) = id else {
+                problem(
+                    INVALID_SUPPRESSION,
+                    entry.span,
+                    "a suppression needs the `id` of the rule it suppresses".to_string(),
+                    path,
+                );
+                continue;
+            };
+            let Some(reason) = reason else {
+                problem(
+                    INVALID_SUPPRESSION,
+                    entry.span,
+                    format!(
+                        "the suppression of `{id}` has no `reason`; it suppresses nothing until it says why the finding is accepted"
+                    ),
+                    path,
+                );
+                continue;
+            };
+            if !ids.contains(id) {
+                problem(
+                    UNKNOWN_SUPPRESSION_ID,
+                    entry.get("id").map_or(entry.span, |n| n.span),
+                    format!(
+                        "the suppression names `{id}`, but no loaded rule has that id; it suppresses nothing"
+                    ),
+                    path,
+                );
+                continue;
+            }
+            out.by_resource
+                .entry(logical_id.to_string())
+                .or_default()
+                .push((id.to_string(), reason.to_string()));
+        }
+    }
+    out
+}
+
+fn pointer_escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+impl Suppressions {
+    /// The reason a finding of rule `id` on `resource` (or on security group `group`) is
+    /// suppressed, if it is.
+    pub(super) fn lookup(
+        &self,
+        id: &str,
+        resource: Option<&str>,
+        group: Option<&str>,
+    ) -> Option<&str> {
+        [resource, group].into_iter().flatten().find_map(|r| {
+            self.by_resource
+                .get(r)?
+                .iter()
+                .find(|(i, _)| i == id)
+                .map(|(_, reason)| reason.as_str())
+        })
+    }
+
+    /// The problems as findings.
+    pub(super) fn problems(&self, name: &str, source: &SourceFile) -> Vec<Finding> {
+        self.problems
+            .iter()
+            .map(|p| {
+                let start = source.position(p.span.start);
+                let end = source.position(p.span.end);
+                Finding {
+                    id: p.id.to_string(),
+                    rule: "suppression".to_string(),
+                    severity: Severity::Medium,
+                    status: FindingStatus::Fail,
+                    file: name.to_string(),
+                    resource: Some(p.resource.clone()),
+                    security_group: None,
+                    path: p.path.clone(),
+                    line: start.line,
+                    column: start.column,
+                    message: p.message.clone(),
+                    conditions: None,
+                    suppressed: false,
+                    suppression_reason: None,
+                    end,
+                    title: Some(match p.id {
+                        UNKNOWN_SUPPRESSION_ID => {
+                            "Suppression names an unknown rule id".to_string()
+                        }
+                        _ => "Suppression without a reason".to_string(),
+                    }),
+                    remediation: Some(match p.id {
+                        UNKNOWN_SUPPRESSION_ID => {
+                            "use an id listed by `palisade rules`, or remove the suppression"
+                                .to_string()
+                        }
+                        _ => "give each suppression an `id` and a non-empty `reason`".to_string(),
+                    }),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::check::check;
+
+    fn setup(template: &str) -> (Suppressions, Arc<SourceFile>) {
+        let policy = Arc::new(SourceFile::new(
+            "p.guard",
+            "@id(\"SG011\") rule r { Resources exists }",
+        ));
+        let (program, _) = check(&[policy], &[]).unwrap();
+        let t = crate::template::parse(Arc::new(SourceFile::new("t.yaml", template))).unwrap();
+        (collect(&t, &program), Arc::clone(&t.source))
+    }
+
+    #[test]
+    fn valid_suppressions_apply_to_the_resource_and_its_group() {
+        let (s, _) = setup(
+            "Resources:\n  Sg:\n    Type: X\n    Metadata:\n      palisade:\n        suppress:\n          - id: SG011\n            reason: bastion\n",
+        );
+        assert_eq!(s.lookup("SG011", Some("Sg"), None), Some("bastion"));
+        assert_eq!(s.lookup("SG011", Some("Rule"), Some("Sg")), Some("bastion"));
+        assert_eq!(s.lookup("SG010", Some("Sg"), None), None);
+        assert!(s.problems.is_empty());
+    }
+
+    #[test]
+    fn problems_suppress_nothing() {
+        let (s, source) = setup(
+            "Resources:\n  Sg:\n    Type: X\n    Metadata:\n      palisade:\n        suppress:\n          - id: SG011\n          - id: SG011\n            reason: '  '\n          - id: NOPE\n            reason: why\n",
+        );
+        assert_eq!(s.lookup("SG011", Some("Sg"), None), None);
+        let found = s.problems("t.yaml", &source);
+        let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["PAL001", "PAL001", "PAL002"]);
+        assert_eq!(found[2].line, 10);
+    }
+}

@@ -1,0 +1,561 @@
+//! Policy unit tests in Guard's test-file format, with palisade's additions.
+//!
+//! A test file is a YAML (or JSON) list of cases:
+//!
+//! ```yaml
+//! - name: SSH open to the world
+//!   input:                      # an inline template …
+//!     Resources: { … }
+//!   # input_file: bad.yaml      # … or a template file, relative to this file
+//!   parameters: { Env: prod }   # optional parameter values
+//!   expectations:
+//!     rules:
+//!       ingress_high_risk_port_from_internet: FAIL
+//!   findings:                   # optional: the exact findings expected
+//!     - { id: SG011, resource: WebSg, line: 12 }
+//! ```
+//!
+//! Unlike Guard, an expectation naming a rule that is not loaded is an error, statuses include
+//! `UNKNOWN`, and `findings:` pins which values fail. The same code runs `palisade test` and
+//! the project's own spec tests.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::check::Program;
+use crate::engine;
+use crate::eval::{FindingStatus, Status};
+use crate::report::{self, Options};
+use crate::source::{SourceFile, Span};
+use crate::template::{self, Node, Template, Value};
+
+/// A problem with a test file itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestFileError {
+    /// The test file.
+    pub file: String,
+    /// 1-based line and column, when known.
+    pub position: Option<(u32, u32)>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub help: Option<String>,
+}
+
+/// A parsed test file.
+#[derive(Debug)]
+pub struct TestFile {
+    /// Its source.
+    pub source: Arc<SourceFile>,
+    /// Where it is on disk (for `input_file:` and `--update`).
+    pub path: Option<PathBuf>,
+    root: Node,
+    /// Its cases.
+    pub cases: Vec<Case>,
+}
+
+/// One test case.
+#[derive(Debug)]
+pub struct Case {
+    /// Its name (or `case N`).
+    pub name: String,
+    /// The case's map in the test file.
+    pub span: Span,
+    input: Input,
+    expected_rules: Vec<(String, Status, Span)>,
+    expected_findings: Option<Vec<Vec<(String, serde_json::Value)>>>,
+}
+
+#[derive(Debug)]
+enum Input {
+    Inline(Node),
+    File(PathBuf, Span),
+}
+
+impl Case {
+    /// The status this case expects of `rule`, if it names it.
+    pub fn expects(&self, rule: &str) -> Option<Status> {
+        self.expected_rules
+            .iter()
+            .find(|(r, _, _)| r == rule)
+            .map(|(_, s, _)| *s)
+    }
+
+    /// The span of an inline `input:` template.
+    pub fn input_span(&self) -> Option<Span> {
+        match &self.input {
+            Input::Inline(node) => Some(node.span),
+            Input::File(..) => None,
+        }
+    }
+}
+
+/// Fields a `findings:` entry may constrain.
+const FINDING_FIELDS: [&str; 10] = [
+    "id",
+    "rule",
+    "resource",
+    "security_group",
+    "status",
+    "line",
+    "column",
+    "path",
+    "message",
+    "suppressed",
+];
+
+/// The outcome of one case.
+#[derive(Debug)]
+pub struct CaseResult {
+    /// The case's name.
+    pub name: String,
+    /// Differences between expectations and observations (empty: the case passed).
+    pub mismatches: Vec<String>,
+    /// Observed findings, in the form `--update` writes.
+    pub observed: Vec<serde_json::Value>,
+}
+
+impl CaseResult {
+    /// True when every expectation held.
+    pub fn passed(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+fn error_at(
+    source: &SourceFile,
+    span: Span,
+    message: impl Into<String>,
+    help: Option<&str>,
+) -> TestFileError {
+    let p = source.position(span.start);
+    TestFileError {
+        file: source.name().to_string(),
+        position: Some((p.line, p.column)),
+        message: message.into(),
+        help: help.map(str::to_string),
+    }
+}
+
+/// Parses a test file.
+pub fn parse(source: Arc<SourceFile>, path: Option<PathBuf>) -> Result<TestFile, TestFileError> {
+    let template = template::parse(Arc::clone(&source)).map_err(|e| TestFileError {
+        file: source.name().to_string(),
+        position: e.span.map(|s| {
+            let p = source.position(s.start);
+            (p.line, p.column)
+        }),
+        message: e.message.clone(),
+        help: e.help.clone(),
+    })?;
+    let root = template.root;
+    let Some(items) = root.as_list() else {
+        return Err(error_at(
+            &source,
+            root.span,
+            "a test file must be a list of test cases",
+            Some("start each case with `- name: …`"),
+        ));
+    };
+    let mut cases = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        cases.push(parse_case(&source, item, index)?);
+    }
+    Ok(TestFile {
+        source,
+        path,
+        root: root.clone(),
+        cases,
+    })
+}
+
+fn parse_case(source: &SourceFile, item: &Node, index: usize) -> Result<Case, TestFileError> {
+    let Some(map) = item.as_map() else {
+        return Err(error_at(
+            source,
+            item.span,
+            "a test case must be a map with `input` and `expectations`",
+            None,
+        ));
+    };
+    for (key, value) in map.iter() {
+        if !["name", "input", "input_file", "expectations", "findings"].contains(&key) {
+            return Err(error_at(
+                source,
+                value.span,
+                format!("unknown key `{key}` in a test case"),
+                Some(
+                    "a case has `name`, `input` or `input_file`, `expectations` and optionally `findings`",
+                ),
+            ));
+        }
+    }
+    let name = match item.get("name").map(|n| &n.value) {
+        Some(Value::String(s)) => s.to_string(),
+        Some(_) => return Err(error_at(source, item.span, "`name` must be text", None)),
+        None => format!("case {}", index + 1),
+    };
+    let input = match (item.get("input"), item.get("input_file")) {
+        (Some(input), None) => Input::Inline(input.clone()),
+        (None, Some(file)) => match file.as_str() {
+            Some(path) => Input::File(PathBuf::from(path), file.span),
+            None => {
+                return Err(error_at(
+                    source,
+                    file.span,
+                    "`input_file` must be a path",
+                    None,
+                ));
+            }
+        },
+        (Some(_), Some(file)) => {
+            return Err(error_at(
+                source,
+                file.span,
+                format!("case `{name}` has both `input` and `input_file`"),
+                Some("keep one of them"),
+            ));
+        }
+        (None, None) => {
+            return Err(error_at(
+                source,
+                item.span,
+                format!("case `{name}` has no `input`"),
+                Some("add `input:` with a template, or `input_file:` with a path"),
+            ));
+        }
+    };
+    let mut expected_rules = Vec::new();
+    if let Some(expectations) = item.get("expectations") {
+        let rules = expectations.get("rules").and_then(Node::as_map);
+        let Some(rules) = rules else {
+            return Err(error_at(
+                source,
+                expectations.span,
+                "`expectations` must hold `rules:` with a status per rule",
+                Some("write `expectations: { rules: { my_rule: PASS } }`"),
+            ));
+        };
+        for entry in rules.entries() {
+            let status = entry.value.as_str().and_then(Status::parse);
+            let Some(status) = status else {
+                return Err(error_at(
+                    source,
+                    entry.value.span,
+                    format!(
+                        "`{}` is not a status",
+                        source.slice(entry.value.span).trim()
+                    ),
+                    Some("statuses are PASS, FAIL, SKIP and UNKNOWN"),
+                ));
+            };
+            expected_rules.push((entry.key.to_string(), status, entry.key_span));
+        }
+    }
+    let expected_findings = match item.get("findings") {
+        None => None,
+        Some(Node {
+            value: Value::Null, ..
+        }) => Some(Vec::new()),
+        Some(list) => {
+            let Some(items) = list.as_list() else {
+                return Err(error_at(
+                    source,
+                    list.span,
+                    "`findings` must be a list",
+                    Some("write `findings: [{ id: SG011, resource: WebSg }]`"),
+                ));
+            };
+            let mut out = Vec::new();
+            for f in items {
+                let Some(m) = f.as_map() else {
+                    return Err(error_at(
+                        source,
+                        f.span,
+                        "each expected finding must be a map such as `{ id: SG011, resource: WebSg }`",
+                        None,
+                    ));
+                };
+                let mut fields = Vec::new();
+                for (k, v) in m.iter() {
+                    if !FINDING_FIELDS.contains(&k) {
+                        return Err(error_at(
+                            source,
+                            v.span,
+                            format!("unknown finding field `{k}`"),
+                            Some(&format!("fields are {}", FINDING_FIELDS.join(", "))),
+                        ));
+                    }
+                    fields.push((k.to_string(), serde_json::to_value(v).unwrap_or_default()));
+                }
+                out.push(fields);
+            }
+            Some(out)
+        }
+    };
+    Ok(Case {
+        name,
+        span: item.span,
+        input,
+        expected_rules,
+        expected_findings,
+    })
+}
+
+/// Checks that every rule a case names is loaded (Guard silently ignores such typos).
+pub fn check_rule_names(file: &TestFile, program: &Program) -> Result<(), TestFileError> {
+    let mut known: Vec<&str> = program.reported_rules().map(|r| r.name.as_str()).collect();
+    known.sort_unstable();
+    for case in &file.cases {
+        for (rule, _, span) in &case.expected_rules {
+            if !known.contains(&rule.as_str()) {
+                let shown: Vec<String> = known.iter().take(15).map(|k| format!("`{k}`")).collect();
+                return Err(error_at(
+                    &file.source,
+                    *span,
+                    format!(
+                        "case `{}` expects a status of rule `{rule}`, which is not loaded",
+                        case.name
+                    ),
+                    Some(&format!("loaded rules: {}", shown.join(", "))),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs one case.
+pub fn run_case(
+    file: &TestFile,
+    case: &Case,
+    program: &Program,
+) -> Result<CaseResult, TestFileError> {
+    let template = match &case.input {
+        Input::Inline(node) => Template {
+            source: Arc::clone(&file.source),
+            root: node.clone(),
+        },
+        Input::File(path, span) => {
+            let base = file
+                .path
+                .as_deref()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new(""));
+            let full = base.join(path);
+            let name = full.to_string_lossy().into_owned();
+            template::read_file(&full, name)
+                .and_then(template::parse)
+                .map_err(|e| {
+                    error_at(
+                        &file.source,
+                        *span,
+                        format!("cannot load `{}`: {}", path.display(), e.message),
+                        e.help.as_deref(),
+                    )
+                })?
+        }
+    };
+    let outcomes = engine::evaluate_template(program, &template);
+    let name = template.source.name().to_string();
+    let part = report::checked(program, &Options::default(), &name, &template, &outcomes);
+    let mut mismatches = Vec::new();
+    for (rule, expected, _) in &case.expected_rules {
+        let observed = part
+            .entry
+            .rules
+            .iter()
+            .find(|(r, _)| r == rule)
+            .map(|(_, s)| *s);
+        if observed != Some(*expected) {
+            let got = observed.map_or("not run", Status::as_str);
+            let reasons: Vec<String> = part
+                .findings
+                .iter()
+                .filter(|f| &f.rule == rule)
+                .take(3)
+                .map(|f| format!("{}:{}: {}", f.line, f.column, f.message))
+                .collect();
+            let mut text = format!("rule `{rule}`: expected {}, got {got}", expected.as_str());
+            if !reasons.is_empty() {
+                text.push_str(&format!(" ({})", reasons.join("; ")));
+            }
+            mismatches.push(text);
+        }
+    }
+    let observed: Vec<serde_json::Value> = part
+        .findings
+        .iter()
+        .map(|f| serde_json::to_value(f).unwrap_or_default())
+        .collect();
+    if let Some(expected) = &case.expected_findings {
+        mismatches.extend(compare_findings(expected, &observed));
+    }
+    let summary = part
+        .findings
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::Map::new();
+            v.insert("id".into(), f.id.clone().into());
+            v.insert("resource".into(), f.resource.clone().into());
+            v.insert("line".into(), f.line.into());
+            if f.status == FindingStatus::Unknown {
+                v.insert("status".into(), "UNKNOWN".into());
+            }
+            serde_json::Value::Object(v)
+        })
+        .collect();
+    Ok(CaseResult {
+        name: case.name.clone(),
+        mismatches,
+        observed: summary,
+    })
+}
+
+/// Each expected finding must match a distinct observed one, and no observed one may be left.
+fn compare_findings(
+    expected: &[Vec<(String, serde_json::Value)>],
+    observed: &[serde_json::Value],
+) -> Vec<String> {
+    let mut used = vec![false; observed.len()];
+    let mut out = Vec::new();
+    for fields in expected {
+        let found = observed.iter().enumerate().find(|(i, o)| {
+            !used.get(*i).copied().unwrap_or(true)
+                && fields.iter().all(|(k, v)| match (k.as_str(), o.get(k)) {
+                    ("message", Some(serde_json::Value::String(m))) => {
+                        v.as_str().is_some_and(|want| m.contains(want))
+                    }
+                    (_, Some(got)) => got == v,
+                    (_, None) => v.is_null(),
+                })
+        });
+        match found {
+            Some((i, _)) => {
+                if let Some(u) = used.get_mut(i) {
+                    *u = true;
+                }
+            }
+            None => out.push(format!(
+                "expected finding {} was not found",
+                show_fields(fields)
+            )),
+        }
+    }
+    for (i, o) in observed.iter().enumerate() {
+        if !used.get(i).copied().unwrap_or(true) {
+            out.push(format!(
+                "unexpected finding {{id: {}, resource: {}, line: {}}}: {}",
+                o["id"].as_str().unwrap_or(""),
+                o["resource"].as_str().unwrap_or("null"),
+                o["line"],
+                o["message"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    out
+}
+
+fn show_fields(fields: &[(String, serde_json::Value)]) -> String {
+    let parts: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+/// The test file's text with each case's `findings:` replaced by the observed findings.
+/// Works on block-style files (the usual way to write them); returns an error for others.
+pub fn updated_text(file: &TestFile, results: &[CaseResult]) -> Result<String, TestFileError> {
+    let text = file.source.text();
+    let Some(cases) = file.root.as_list() else {
+        return Ok(text.to_string());
+    };
+    // (start, end, replacement), applied from the end so offsets stay valid.
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for (case, result) in cases.iter().zip(results) {
+        let Some(map) = case.as_map() else { continue };
+        let indent = map
+            .entries()
+            .first()
+            .map(|e| {
+                file.source
+                    .position(e.key_span.start)
+                    .column
+                    .saturating_sub(1) as usize
+            })
+            .unwrap_or(2);
+        if text
+            .get(case.span.range())
+            .is_some_and(|t| t.trim_start().starts_with('{'))
+        {
+            return Err(error_at(
+                &file.source,
+                case.span,
+                "`--update` needs test cases written in block style",
+                Some("write each case as `- name: …` with one key per line"),
+            ));
+        }
+        let block = findings_block(&result.observed, indent);
+        match map.entry("findings") {
+            Some(entry) => {
+                let start = line_start(text, entry.key_span.start as usize);
+                let end = line_end_after(text, entry.value.span.end as usize);
+                edits.push((start, end, block));
+            }
+            None => {
+                let end = line_end_after(text, case.span.end as usize);
+                edits.push((end, end, block));
+            }
+        }
+    }
+    let mut out = text.to_string();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for (start, end, replacement) in edits {
+        if start <= end
+            && end <= out.len()
+            && out.is_char_boundary(start)
+            && out.is_char_boundary(end)
+        {
+            out.replace_range(start..end, &replacement);
+        }
+    }
+    Ok(out)
+}
+
+fn findings_block(observed: &[serde_json::Value], indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    if observed.is_empty() {
+        return format!("{pad}findings: []\n");
+    }
+    let mut out = format!("{pad}findings:\n");
+    for f in observed {
+        let mut parts = vec![
+            format!("id: {}", f["id"].as_str().unwrap_or("")),
+            format!("resource: {}", f["resource"].as_str().unwrap_or("null")),
+            format!("line: {}", f["line"]),
+        ];
+        if let Some(status) = f.get("status").and_then(|s| s.as_str()) {
+            parts.push(format!("status: {status}"));
+        }
+        out.push_str(&format!("{pad}  - {{ {} }}\n", parts.join(", ")));
+    }
+    out
+}
+
+fn line_start(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1)
+}
+
+/// The offset just after the line holding `offset - 1` (the end of a value's last line).
+fn line_end_after(text: &str, offset: usize) -> usize {
+    let from = offset.saturating_sub(1).min(text.len());
+    // A value's span may end at the start of the next line; stay on its last line.
+    let from = if text.as_bytes().get(from) == Some(&b'\n') && from + 1 == offset {
+        return offset;
+    } else {
+        from
+    };
+    text.get(from..)
+        .and_then(|t| t.find('\n'))
+        .map_or(text.len(), |i| from + i + 1)
+}
