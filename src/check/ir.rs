@@ -84,7 +84,13 @@ pub enum VarKind {
     RuleParam,
     /// A `let` inside a rule or block: evaluated where it stands.
     Local,
+    /// A built-in variable naming a root of the model (`%rules`, `%security_groups`,
+    /// `%attachments`, `%vpcs`).
+    Root(&'static str),
 }
+
+/// The built-in variables: one per model root.
+pub const ROOT_VARIABLES: [&str; 4] = ["security_groups", "rules", "attachments", "vpcs"];
 
 /// How bad a rule's failure is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

@@ -63,6 +63,8 @@ pub(super) fn lower_program(
         cx.file = FileId(index as u32);
         cx.scopes = Scopes::default();
         cx.scopes.push();
+        cx.declare_roots();
+        cx.scopes.push();
         cx.declare_params(file, tree, overrides, &mut used_overrides);
         cx.declare_file_lets(tree);
         for item in &tree.items {
@@ -223,6 +225,19 @@ impl Checker<'_> {
                 d = d.with_related(first, "first defined here");
             }
             self.report(d);
+        }
+    }
+
+    /// The built-in `%rules`, `%security_groups`, … in a scope of their own, so that a file
+    /// may define its own variables of the same names.
+    fn declare_roots(&mut self) {
+        for root in ROOT_VARIABLES {
+            let name = ast::Name {
+                text: root.to_string(),
+                span: Span::default(),
+            };
+            let id = self.new_var(&name, VarKind::Root(root));
+            self.define(&name, id);
         }
     }
 

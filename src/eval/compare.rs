@@ -236,8 +236,23 @@ fn list_items(v: V<'_>) -> Option<Vec<V<'_>>> {
     }
 }
 
+fn is_null(v: V<'_>) -> bool {
+    matches!(
+        v,
+        V::Lit(Lit::Null)
+            | V::Node(Node {
+                value: Value::Null,
+                ..
+            })
+    )
+}
+
 fn eq(a: V<'_>, b: V<'_>) -> Truth {
     if let Some(u) = unknown_of(a).or_else(|| unknown_of(b)) {
+        // An unknown value is some value: never null.
+        if is_null(a) || is_null(b) {
+            return Truth::False;
+        }
         return unknown_truth(u);
     }
     match (a, b) {
@@ -247,6 +262,13 @@ fn eq(a: V<'_>, b: V<'_>) -> Truth {
         }
         (_, V::Lit(Lit::Cidr(n))) => return Truth::from_bool(cidr(a) == Some(*n)),
         (V::Lit(Lit::Cidr(n)), _) => return Truth::from_bool(cidr(b) == Some(*n)),
+        (
+            V::Node(Node {
+                value: Value::Ports(p),
+                ..
+            }),
+            V::Lit(Lit::Range(r)),
+        ) => return Truth::from_bool(range_ports(r) == Some(*p)),
         (_, V::Lit(Lit::Range(r))) => {
             return Truth::from_bool(number(a).is_some_and(|n| in_range(n, r)));
         }
@@ -481,8 +503,13 @@ pub(crate) fn unary(item: &Item<'_>, op: UnaryOp) -> Truth {
     if op == UnaryOp::Exists {
         return Truth::from_bool(!matches!(v, V::Missing));
     }
+    if op == UnaryOp::IsUnknown {
+        return Truth::from_bool(unknown_of(v).is_some());
+    }
     if let Some(u) = unknown_of(v) {
         return match (op, &u.hint) {
+            // An unknown value is some value: never null.
+            (UnaryOp::IsNull, _) => Truth::False,
             (UnaryOp::IsInternet, UnknownHint::VpcCidr(_)) => Truth::False,
             (UnaryOp::IsCidr, UnknownHint::VpcCidr(_)) => Truth::True,
             _ => unknown_truth(u),
@@ -513,7 +540,7 @@ pub(crate) fn unary(item: &Item<'_>, op: UnaryOp) -> Truth {
         UnaryOp::IsCidr => cidr(v).is_some(),
         UnaryOp::IsPrivate => cidr(v).is_some_and(net::is_private),
         UnaryOp::IsInternet => cidr(v).is_some_and(net::is_internet),
-        UnaryOp::Exists | UnaryOp::Empty => false,
+        UnaryOp::Exists | UnaryOp::Empty | UnaryOp::IsUnknown => false,
     };
     Truth::from_bool(b)
 }

@@ -307,6 +307,7 @@ impl<'a> Evaluator<'a> {
         let program = self.program;
         let values = match program.var(id).map(|v| &v.kind) {
             Some(VarKind::Param(lit)) => Rc::new(vec![Item::lit(lit)]),
+            Some(VarKind::Root(name)) => Rc::new(self.key(&Item::document(), name)),
             Some(VarKind::FileLet(expr)) => {
                 let ctx = self.root_ctx();
                 let caller = self.file;

@@ -91,6 +91,7 @@ impl<'a> Evaluator<'a> {
                     .enumerate()
                     .flat_map(|(i, n)| self.key(&item.child(Seg::Index(i), n), key))
                     .collect(),
+                Value::Ports(p) => port_bound(item, *p, key, node.span),
                 _ => vec![item.missing(key)],
             },
             Val::Owned(node) => match node.get(key) {
@@ -236,6 +237,24 @@ impl<'a> Evaluator<'a> {
             _ => Vec::new(),
         }
     }
+}
+
+/// `ports.from` and `ports.to` of a port range.
+fn port_bound<'a>(
+    item: &Item<'a>,
+    ports: crate::template::PortRange,
+    key: &str,
+    span: crate::source::Span,
+) -> Vec<Item<'a>> {
+    let bound = match key {
+        "from" => ports.from,
+        "to" => ports.to,
+        _ => return vec![item.missing(key)],
+    };
+    vec![Item::computed(
+        Node::new(Value::Int(i64::from(bound)), span),
+        item,
+    )]
 }
 
 /// `[n]`: the n-th item of a list (negative from the end).

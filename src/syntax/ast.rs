@@ -241,6 +241,8 @@ pub enum UnaryOp {
     IsPrivate,
     /// `IS_INTERNET`
     IsInternet,
+    /// `IS_UNKNOWN`: the value could not be worked out (never unknown itself).
+    IsUnknown,
 }
 
 /// Binary operators.
@@ -282,6 +284,7 @@ impl UnaryOp {
             UnaryOp::IsCidr => "IS_CIDR",
             UnaryOp::IsPrivate => "IS_PRIVATE",
             UnaryOp::IsInternet => "IS_INTERNET",
+            UnaryOp::IsUnknown => "IS_UNKNOWN",
         }
     }
 }

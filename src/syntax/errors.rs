@@ -143,7 +143,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::kw_is_null
         | Rule::kw_is_cidr
         | Rule::kw_is_private
-        | Rule::kw_is_internet => "an operator such as `==`, `IN` or `EXISTS`",
+        | Rule::kw_is_internet
+        | Rule::kw_is_unknown => "an operator such as `==`, `IN` or `EXISTS`",
         Rule::call | Rule::call_args => "a function call",
         Rule::message | Rule::message_text => "a message `<< … >>`",
         Rule::interpolation | Rule::query => "a query",

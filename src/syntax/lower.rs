@@ -402,6 +402,7 @@ impl Lower<'_> {
                     Rule::kw_is_cidr => UnaryOp::IsCidr,
                     Rule::kw_is_private => UnaryOp::IsPrivate,
                     Rule::kw_is_internet => UnaryOp::IsInternet,
+                    Rule::kw_is_unknown => UnaryOp::IsUnknown,
                     _ => return Err(self.internal(op_span, "a unary operator")),
                 };
                 ClauseOp::Unary {
