@@ -197,6 +197,8 @@ pub enum ListFormat {
     Text,
     /// A JSON list.
     Json,
+    /// The Markdown catalogue (as in docs/policies.md).
+    Markdown,
 }
 
 /// Options of `palisade explain`.

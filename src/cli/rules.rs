@@ -38,6 +38,7 @@ pub fn list(args: &RulesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
             s.push('\n');
             s
         }
+        ListFormat::Markdown => crate::render::catalogue::render(&program),
         ListFormat::Text => {
             let style = output::stdout_style();
             let width = rules

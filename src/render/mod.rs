@@ -2,6 +2,7 @@
 //!
 //! Last phase (`report → render`). Nothing here decides anything; it only presents.
 
+pub mod catalogue;
 pub mod diagnostic;
 pub mod json;
 pub mod text;
