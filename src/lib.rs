@@ -12,5 +12,6 @@
 //! terminal, the file system walk and exit codes.
 
 pub mod cli;
+pub mod net;
 pub mod source;
 pub mod template;
