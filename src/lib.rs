@@ -12,6 +12,7 @@
 //! terminal, the file system walk and exit codes.
 
 pub mod cli;
+pub mod model;
 pub mod net;
 pub mod source;
 pub mod template;
