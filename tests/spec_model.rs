@@ -59,14 +59,8 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     if let Some(map) = case.root.get("parameters").and_then(|p| p.as_map()) {
         for (k, v) in map.iter() {
             let supplied = match &v.value {
-                TValue::List(items) => Supplied::List(
-                    items
-                        .iter()
-                        .map(|i| i.as_str().unwrap_or_default().to_string())
-                        .collect(),
-                ),
-                TValue::String(s) => Supplied::Text(s.to_string()),
-                other => Supplied::Text(serde_json::to_string(other).unwrap_or_default()),
+                TValue::List(items) => Supplied::List(items.iter().map(scalar).collect()),
+                _ => Supplied::Text(scalar(v)),
             };
             params.set(k, supplied);
         }
@@ -102,6 +96,14 @@ fn run_case(path: &Path) -> Result<(), Failed> {
         return Err("`expect` names no model root".into());
     }
     Ok(())
+}
+
+/// A supplied scalar as text (`8080` → `"8080"`).
+fn scalar(node: &palisade::template::Node) -> String {
+    match &node.value {
+        TValue::String(s) => s.to_string(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
 }
 
 fn compare_root(

@@ -106,13 +106,16 @@ impl<'t> Resolver<'t> {
                 return vec![only.clone()];
             }
         }
-        values
+        let mut out: Vec<Variant<bool>> = values
             .iter()
             .filter_map(|v| {
                 let when = v.when.merge(&Assumptions::condition(name, v.value))?;
                 Some(Variant::new(v.value, when))
             })
-            .collect()
+            .collect();
+        // The `true` branch first, as `Fn::If` writes it.
+        out.sort_by_key(|v| !v.value);
+        out
     }
 
     /// The parameters a condition's value depends on.
