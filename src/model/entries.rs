@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::assume::Assumptions;
+use super::attachments::resource_when;
 use super::build::{MAX_DUPLICATES_LISTED, group_condition};
 use super::functions::to_text;
 use super::groups::{Index, default_group_id};
@@ -101,11 +103,12 @@ pub fn groups<'t>(
         let props = entry.value.get("Properties");
         let span = entry.key_span;
         let prop = |key: &str| props.and_then(|p| p.get(key));
+        let within = resource_when(resolver, entry);
         let fields = Fields {
-            name: single(resolver, prop("GroupName"), span, text_node),
-            description: single(resolver, prop("GroupDescription"), span, text_node),
-            vpc: single(resolver, prop("VpcId"), span, vpc_node),
-            tags: tags(resolver, prop("Tags"), span),
+            name: single(resolver, prop("GroupName"), &within, span, text_node),
+            description: single(resolver, prop("GroupDescription"), &within, span, text_node),
+            vpc: single(resolver, prop("VpcId"), &within, span, vpc_node),
+            tags: tags(resolver, prop("Tags"), &within, span),
             is_default: false,
             condition: group_condition(resolver, entry, span),
         };
@@ -251,9 +254,11 @@ fn duplicates(
 }
 
 /// The one value of a property, or unknown when it depends on conditions or parameters.
+/// Only the variants possible where the group exists (`within`) count.
 fn single<'t>(
     resolver: &Resolver<'t>,
     node: Option<&'t Node>,
+    within: &[Assumptions],
     span: Span,
     convert: impl Fn(&Resolver<'t>, &RNode<'t>) -> Node,
 ) -> Node {
@@ -262,12 +267,16 @@ fn single<'t>(
     };
     let mut values: Vec<Node> = Vec::new();
     for v in resolver.resolve(node, Seg::Root) {
+        if !within.iter().any(|w| w.merge(&v.when).is_some()) {
+            continue;
+        }
         let n = convert(resolver, &v.value);
         if !values.iter().any(|o| o.value == n.value) {
             values.push(n);
         }
     }
     match values.len() {
+        0 => Node::null(span),
         1 => values.pop().unwrap_or_else(|| Node::null(span)),
         n => Node::unknown(
             Unknown::new(format!(
@@ -302,21 +311,32 @@ fn vpc_node<'t>(resolver: &Resolver<'t>, v: &RNode<'t>) -> Node {
 }
 
 /// `Tags: [{Key, Value}]` as a map from key to value.
-fn tags<'t>(resolver: &Resolver<'t>, node: Option<&'t Node>, span: Span) -> Node {
+fn tags<'t>(
+    resolver: &Resolver<'t>,
+    node: Option<&'t Node>,
+    within: &[Assumptions],
+    span: Span,
+) -> Node {
     let mut pairs: Vec<(Str, Node)> = Vec::new();
     if let Some(node) = node {
         for item in resolver.items(node, Seg::Root) {
             let RVal::Map { map, .. } = item.value.val else {
                 continue;
             };
-            let key = single(resolver, map.get("Key"), item.value.span, text_node);
+            let key = single(resolver, map.get("Key"), within, item.value.span, text_node);
             let Some(key) = key.as_str().map(Str::from) else {
                 continue;
             };
             if pairs.iter().any(|(k, _)| *k == key) {
                 continue;
             }
-            let value = single(resolver, map.get("Value"), item.value.span, text_node);
+            let value = single(
+                resolver,
+                map.get("Value"),
+                within,
+                item.value.span,
+                text_node,
+            );
             pairs.push((key, value));
         }
     }
