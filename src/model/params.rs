@@ -255,8 +255,9 @@ pub(crate) const PSEUDO: [&str; 7] = [
 pub(crate) fn domains(
     root: &Node,
     supplied: &Parameters,
-    compared: &HashMap<Str, Vec<Str>>,
+    uses: &super::resolve::ConditionUses,
 ) -> HashMap<Str, Domain> {
+    let compared = &uses.compared;
     let mut out = HashMap::new();
     let empty = Vec::new();
     for name in PSEUDO {
@@ -311,12 +312,29 @@ pub(crate) fn domains(
                     let unknown = default
                         .is_none()
                         .then(|| Unknown::new(format!("parameter `{name}` has no default")));
-                    open_domain(
+                    let mut domain = open_domain(
                         unknown,
-                        default,
+                        default.clone(),
                         compared.get(name).unwrap_or(&empty),
                         ptype,
-                    )
+                    );
+                    // When the default is one of the literals the conditions compare with, no
+                    // candidate would make all those comparisons false; "any other value"
+                    // does (`Default: ''` with `!Not [!Equals [!Ref P, '']]` must still reach
+                    // the true branch). The same when a condition reads the parameter through
+                    // other functions (`!Select [1, !Split [",", !Ref P]]`).
+                    if let Some(d) = default {
+                        let compared = compared.get(name).unwrap_or(&empty);
+                        if compared.iter().any(|c| *c == d) || uses.indirect.contains(name) {
+                            let other = Unknown::new(format!(
+                                "parameter `{name}` set to a value other than its default `{d}`"
+                            ));
+                            domain
+                                .candidates
+                                .push((Candidate::Unknown(other), Value::Null));
+                        }
+                    }
+                    domain
                 }
             }
         };

@@ -545,15 +545,30 @@ pub(crate) fn describe(name: &str, arg: &Node) -> String {
     }
 }
 
-/// For every parameter compared with a literal in a condition (`!Equals [!Ref P, prod]`), the
-/// literals it is compared with.
-fn compared_literals(conditions: Option<&Map>) -> HashMap<Str, Vec<Str>> {
-    let mut out: HashMap<Str, Vec<Str>> = HashMap::new();
+/// What the conditions do with parameters.
+#[derive(Debug, Default)]
+pub(crate) struct ConditionUses {
+    /// For every parameter compared with a literal (`!Equals [!Ref P, prod]`), the literals.
+    pub compared: HashMap<Str, Vec<Str>>,
+    /// Parameters used in conditions in other ways (inside `Fn::Select`, `Fn::Join`, …).
+    pub indirect: std::collections::HashSet<Str>,
+}
+
+fn compared_literals(conditions: Option<&Map>) -> ConditionUses {
+    let mut out = ConditionUses::default();
     let Some(conditions) = conditions else {
         return out;
     };
+    let ref_name = |n: &Node| match n.as_intrinsic() {
+        Some(("Ref", t)) => t.as_str().map(Str::from),
+        _ => None,
+    };
     let mut todo: Vec<&Node> = conditions.iter().map(|(_, n)| n).collect();
     while let Some(node) = todo.pop() {
+        if let Some(name) = ref_name(node) {
+            out.indirect.insert(name);
+            continue;
+        }
         match &node.value {
             Value::List(items) => todo.extend(items.iter()),
             Value::Map(map) => {
@@ -566,18 +581,20 @@ fn compared_literals(conditions: Option<&Map>) -> HashMap<Str, Vec<Str>> {
                 )) = node.as_intrinsic()
                 {
                     if let [a, b] = pair.as_slice() {
-                        for (r, lit) in [(a, b), (b, a)] {
-                            let param = r.as_intrinsic().and_then(|(n, t)| match n {
-                                "Ref" => t.as_str(),
-                                _ => None,
-                            });
-                            if let (Some(p), Some(text)) = (param, super::params::scalar_text(lit))
-                            {
-                                let list = out.entry(Str::from(p)).or_default();
-                                if !list.iter().any(|s| s == text.as_str()) {
-                                    list.push(Str::from(text));
+                        let mut direct = |r: &Node, lit: &Node| -> bool {
+                            match (ref_name(r), super::params::scalar_text(lit)) {
+                                (Some(p), Some(text)) => {
+                                    let list = out.compared.entry(p).or_default();
+                                    if !list.iter().any(|s| s == text.as_str()) {
+                                        list.push(Str::from(text));
+                                    }
+                                    true
                                 }
+                                _ => false,
                             }
+                        };
+                        if direct(a, b) || direct(b, a) {
+                            continue;
                         }
                     }
                 }
