@@ -167,7 +167,11 @@ pub fn run(args: &ModelArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         doc.attachments.extend(entries("attachments"));
         doc.vpcs.extend(entries("vpcs"));
     }
-    if serde_json::to_writer_pretty(&mut *out, &doc).is_err() || writeln!(out).is_err() {
+    let mut buffered = std::io::BufWriter::new(out);
+    let written = serde_json::to_writer_pretty(&mut buffered, &doc).is_ok()
+        && writeln!(buffered).is_ok()
+        && buffered.flush().is_ok();
+    if !written {
         exit = exit.combine(Exit::TemplateError);
     }
     exit
