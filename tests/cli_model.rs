@@ -8,6 +8,10 @@ use serde_json::Value;
 
 const TEMPLATE: &str = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: web\n      VpcId: vpc-1\n      SecurityGroupIngress:\n        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Ref Cidr}\nParameters:\n  Cidr: {Type: String, Default: 10.0.0.0/8}\n";
 
+#[expect(
+    clippy::expect_used,
+    reason = "test helper: failing to run the binary fails the test"
+)]
 fn palisade(args: &[&str], cwd: &Path, stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(args)
@@ -25,6 +29,7 @@ fn palisade(args: &[&str], cwd: &Path, stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("the binary ends")
 }
 
+#[expect(clippy::panic, reason = "test helper: output that is not JSON fails the test")]
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -34,6 +39,10 @@ fn json(out: &Output) -> Value {
     })
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "test helper: a file that cannot be written fails the test"
+)]
 fn write(dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);
     if let Some(parent) = path.parent() {
