@@ -29,7 +29,10 @@ fn palisade(args: &[&str], cwd: &Path, stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("the binary ends")
 }
 
-#[expect(clippy::panic, reason = "test helper: output that is not JSON fails the test")]
+#[expect(
+    clippy::panic,
+    reason = "test helper: output that is not JSON fails the test"
+)]
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(

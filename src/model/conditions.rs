@@ -4,14 +4,15 @@
 //! variant, each under the parameter choices that lead to it. Results are cached per condition
 //! name, and a condition that refers to itself is treated as undecided.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 use super::assume::{Assumptions, Variant, product};
 use super::functions::to_text;
+use super::params::scalar_text;
 use super::path::Seg;
 use super::resolve::{Cached, RVal, Resolver};
-use crate::template::{Node, Str, Value};
+use crate::template::{Map, Node, Str, Value};
 
 /// Both truth values, without assumptions: nothing is known.
 fn undecided() -> Vec<Variant<bool>> {
@@ -217,4 +218,66 @@ impl<'t> Resolver<'t> {
         }
         out
     }
+}
+
+/// What the conditions do with parameters.
+#[derive(Debug, Default)]
+pub(crate) struct ConditionUses {
+    /// For every parameter compared with a literal (`!Equals [!Ref P, prod]`), the literals.
+    pub compared: HashMap<Str, Vec<Str>>,
+    /// Parameters used in conditions in other ways (inside `Fn::Select`, `Fn::Join`, …).
+    pub indirect: HashSet<Str>,
+}
+
+/// How the conditions use parameters (a single walk over `Conditions`).
+pub(crate) fn condition_uses(conditions: Option<&Map>) -> ConditionUses {
+    let mut out = ConditionUses::default();
+    let Some(conditions) = conditions else {
+        return out;
+    };
+    let ref_name = |n: &Node| match n.as_intrinsic() {
+        Some(("Ref", t)) => t.as_str().map(Str::from),
+        _ => None,
+    };
+    let mut todo: Vec<&Node> = conditions.iter().map(|(_, n)| n).collect();
+    while let Some(node) = todo.pop() {
+        if let Some(name) = ref_name(node) {
+            out.indirect.insert(name);
+            continue;
+        }
+        match &node.value {
+            Value::List(items) => todo.extend(items.iter()),
+            Value::Map(map) => {
+                if let Some((
+                    "Fn::Equals",
+                    Node {
+                        value: Value::List(pair),
+                        ..
+                    },
+                )) = node.as_intrinsic()
+                {
+                    if let [a, b] = pair.as_slice() {
+                        let mut direct = |r: &Node, lit: &Node| -> bool {
+                            match (ref_name(r), scalar_text(lit)) {
+                                (Some(p), Some(text)) => {
+                                    let list = out.compared.entry(p).or_default();
+                                    if !list.iter().any(|s| s == text.as_str()) {
+                                        list.push(Str::from(text));
+                                    }
+                                    true
+                                }
+                                _ => false,
+                            }
+                        };
+                        if direct(a, b) || direct(b, a) {
+                            continue;
+                        }
+                    }
+                }
+                todo.extend(map.iter().map(|(_, n)| n));
+            }
+            _ => {}
+        }
+    }
+    out
 }

@@ -83,7 +83,7 @@ pub fn groups<'t>(
         match &r.from {
             None => u.exported = true,
             Some(from) if *from != id => {
-                let span = Span::default();
+                let span = r.span;
                 u.attached_to.push(Node::map(
                     [
                         ("resource", Node::string(from.clone(), span)),

@@ -20,6 +20,8 @@ mod protocol;
 mod refs;
 pub mod resolve;
 mod rules;
+#[cfg(test)]
+mod tests;
 
 pub use assume::{Assumptions, MAX_VARIANTS, Variant};
 pub use build::{MAX_DUPLICATES_LISTED, build};

@@ -255,7 +255,7 @@ pub(crate) const PSEUDO: [&str; 7] = [
 pub(crate) fn domains(
     root: &Node,
     supplied: &Parameters,
-    uses: &super::resolve::ConditionUses,
+    uses: &super::conditions::ConditionUses,
 ) -> HashMap<Str, Domain> {
     let compared = &uses.compared;
     let mut out = HashMap::new();

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use super::path::Seg;
 use super::resolve::{SECURITY_GROUP, get_att_args};
+use crate::source::Span;
 use crate::template::{Map, Node, Str, Value};
 
 /// A rule resource type.
@@ -28,6 +29,8 @@ pub struct Reference {
     pub attr: Option<Str>,
     /// JSON pointer of the referring value.
     pub path: String,
+    /// Where the referring value is written.
+    pub span: Span,
     /// True when the reference sits in a security-group rule (a rule resource, or an inline
     /// rule list of a group).
     pub in_rule: bool,
@@ -42,7 +45,7 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    fn push(&mut self, target: &str, attr: Option<&str>, at: &Seg<'_>) {
+    fn push(&mut self, target: &str, attr: Option<&str>, at: &Seg<'_>, span: Span) {
         if self.targets.contains(target) {
             self.out.push(Reference {
                 from: self.from.map(Str::from),
@@ -50,6 +53,7 @@ impl Walk<'_> {
                 target: Str::from(target),
                 attr: attr.map(Str::from),
                 path: at.pointer(),
+                span,
                 in_rule: self.in_rule,
             });
         }
@@ -60,17 +64,17 @@ impl Walk<'_> {
             match name {
                 "Ref" => {
                     if let Some(t) = arg.as_str() {
-                        self.push(t, None, &at);
+                        self.push(t, None, &at, node.span);
                     }
                     return;
                 }
                 "Fn::GetAtt" => {
                     if let Some((t, a)) = get_att_args(arg) {
-                        self.push(t, Some(a), &at);
+                        self.push(t, Some(a), &at, node.span);
                     }
                     return;
                 }
-                "Fn::Sub" => self.sub(arg, &at),
+                "Fn::Sub" => self.sub(arg, &at, node.span),
                 _ => {}
             }
         }
@@ -89,7 +93,7 @@ impl Walk<'_> {
         }
     }
 
-    fn sub(&mut self, arg: &Node, at: &Seg<'_>) {
+    fn sub(&mut self, arg: &Node, at: &Seg<'_>, span: Span) {
         let (text, vars) = match &arg.value {
             Value::String(s) => (s.as_str(), None),
             Value::List(items) => match items.as_slice() {
@@ -109,8 +113,8 @@ impl Walk<'_> {
                 continue;
             }
             match name.split_once('.') {
-                Some((t, a)) => self.push(t, Some(a), at),
-                None => self.push(name, None, at),
+                Some((t, a)) => self.push(t, Some(a), at, span),
+                None => self.push(name, None, at, span),
             }
         }
     }

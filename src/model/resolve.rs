@@ -146,12 +146,12 @@ impl<'t> Resolver<'t> {
     /// A resolver for `root` (a template's root map) with the user's parameter values.
     pub fn new(root: &'t Node, params: &Parameters) -> Self {
         let condition_defs = root.get("Conditions").and_then(Node::as_map);
-        let compared = compared_literals(condition_defs);
+        let uses = super::conditions::condition_uses(condition_defs);
         Resolver {
             resources: root.get("Resources").and_then(Node::as_map),
             mappings: root.get("Mappings").and_then(Node::as_map),
             condition_defs,
-            domains: domains(root, params, &compared),
+            domains: domains(root, params, &uses),
             conditions: RefCell::new(HashMap::new()),
             vpc_cidrs: RefCell::new(HashMap::new()),
             depth: Cell::new(0),
@@ -543,65 +543,4 @@ pub(crate) fn describe(name: &str, arg: &Node) -> String {
             _ => format!("!{tag} …"),
         },
     }
-}
-
-/// What the conditions do with parameters.
-#[derive(Debug, Default)]
-pub(crate) struct ConditionUses {
-    /// For every parameter compared with a literal (`!Equals [!Ref P, prod]`), the literals.
-    pub compared: HashMap<Str, Vec<Str>>,
-    /// Parameters used in conditions in other ways (inside `Fn::Select`, `Fn::Join`, …).
-    pub indirect: std::collections::HashSet<Str>,
-}
-
-fn compared_literals(conditions: Option<&Map>) -> ConditionUses {
-    let mut out = ConditionUses::default();
-    let Some(conditions) = conditions else {
-        return out;
-    };
-    let ref_name = |n: &Node| match n.as_intrinsic() {
-        Some(("Ref", t)) => t.as_str().map(Str::from),
-        _ => None,
-    };
-    let mut todo: Vec<&Node> = conditions.iter().map(|(_, n)| n).collect();
-    while let Some(node) = todo.pop() {
-        if let Some(name) = ref_name(node) {
-            out.indirect.insert(name);
-            continue;
-        }
-        match &node.value {
-            Value::List(items) => todo.extend(items.iter()),
-            Value::Map(map) => {
-                if let Some((
-                    "Fn::Equals",
-                    Node {
-                        value: Value::List(pair),
-                        ..
-                    },
-                )) = node.as_intrinsic()
-                {
-                    if let [a, b] = pair.as_slice() {
-                        let mut direct = |r: &Node, lit: &Node| -> bool {
-                            match (ref_name(r), super::params::scalar_text(lit)) {
-                                (Some(p), Some(text)) => {
-                                    let list = out.compared.entry(p).or_default();
-                                    if !list.iter().any(|s| s == text.as_str()) {
-                                        list.push(Str::from(text));
-                                    }
-                                    true
-                                }
-                                _ => false,
-                            }
-                        };
-                        if direct(a, b) || direct(b, a) {
-                            continue;
-                        }
-                    }
-                }
-                todo.extend(map.iter().map(|(_, n)| n));
-            }
-            _ => {}
-        }
-    }
-    out
 }
