@@ -42,6 +42,18 @@ fn json(out: &Output) -> Value {
     })
 }
 
+/// Runs a command that must succeed and returns its JSON output.
+fn model_ok(args: &[&str], cwd: &Path, stdin: Option<&str>) -> Value {
+    let out = palisade(args, cwd, stdin);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out)
+}
+
 #[expect(
     clippy::expect_used,
     reason = "test helper: a file that cannot be written fails the test"
@@ -58,14 +70,7 @@ fn write(dir: &Path, name: &str, text: &str) {
 fn prints_the_model_with_one_based_positions() {
     let dir = tempfile::tempdir().expect("temp dir");
     write(dir.path(), "t.yaml", TEMPLATE);
-    let out = palisade(&["model", "t.yaml"], dir.path(), None);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc = json(&out);
+    let doc = model_ok(&["model", "t.yaml"], dir.path(), None);
     let sg = &doc["security_groups"][0];
     assert_eq!(sg["file"], "t.yaml");
     assert_eq!(
@@ -95,14 +100,14 @@ fn supplied_parameters_win_over_the_file() {
         "params.json",
         r#"[{"ParameterKey": "Cidr", "ParameterValue": "192.168.0.0/16"}]"#,
     );
-    let from_file = json(&palisade(
+    let from_file = model_ok(
         &["model", "t.yaml", "--parameters", "params.json"],
         dir.path(),
         None,
-    ));
+    );
     assert_eq!(from_file["rules"][0]["peer"]["cidr"], "192.168.0.0/16");
     assert_eq!(from_file["rules"][0]["parameters"], Value::Null);
-    let both = json(&palisade(
+    let both = model_ok(
         &[
             "model",
             "t.yaml",
@@ -113,7 +118,7 @@ fn supplied_parameters_win_over_the_file() {
         ],
         dir.path(),
         None,
-    ));
+    );
     assert_eq!(both["rules"][0]["peer"]["cidr"], "0.0.0.0/0");
 }
 
@@ -168,14 +173,7 @@ fn non_templates_found_in_folders_are_skipped_but_named_ones_are_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
     write(dir.path(), "repo/stack.yaml", TEMPLATE);
     write(dir.path(), "repo/ci/workflow.yml", "on: push\njobs: {}\n");
-    let out = palisade(&["model", "repo"], dir.path(), None);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc = json(&out);
+    let doc = model_ok(&["model", "repo"], dir.path(), None);
     let skipped = &doc["skipped"][0];
     assert!(
         skipped["file"]
@@ -199,14 +197,7 @@ fn non_templates_found_in_folders_are_skipped_but_named_ones_are_errors() {
 #[test]
 fn reads_standard_input() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = palisade(&["model", "-"], dir.path(), Some(TEMPLATE));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc = json(&out);
+    let doc = model_ok(&["model", "-"], dir.path(), Some(TEMPLATE));
     assert_eq!(doc["security_groups"][0]["file"], "<stdin>");
     assert_eq!(doc["security_groups"][0]["logical_id"], "Sg");
 }

@@ -168,20 +168,26 @@ impl<'t> Resolver<'t> {
             .collect()
     }
 
-    fn two_args(arg: &'t Node) -> Option<(&'t Node, &'t Node)> {
-        match arg.as_list()? {
-            [a, b] => Some((a, b)),
-            _ => None,
-        }
+    /// A function of two arguments: both are resolved and `f` sees every consistent pair.
+    fn binary(
+        &self,
+        arg: &'t Node,
+        span: Span,
+        at: Seg<'_>,
+        usage: &str,
+        f: impl FnMut(RNode<'t>, RNode<'t>) -> Vs<'t>,
+    ) -> Vs<'t> {
+        let Some([a, b]) = arg.as_list() else {
+            return unknown(usage, span);
+        };
+        let xs = self.resolve(a, at.index(0));
+        let ys = self.resolve(b, at.index(1));
+        self.combine2(xs, ys, span, f)
     }
 
     pub(crate) fn fn_join(&self, arg: &'t Node, span: Span, at: Seg<'_>) -> Vs<'t> {
-        let Some((delim, list)) = Self::two_args(arg) else {
-            return unknown("`Fn::Join` needs a delimiter and a list", span);
-        };
-        let delims = self.resolve(delim, at.index(0));
-        let lists = self.resolve(list, at.index(1));
-        self.combine2(delims, lists, span, |d, l| {
+        let usage = "`Fn::Join` needs a delimiter and a list";
+        self.binary(arg, span, at, usage, |d, l| {
             let joined = to_text(&d.val).and_then(|d| match &l.val {
                 RVal::List(items) => {
                     let texts: Result<Vec<Str>, Unknown> =
@@ -195,12 +201,8 @@ impl<'t> Resolver<'t> {
     }
 
     pub(crate) fn fn_split(&self, arg: &'t Node, span: Span, at: Seg<'_>) -> Vs<'t> {
-        let Some((delim, source)) = Self::two_args(arg) else {
-            return unknown("`Fn::Split` needs a delimiter and a string", span);
-        };
-        let delims = self.resolve(delim, at.index(0));
-        let sources = self.resolve(source, at.index(1));
-        self.combine2(delims, sources, span, |d, s| {
+        let usage = "`Fn::Split` needs a delimiter and a string";
+        self.binary(arg, span, at, usage, |d, s| {
             let split = to_text(&d.val).and_then(|d| {
                 let s = to_text(&s.val)?;
                 if d.is_empty() {
@@ -222,12 +224,8 @@ impl<'t> Resolver<'t> {
     }
 
     pub(crate) fn fn_select(&self, arg: &'t Node, span: Span, at: Seg<'_>) -> Vs<'t> {
-        let Some((index, list)) = Self::two_args(arg) else {
-            return unknown("`Fn::Select` needs an index and a list", span);
-        };
-        let indices = self.resolve(index, at.index(0));
-        let lists = self.resolve(list, at.index(1));
-        self.combine2(indices, lists, span, |i, l| {
+        let usage = "`Fn::Select` needs an index and a list";
+        self.binary(arg, span, at, usage, |i, l| {
             let index = match &i.val {
                 RVal::Int(i) => usize::try_from(*i).ok(),
                 RVal::Str(s) => s.trim().parse::<usize>().ok(),
