@@ -73,6 +73,17 @@ impl Model {
         }
     }
 
+    /// The four roots as one map (`{security_groups: […], rules: […], …}`), for querying the
+    /// model like a template.
+    pub fn to_node(&self) -> Node {
+        Node::map(
+            Self::ROOTS
+                .iter()
+                .filter_map(|&name| Some((name, self.root(name)?.clone()))),
+            Span::default(),
+        )
+    }
+
     /// The entries of root `name` (empty for an unknown name).
     pub fn entries(&self, name: &str) -> &[Node] {
         self.root(name).and_then(Node::as_list).unwrap_or_default()

@@ -57,3 +57,15 @@ fn values_keep_the_span_of_the_text_they_come_from() {
     let attachment = &m.entries("attachments")[0];
     assert_eq!(text(attachment), "[!GetAtt Sg.GroupId]");
 }
+
+#[test]
+fn the_model_is_one_map_of_four_lists() {
+    let t = template::parse(Arc::new(SourceFile::new("t.yaml", TEXT))).unwrap();
+    let node = build(&t, &Parameters::new()).to_node();
+    let keys: Vec<&str> = node.as_map().unwrap().iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, ["security_groups", "rules", "attachments", "vpcs"]);
+    assert_eq!(
+        node.get("rules").and_then(Node::as_list).map(<[Node]>::len),
+        Some(3)
+    );
+}
