@@ -1,17 +1,44 @@
-//! One template through the template side of the pipeline and the evaluator: the step that
-//! `validate` and `test` share.
+//! One template through the rest of the pipeline: its model is built and every rule is
+//! evaluated against both. The step that `validate` and `test` share.
 
 use crate::check::Program;
 use crate::eval::{self, Document, RuleOutcome};
+use crate::model::{self, Model, Parameters};
 use crate::template::{Node, Template};
 
-/// Builds the template's model and evaluates every rule of `program` against it.
-pub fn evaluate_template(program: &Program, template: &Template) -> Vec<RuleOutcome> {
-    let model: Vec<(&'static str, Node)> = Vec::new();
+/// Builds the template's model (with the given parameter values) and evaluates every rule of
+/// `program` against the template and the model.
+pub fn evaluate_template(
+    program: &Program,
+    template: &Template,
+    params: &Parameters,
+) -> Vec<RuleOutcome> {
+    let model = model::build(template, params);
+    evaluate_with_model(program, template, model)
+}
+
+/// Evaluates every rule of `program` against a template and its (already built) model.
+pub fn evaluate_with_model(
+    program: &Program,
+    template: &Template,
+    model: Model,
+) -> Vec<RuleOutcome> {
+    let Model {
+        security_groups,
+        rules,
+        attachments,
+        vpcs,
+    } = model;
+    let roots: [(&'static str, Node); 4] = [
+        ("security_groups", security_groups),
+        ("rules", rules),
+        ("attachments", attachments),
+        ("vpcs", vpcs),
+    ];
     let doc = Document {
         source: &template.source,
         root: &template.root,
-        model: &model,
+        model: &roots,
     };
     eval::evaluate(program, &doc)
 }

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use crate::check::Program;
 use crate::engine;
 use crate::eval::{FindingStatus, Status};
+use crate::model::{Parameters, Supplied};
 use crate::report::{self, Options};
 use crate::source::{SourceFile, Span};
 use crate::template::{self, Node, Template, Value};
@@ -62,6 +63,7 @@ pub struct Case {
     /// The case's map in the test file.
     pub span: Span,
     input: Input,
+    parameters: Parameters,
     expected_rules: Vec<(String, Status, Span)>,
     expected_findings: Option<Vec<Vec<(String, serde_json::Value)>>>,
 }
@@ -179,13 +181,22 @@ fn parse_case(source: &SourceFile, item: &Node, index: usize) -> Result<Case, Te
         ));
     };
     for (key, value) in map.iter() {
-        if !["name", "input", "input_file", "expectations", "findings"].contains(&key) {
+        if ![
+            "name",
+            "input",
+            "input_file",
+            "parameters",
+            "expectations",
+            "findings",
+        ]
+        .contains(&key)
+        {
             return Err(error_at(
                 source,
                 value.span,
                 format!("unknown key `{key}` in a test case"),
                 Some(
-                    "a case has `name`, `input` or `input_file`, `expectations` and optionally `findings`",
+                    "a case has `name`, `input` or `input_file`, optionally `parameters`, `expectations` and optionally `findings`",
                 ),
             ));
         }
@@ -224,6 +235,10 @@ fn parse_case(source: &SourceFile, item: &Node, index: usize) -> Result<Case, Te
                 Some("add `input:` with a template, or `input_file:` with a path"),
             ));
         }
+    };
+    let parameters = match item.get("parameters") {
+        None => Parameters::new(),
+        Some(node) => parse_parameters(source, node)?,
     };
     let mut expected_rules = Vec::new();
     if let Some(expectations) = item.get("expectations") {
@@ -296,10 +311,51 @@ fn parse_case(source: &SourceFile, item: &Node, index: usize) -> Result<Case, Te
     Ok(Case {
         name,
         span: item.span,
+        parameters,
         input,
         expected_rules,
         expected_findings,
     })
+}
+
+/// A case's `parameters:` map: names to text (or lists of text).
+fn parse_parameters(source: &SourceFile, node: &Node) -> Result<Parameters, TestFileError> {
+    let Some(map) = node.as_map() else {
+        return Err(error_at(
+            source,
+            node.span,
+            "`parameters` must be a map of parameter names to values",
+            Some("write `parameters: { Env: prod }`"),
+        ));
+    };
+    let mut out = Parameters::new();
+    for (name, value) in map.iter() {
+        let supplied = match &value.value {
+            Value::String(s) => Supplied::Text(s.to_string()),
+            Value::Int(i) => Supplied::Text(i.to_string()),
+            Value::Float(f) => Supplied::Text(f.to_string()),
+            Value::Bool(b) => Supplied::Text(b.to_string()),
+            Value::List(items) => Supplied::List(
+                items
+                    .iter()
+                    .map(|i| match &i.value {
+                        Value::String(s) => s.to_string(),
+                        _ => source.slice(i.span).trim().to_string(),
+                    })
+                    .collect(),
+            ),
+            _ => {
+                return Err(error_at(
+                    source,
+                    value.span,
+                    format!("the value of parameter `{name}` must be text, a number or a list"),
+                    None,
+                ));
+            }
+        };
+        out.set(name, supplied);
+    }
+    Ok(out)
 }
 
 /// Checks that every rule a case names is loaded (Guard silently ignores such typos).
@@ -356,7 +412,7 @@ pub fn run_case(
                 })?
         }
     };
-    let outcomes = engine::evaluate_template(program, &template);
+    let outcomes = engine::evaluate_template(program, &template, &case.parameters);
     let name = template.source.name().to_string();
     let part = report::checked(program, &Options::default(), &name, &template, &outcomes);
     let mut mismatches = Vec::new();

@@ -31,6 +31,15 @@ Exit codes:
   2   bad command-line usage
 When several apply, the first in the order 2, 5, 1, 4, 7, 19, 0 wins.";
 
+const MODEL_HELP: &str = "\
+Output: one JSON document {security_groups, rules, attachments, vpcs, errors, skipped}, with the
+entries of all templates in input order; every entry has file, line, column and path. Files found
+in folders that are not CloudFormation templates (no `Resources` map) are listed in `skipped`.
+Pseudo parameters such as AWS::Region are unknown unless given, e.g. --param AWS::Region=eu-west-1.
+
+Exit codes: 0 the model was printed; 4 a template could not be read or parsed, or a file named on
+the command line is not a template; 2 bad usage (including unreadable parameter values).";
+
 /// Policy-as-code checker for AWS CloudFormation, with a precise model of EC2 security groups.
 #[derive(Debug, Parser)]
 #[command(name = "palisade", version, about, after_help = EXIT_CODES_HELP)]
@@ -52,6 +61,7 @@ pub enum Command {
     /// Explain a rule: what it checks, why it matters, how to fix, examples.
     Explain(ExplainArgs),
     /// Print the security-group model of templates as JSON.
+    #[command(after_help = MODEL_HELP)]
     Model(ModelArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),

@@ -11,6 +11,7 @@ use super::{Exit, Format, SeverityArg, UnknownArg, ValidateArgs, output, policie
 use crate::check::Program;
 use crate::check::ir::Severity;
 use crate::engine;
+use crate::model::Parameters;
 use crate::render;
 use crate::report::{self, FileResult, Options, Report, UnknownPolicy};
 use crate::template::{self, LoadError};
@@ -48,6 +49,16 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         let _ = writeln!(err, "error: {message}");
         return Exit::Usage;
     }
+    let params = match super::model::parameters(
+        args.parameters.parameters.as_deref(),
+        &args.parameters.params,
+    ) {
+        Ok(p) => p,
+        Err(e) => {
+            super::model::print_params_error(err, &e);
+            return Exit::Usage;
+        }
+    };
     let (inputs, input_errors) = inputs::expand(&args.paths);
     let mut parts: Vec<FileResult> = input_errors
         .iter()
@@ -56,7 +67,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
     parts.extend(
         inputs
             .par_iter()
-            .map(|input| check_input(&program, &options, input))
+            .map(|input| check_input(&program, &options, &params, input))
             .collect::<Vec<_>>(),
     );
     let report = Report::new(parts);
@@ -122,7 +133,12 @@ fn check_ids(program: &Program, options: &Options) -> Result<(), String> {
 }
 
 /// Reads, parses, models and evaluates one input.
-fn check_input(program: &Program, options: &Options, input: &Input) -> FileResult {
+fn check_input(
+    program: &Program,
+    options: &Options,
+    params: &Parameters,
+    input: &Input,
+) -> FileResult {
     let source = match inputs::read(input) {
         Ok(s) => s,
         Err(e) => return report::failed(&input.name, &e, None),
@@ -145,6 +161,6 @@ fn check_input(program: &Program, options: &Options, input: &Input) -> FileResul
         );
         return report::failed(&input.name, &e, Some(&source));
     }
-    let outcomes = engine::evaluate_template(program, &template);
+    let outcomes = engine::evaluate_template(program, &template, params);
     report::checked(program, options, &input.name, &template, &outcomes)
 }

@@ -171,9 +171,7 @@ fn scalar_text(v: V<'_>) -> Option<String> {
 fn cidr(v: V<'_>) -> Option<IpNet> {
     match v {
         V::Lit(Lit::Cidr(n)) => Some(*n),
-        _ => string(v)
-            .and_then(|s| net::parse_cidr(s).ok())
-            .map(|p| p.net),
+        _ => string(v).and_then(|s| net::parse_cidr(s).ok()),
     }
 }
 

@@ -106,7 +106,10 @@ fn render_finding(
     }
     // A finding about the template as a whole has no value to point at.
     let whole_template = f.path.is_empty() && f.resource.is_none();
-    if let Some(line) = source.filter(|_| !whole_template).and_then(|s| s.line_text(f.line)) {
+    if let Some(line) = source
+        .filter(|_| !whole_template)
+        .and_then(|s| s.line_text(f.line))
+    {
         let number = f.line.to_string();
         let gutter = " ".repeat(number.len());
         let line = line.replace('\t', " ");

@@ -121,6 +121,9 @@ pub enum UnknownHint {
     /// (`!GetAtt Vpc.CidrBlock`). A VPC block is between /16 and /28, so it is never
     /// "the internet".
     VpcCidr(Str),
+    /// The value is a CIDR block whose prefix length is known although its address is not,
+    /// e.g. `!Sub "${OfficeIp}/32"`.
+    CidrPrefix(u8),
 }
 
 impl Unknown {

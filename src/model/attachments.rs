@@ -1,0 +1,578 @@
+//! Where resources take security groups (SG-SEMANTICS §2.8, §2.10), and whether they fall back
+//! to their VPC's default group, explicitly or because the group list is left out.
+
+use super::assume::{Assumptions, product};
+use super::groups::{GroupRef, Index, Slot};
+use super::path::{Seg, property_pointer};
+use super::refs::Reference;
+use super::resolve::{RNode, RVal, Resolver, Vs, too_many};
+use super::rules::assumption_nodes;
+use crate::source::Span;
+use crate::template::{Entry, Node, Str, Value};
+
+/// When leaving the group list out attaches the VPC's default group.
+#[derive(Clone, Copy, Debug)]
+enum Omission {
+    /// Never claimed: the property is required, or the service picks or creates a group
+    /// itself, or its documentation describes no fallback.
+    Never,
+    /// Always, when the resource is created.
+    Always,
+    /// Only when the first `n` keys of the property path are there (the resource is in a VPC,
+    /// or uses awsvpc networking).
+    Within(usize),
+    /// Unless the EC2-Classic-era group property named here is used instead.
+    Unless(&'static str),
+}
+
+/// Resource types with one group list, its property path, the kind of values it takes, and the
+/// fallback when it is left out. The fallbacks follow each service's API reference.
+const POINTS: &[(&str, &[&str], Slot, Omission)] = &[
+    // CreateNetworkInterface: without groups the VPC's default group is used.
+    (
+        "AWS::EC2::NetworkInterface",
+        &["GroupSet"],
+        Slot::Id,
+        Omission::Always,
+    ),
+    // Instances launched without groups get the VPC's default group (ids or names accepted).
+    (
+        "AWS::AutoScaling::LaunchConfiguration",
+        &["SecurityGroups"],
+        Slot::Either,
+        Omission::Always,
+    ),
+    // RDS, DocumentDB and Neptune clusters: default is the VPC's default group.
+    (
+        "AWS::RDS::DBCluster",
+        &["VpcSecurityGroupIds"],
+        Slot::Id,
+        Omission::Always,
+    ),
+    (
+        "AWS::DocDB::DBCluster",
+        &["VpcSecurityGroupIds"],
+        Slot::Id,
+        Omission::Always,
+    ),
+    (
+        "AWS::Neptune::DBCluster",
+        &["VpcSecurityGroupIds"],
+        Slot::Id,
+        Omission::Always,
+    ),
+    // ElastiCache in a VPC: the default group unless cache security groups (Classic) are named.
+    (
+        "AWS::ElastiCache::CacheCluster",
+        &["VpcSecurityGroupIds"],
+        Slot::Id,
+        Omission::Unless("CacheSecurityGroupNames"),
+    ),
+    (
+        "AWS::ElastiCache::ReplicationGroup",
+        &["SecurityGroupIds"],
+        Slot::Id,
+        Omission::Unless("CacheSecurityGroupNames"),
+    ),
+    // Redshift CreateCluster: "Default: The default VPC security group is associated".
+    (
+        "AWS::Redshift::Cluster",
+        &["VpcSecurityGroupIds"],
+        Slot::Id,
+        Omission::Unless("ClusterSecurityGroups"),
+    ),
+    // Classic ELB: not claimed (the service may create its own group in a VPC).
+    (
+        "AWS::ElasticLoadBalancing::LoadBalancer",
+        &["SecurityGroups"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    // ECS awsvpc: "If you don't specify a security group, the default security group for the
+    // VPC is used"; only for services with an awsvpc configuration.
+    (
+        "AWS::ECS::Service",
+        &[
+            "NetworkConfiguration",
+            "AwsvpcConfiguration",
+            "SecurityGroups",
+        ],
+        Slot::Id,
+        Omission::Within(2),
+    ),
+    (
+        "AWS::ECS::TaskSet",
+        &[
+            "NetworkConfiguration",
+            "AwsVpcConfiguration",
+            "SecurityGroups",
+        ],
+        Slot::Id,
+        Omission::Within(2),
+    ),
+    // Lambda and CodeBuild VPC configs: not claimed (no documented fallback).
+    (
+        "AWS::Lambda::Function",
+        &["VpcConfig", "SecurityGroupIds"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::Serverless::Function",
+        &["VpcConfig", "SecurityGroupIds"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::CodeBuild::Project",
+        &["VpcConfig", "SecurityGroupIds"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    // OpenSearch VPC domains: "If you don't provide a security group ID, OpenSearch Service
+    // uses the default security group for the VPC".
+    (
+        "AWS::OpenSearchService::Domain",
+        &["VPCOptions", "SecurityGroupIds"],
+        Slot::Id,
+        Omission::Within(1),
+    ),
+    (
+        "AWS::Elasticsearch::Domain",
+        &["VPCOptions", "SecurityGroupIds"],
+        Slot::Id,
+        Omission::Within(1),
+    ),
+    // MSK: "If you don't specify a security group, Amazon MSK uses the default security group".
+    (
+        "AWS::MSK::Cluster",
+        &["BrokerNodeGroupInfo", "SecurityGroups"],
+        Slot::Id,
+        Omission::Within(1),
+    ),
+    // Required properties, or services that create or choose a group themselves: not claimed.
+    (
+        "AWS::EFS::MountTarget",
+        &["SecurityGroups"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::EKS::Cluster",
+        &["ResourcesVpcConfig", "SecurityGroupIds"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::Batch::ComputeEnvironment",
+        &["ComputeResources", "SecurityGroupIds"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::DMS::ReplicationInstance",
+        &["VpcSecurityGroupIds"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::SageMaker::NotebookInstance",
+        &["SecurityGroupIds"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::EC2::ClientVpnEndpoint",
+        &["SecurityGroupIds"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::Route53Resolver::ResolverEndpoint",
+        &["SecurityGroupIds"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::AmazonMQ::Broker",
+        &["SecurityGroups"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::FSx::FileSystem",
+        &["SecurityGroupIds"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::DAX::Cluster",
+        &["SecurityGroupIds"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::Transfer::Server",
+        &["EndpointDetails", "SecurityGroupIds"],
+        Slot::Id,
+        Omission::Never,
+    ),
+    (
+        "AWS::AppRunner::VpcConnector",
+        &["SecurityGroups"],
+        Slot::Id,
+        Omission::Never,
+    ),
+];
+
+/// Types whose consumers of a launch template bring their own groups.
+const LAUNCH_TEMPLATE_CONSUMERS_WITH_GROUPS: [&str; 2] =
+    ["AWS::EKS::Nodegroup", "AWS::Batch::ComputeEnvironment"];
+
+struct Ctx<'a, 't> {
+    resolver: &'a Resolver<'t>,
+    index: &'a Index<'t>,
+    refs: &'a [Reference],
+    id: &'t str,
+    ty: &'t str,
+    key_span: Span,
+    when: Vec<Assumptions>,
+    out: &'a mut Vec<Node>,
+}
+
+/// Every attachment of every resource of the template, in template order.
+pub fn build<'t>(resolver: &Resolver<'t>, index: &Index<'t>, refs: &[Reference]) -> Vec<Node> {
+    let mut out = Vec::new();
+    let Some(resources) = resolver.resources else {
+        return out;
+    };
+    for entry in resources.entries() {
+        let Some(ty) = entry.value.get("Type").and_then(Node::as_str) else {
+            continue;
+        };
+        let mut ctx = Ctx {
+            resolver,
+            index,
+            refs,
+            id: &entry.key,
+            ty,
+            key_span: entry.key_span,
+            when: resource_when(resolver, entry),
+            out: &mut out,
+        };
+        if ctx.when.is_empty() {
+            continue;
+        }
+        ctx.resource(entry);
+    }
+    out
+}
+
+/// The assumption sets under which a resource exists (its `Condition`).
+pub fn resource_when(resolver: &Resolver<'_>, entry: &Entry) -> Vec<Assumptions> {
+    match entry.value.get("Condition").and_then(Node::as_str) {
+        Some(name) => resolver
+            .condition_literal(name)
+            .into_iter()
+            .filter(|v| v.value)
+            .map(|v| v.when)
+            .collect(),
+        None => vec![Assumptions::none()],
+    }
+}
+
+fn get<'t>(node: Option<&'t Node>, keys: &[&str]) -> Option<&'t Node> {
+    keys.iter().try_fold(node?, |n, k| n.get(k))
+}
+
+impl<'t> Ctx<'_, 't> {
+    fn resource(&mut self, entry: &'t Entry) {
+        let props = entry.value.get("Properties");
+        match self.ty {
+            "AWS::EC2::Instance" => self.instance(props),
+            "AWS::EC2::LaunchTemplate" => self.launch_template(props),
+            "AWS::EC2::VPCEndpoint" => {
+                // Interface endpoints without groups get the VPC's default group; gateway
+                // endpoints (the default type) take none.
+                let interface = props
+                    .and_then(|p| p.get("VpcEndpointType"))
+                    .map(|t| self.resolver.resolve(t, Seg::Root))
+                    .is_some_and(|vs| {
+                        vs.iter().all(
+                            |v| matches!(&v.value.val, RVal::Str(s) if s.eq_ignore_ascii_case("interface")),
+                        )
+                    });
+                let lists = self.lists(props, &[(&["SecurityGroupIds"], Slot::Id)]);
+                if interface || !lists.is_empty() {
+                    self.point(&lists, &["SecurityGroupIds"], interface, &self.when.clone());
+                }
+            }
+            "AWS::RDS::DBInstance" => {
+                // A cluster member takes its cluster's groups; otherwise "Default: the default
+                // EC2 VPC security group for the DB subnet group's VPC".
+                if get(props, &["DBClusterIdentifier"]).is_some() {
+                    return;
+                }
+                let lists = self.lists(props, &[(&["VPCSecurityGroups"], Slot::Id)]);
+                let omission = get(props, &["DBSecurityGroups"]).is_none();
+                self.point(&lists, &["VPCSecurityGroups"], omission, &self.when.clone());
+            }
+            "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
+                // Application load balancers without groups get the VPC's default group;
+                // network and gateway load balancers have none unless given.
+                let application = match props.and_then(|p| p.get("Type")) {
+                    None => true,
+                    Some(t) => self
+                        .resolver
+                        .resolve(t, Seg::Root)
+                        .iter()
+                        .all(|v| matches!(&v.value.val, RVal::Str(s) if s == "application")),
+                };
+                let lists = self.lists(props, &[(&["SecurityGroups"], Slot::Id)]);
+                self.point(&lists, &["SecurityGroups"], application, &self.when.clone());
+            }
+            ty => {
+                let Some((_, path, slot, omission)) = POINTS.iter().find(|p| p.0 == ty) else {
+                    return;
+                };
+                let omission = match omission {
+                    Omission::Never => false,
+                    Omission::Always => true,
+                    Omission::Within(n) => get(props, path.get(..*n).unwrap_or_default()).is_some(),
+                    Omission::Unless(key) => get(props, &[key]).is_none(),
+                };
+                let lists = self.lists(props, &[(path, *slot)]);
+                if lists.is_empty() && !omission {
+                    return;
+                }
+                self.point(&lists, path, omission, &self.when.clone());
+            }
+        }
+    }
+
+    fn lists(&self, base: Option<&'t Node>, wanted: &[(&[&str], Slot)]) -> Vec<(&'t Node, Slot)> {
+        wanted
+            .iter()
+            .filter_map(|(path, slot)| Some((get(base, path)?, *slot)))
+            .collect()
+    }
+
+    fn instance(&mut self, props: Option<&'t Node>) {
+        let when = self.when.clone();
+        let lists = self.lists(
+            props,
+            &[
+                (&["SecurityGroupIds"], Slot::Id),
+                (&["SecurityGroups"], Slot::Name),
+            ],
+        );
+        let interfaces = get(props, &["NetworkInterfaces"]);
+        // Groups may come from a launch template instead.
+        let from_template = get(props, &["LaunchTemplate"]).is_some();
+        if !lists.is_empty() || interfaces.is_none() {
+            let key = if get(props, &["SecurityGroupIds"]).is_some() || lists.is_empty() {
+                "SecurityGroupIds"
+            } else {
+                "SecurityGroups"
+            };
+            self.point(
+                &lists,
+                &[key],
+                interfaces.is_none() && !from_template,
+                &when,
+            );
+            return;
+        }
+        if let Some(interfaces) = interfaces {
+            self.interfaces(interfaces, "GroupSet", true, &when);
+        }
+    }
+
+    fn launch_template(&mut self, props: Option<&'t Node>) {
+        let when = self.when.clone();
+        let data = get(props, &["LaunchTemplateData"]);
+        let lists = self.lists(
+            data,
+            &[
+                (&["SecurityGroupIds"], Slot::Id),
+                (&["SecurityGroups"], Slot::Name),
+            ],
+        );
+        let interfaces = get(data, &["NetworkInterfaces"]);
+        if !lists.is_empty() {
+            let key = if get(data, &["SecurityGroupIds"]).is_some() {
+                "SecurityGroupIds"
+            } else {
+                "SecurityGroups"
+            };
+            self.point(&lists, &["LaunchTemplateData", key], false, &when);
+        }
+        if let Some(interfaces) = interfaces {
+            self.interfaces(interfaces, "Groups", false, &when);
+        }
+        if lists.is_empty() && interfaces.is_none() && !self.consumer_brings_groups() {
+            self.point(
+                &[],
+                &["LaunchTemplateData", "SecurityGroupIds"],
+                true,
+                &when,
+            );
+        }
+    }
+
+    /// True when something in the template launches from this launch template and adds its
+    /// own groups (an instance with groups, an EKS node group, a Batch environment).
+    fn consumer_brings_groups(&self) -> bool {
+        let resources = self.resolver.resources;
+        self.refs.iter().filter(|r| r.target == self.id).any(|r| {
+            LAUNCH_TEMPLATE_CONSUMERS_WITH_GROUPS.contains(&r.from_type.as_str())
+                || (r.from_type == "AWS::EC2::Instance"
+                    && r.from.as_ref().is_some_and(|from| {
+                        let props = resources
+                            .and_then(|m| m.get(from))
+                            .and_then(|n| n.get("Properties"));
+                        ["SecurityGroupIds", "SecurityGroups", "NetworkInterfaces"]
+                            .iter()
+                            .any(|k| get(props, &[k]).is_some())
+                    }))
+        })
+    }
+
+    /// Network interfaces declared inline: each one without an existing interface id takes
+    /// its own group list.
+    fn interfaces(&mut self, node: &'t Node, key: &str, omission: bool, when: &[Assumptions]) {
+        let root = Seg::Root;
+        let resources = root.key("Resources");
+        let resource = resources.key(self.id);
+        let props = resource.key("Properties");
+        let data = props.key("LaunchTemplateData");
+        let at = if self.ty == "AWS::EC2::LaunchTemplate" {
+            data.key("NetworkInterfaces")
+        } else {
+            props.key("NetworkInterfaces")
+        };
+        for item in self.resolver.items(node, at) {
+            let RVal::Map { map, path } = item.value.val else {
+                continue;
+            };
+            if map.get("NetworkInterfaceId").is_some() {
+                continue;
+            }
+            let when: Vec<Assumptions> = when.iter().filter_map(|w| w.merge(&item.when)).collect();
+            let lists: Vec<(&'t Node, Slot)> =
+                map.get(key).map(|n| (n, Slot::Id)).into_iter().collect();
+            let path = format!("{path}/{key}");
+            let span = map.get(key).map_or(item.value.span, |n| n.span);
+            self.point_at(&lists, path, omission, &when, Some(span));
+        }
+    }
+
+    fn point(
+        &mut self,
+        lists: &[(&'t Node, Slot)],
+        keys: &[&str],
+        omission: bool,
+        when: &[Assumptions],
+    ) {
+        let span = lists.first().map(|(n, _)| n.span);
+        let path = if lists.is_empty() {
+            property_pointer(self.id, &[])
+        } else {
+            property_pointer(self.id, keys)
+        };
+        self.point_at(lists, path, omission, when, span);
+    }
+
+    /// Emits the attachment entries of one attachment point: one per variant of its lists.
+    fn point_at(
+        &mut self,
+        lists: &[(&'t Node, Slot)],
+        path: String,
+        omission: bool,
+        when: &[Assumptions],
+        span: Option<Span>,
+    ) {
+        let span = span.unwrap_or(self.key_span);
+        let resolved: Vec<Vs<'t>> = lists
+            .iter()
+            .map(|(n, _)| self.resolver.resolve(n, Seg::Root))
+            .collect();
+        let combos = product(&resolved, self.resolver.bound).unwrap_or_else(|| {
+            let reason =
+                RVal::Unknown(crate::template::Unknown::new(too_many(self.resolver.bound)));
+            vec![super::assume::Variant::always(
+                lists
+                    .iter()
+                    .map(|(n, _)| RNode {
+                        val: reason.clone(),
+                        span: n.span,
+                    })
+                    .collect(),
+            )]
+        });
+        for combo in combos {
+            let mut groups = Vec::new();
+            let mut given = false;
+            for (value, (_, slot)) in combo.value.iter().zip(lists) {
+                match &value.val {
+                    RVal::NoValue => {}
+                    RVal::List(items) => {
+                        given = true;
+                        for item in items {
+                            let g = match &item.val {
+                                RVal::List(_) => {
+                                    GroupRef::Unknown(Str::from("a list inside a group list"))
+                                }
+                                _ => self.index.identify(self.resolver, item, *slot),
+                            };
+                            groups.push((g, item.span));
+                        }
+                    }
+                    _ => {
+                        given = true;
+                        groups.push((self.index.identify(self.resolver, value, *slot), value.span));
+                    }
+                }
+            }
+            if !given && !omission {
+                continue;
+            }
+            for w in when {
+                let Some(w) = w.merge(&combo.when) else {
+                    continue;
+                };
+                self.emit(&groups, !given, path.clone(), span, &w);
+            }
+        }
+    }
+
+    fn emit(
+        &mut self,
+        groups: &[(GroupRef, Span)],
+        by_omission: bool,
+        path: String,
+        span: Span,
+        when: &Assumptions,
+    ) {
+        let explicit = groups.iter().any(|(g, _)| g.is_default());
+        let (condition, parameters) = assumption_nodes(self.resolver, when, span);
+        let flag = |b: bool| Node::new(Value::Bool(b), span);
+        self.out.push(Node::map(
+            [
+                ("resource", Node::string(self.id, span)),
+                ("type", Node::string(self.ty, span)),
+                ("path", Node::string(path, span)),
+                (
+                    "groups",
+                    Node::list(groups.iter().map(|(g, s)| g.node(*s)).collect(), span),
+                ),
+                ("default_group", flag(explicit || by_omission)),
+                ("default_group_explicit", flag(explicit)),
+                ("default_group_by_omission", flag(by_omission)),
+                ("condition", condition),
+                ("parameters", parameters),
+            ],
+            span,
+        ));
+    }
+}

@@ -1,0 +1,422 @@
+//! Builds the model of one template: rules first (they decide the implicit egress and who
+//! references whom), then the groups, attachments and VPCs that read them.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use super::Model;
+use super::assume::Assumptions;
+use super::attachments::{self, resource_when};
+use super::egress::absent_when;
+use super::groups::{GroupRef, Index, Slot};
+use super::params::Parameters;
+use super::path::{Seg, property_pointer};
+use super::refs::{EGRESS, INGRESS, Reference, scan};
+use super::resolve::{RNode, RVal, Resolver, SECURITY_GROUP, VPC};
+use super::rules::{self, Direction, ImplicitAt, Origin, Rule, Source};
+use crate::net::parse_cidr;
+use crate::source::Span;
+use crate::template::{Entry, Node, Str, Template, Unknown, Value};
+
+/// How many other logical ids a group's `duplicates` lists at most (`duplicate_count` has the
+/// full number), so that thousands of identical groups do not make the model quadratic.
+pub const MAX_DUPLICATES_LISTED: usize = 16;
+
+/// Builds the model of a template. Never panics, whatever the template's shape.
+pub fn build(template: &Template, params: &Parameters) -> Model {
+    let resolver = Resolver::new(&template.root, params);
+    let Some(resources) = resolver.resources else {
+        return Model::default();
+    };
+    let index = Index::new(&resolver);
+    let mut targets: HashSet<&str> = HashSet::new();
+    for entry in resources.entries() {
+        let ty = entry.value.get("Type").and_then(Node::as_str);
+        if matches!(ty, Some(SECURITY_GROUP | VPC | "AWS::EC2::LaunchTemplate")) {
+            targets.insert(&entry.key);
+        }
+    }
+    let refs = scan(&template.root, &targets);
+    let mut builder = Builder {
+        resolver: &resolver,
+        index: &index,
+        rules: Vec::new(),
+        egress: HashMap::new(),
+    };
+    let sources = builder.sources(resources.entries());
+    for (entry, srcs) in &sources {
+        for src in srcs {
+            let built = rules::build(&resolver, &index, src);
+            builder.rules.extend(built);
+        }
+        if entry.value.get("Type").and_then(Node::as_str) == Some(SECURITY_GROUP) {
+            builder.implicit_egress(entry);
+        }
+    }
+    let defaults = builder.default_groups(resources.entries(), &refs);
+    let Builder { rules, .. } = builder;
+    let security_groups = super::entries::groups(&resolver, &index, &rules, &refs, &defaults);
+    Model {
+        security_groups: Node::list(security_groups, Span::default()),
+        rules: Node::list(rules.into_iter().map(|r| r.node).collect(), Span::default()),
+        attachments: Node::list(
+            attachments::build(&resolver, &index, &refs),
+            Span::default(),
+        ),
+        vpcs: Node::list(vpcs(&resolver, resources.entries()), Span::default()),
+    }
+}
+
+struct Builder<'a, 't> {
+    resolver: &'a Resolver<'t>,
+    index: &'a Index<'t>,
+    rules: Vec<Rule>,
+    /// For each group entry, the assumption sets under which some egress is declared for it.
+    egress: HashMap<Str, Vec<Assumptions>>,
+}
+
+impl<'t> Builder<'_, 't> {
+    /// The declared rules of every resource, grouped by resource in template order; records
+    /// which groups have declared egress.
+    fn sources(&mut self, entries: &'t [Entry]) -> Vec<(&'t Entry, Vec<Source<'t>>)> {
+        let mut out = Vec::new();
+        for entry in entries {
+            let srcs = match entry.value.get("Type").and_then(Node::as_str) {
+                Some(SECURITY_GROUP) => self.inline(entry),
+                Some(INGRESS) => self.standalone(entry, Direction::Ingress),
+                Some(EGRESS) => self.standalone(entry, Direction::Egress),
+                _ => continue,
+            };
+            for src in &srcs {
+                if src.direction == Direction::Egress {
+                    if let Some(id) = src.group.entry_id() {
+                        self.egress.entry(id).or_default().push(src.when.clone());
+                    }
+                }
+            }
+            out.push((entry, srcs));
+        }
+        out
+    }
+
+    fn inline(&self, entry: &'t Entry) -> Vec<Source<'t>> {
+        let group_when = resource_when(self.resolver, entry);
+        let mut out = Vec::new();
+        let Some(props) = entry.value.get("Properties") else {
+            return out;
+        };
+        let root = Seg::Root;
+        let resources = root.key("Resources");
+        let resource = resources.key(&entry.key);
+        let properties = resource.key("Properties");
+        for (key, direction) in [
+            ("SecurityGroupIngress", Direction::Ingress),
+            ("SecurityGroupEgress", Direction::Egress),
+        ] {
+            let Some(list) = props.get(key) else { continue };
+            let at = properties.key(key);
+            for item in self.resolver.items(list, at) {
+                let (map, broken, path) = match item.value.val {
+                    RVal::Map { map, path } => (Some(map), None, path),
+                    RVal::Unknown(u) => (None, Some(u), Rc::from(at.pointer())),
+                    _ => (
+                        None,
+                        Some(Unknown::new("a rule entry must be a map")),
+                        Rc::from(at.pointer()),
+                    ),
+                };
+                for w in &group_when {
+                    let Some(when) = w.merge(&item.when) else {
+                        continue;
+                    };
+                    out.push(Source {
+                        direction,
+                        origin: Origin::Inline,
+                        group: GroupRef::Template(entry.key.clone()),
+                        resource: entry.key.clone(),
+                        map,
+                        broken: broken.clone(),
+                        path: Rc::clone(&path),
+                        span: item.value.span,
+                        when,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn standalone(&self, entry: &'t Entry, direction: Direction) -> Vec<Source<'t>> {
+        let props = entry.value.get("Properties");
+        let map = props.and_then(Node::as_map);
+        let span = entry.key_span;
+        let target = props.and_then(|p| {
+            let by_id = p.get("GroupId").map(|n| (n, Slot::Id));
+            let by_name = (direction == Direction::Ingress)
+                .then(|| p.get("GroupName").map(|n| (n, Slot::Name)))
+                .flatten();
+            by_id.or(by_name)
+        });
+        let targets: Vec<(GroupRef, Assumptions)> = match target {
+            Some((node, slot)) => self
+                .resolver
+                .resolve(node, Seg::Root)
+                .into_iter()
+                .filter(|v| v.value.val != RVal::NoValue)
+                .map(|v| (self.index.identify(self.resolver, &v.value, slot), v.when))
+                .collect(),
+            None => Vec::new(),
+        };
+        let targets = if targets.is_empty() {
+            vec![(
+                GroupRef::Unknown(Str::from("the rule names no group (`GroupId`)")),
+                Assumptions::none(),
+            )]
+        } else {
+            targets
+        };
+        let path: Rc<str> = Rc::from(property_pointer(&entry.key, &[]));
+        let mut out = Vec::new();
+        for w in resource_when(self.resolver, entry) {
+            for (group, t) in &targets {
+                let Some(when) = w.merge(t) else { continue };
+                out.push(Source {
+                    direction,
+                    origin: Origin::Standalone,
+                    group: group.clone(),
+                    resource: entry.key.clone(),
+                    map,
+                    broken: None,
+                    path: Rc::clone(&path),
+                    span,
+                    when,
+                });
+            }
+        }
+        out
+    }
+
+    /// The implicit allow-all egress of a group, in the deployments without declared egress.
+    fn implicit_egress(&mut self, entry: &Entry) {
+        let group = GroupRef::Template(entry.key.clone());
+        let present = self.egress.get(&entry.key).cloned().unwrap_or_default();
+        let path = property_pointer(&entry.key, &[]);
+        let base = resource_when(self.resolver, entry);
+        let at = ImplicitAt {
+            group: &group,
+            resource: &entry.key,
+            path: &path,
+            span: entry.key_span,
+        };
+        let make = |when: &Assumptions| {
+            rules::implicit(self.resolver, Direction::Egress, false, &at, when)
+        };
+        match absent_when(self.resolver, base, &present) {
+            Ok(sets) => {
+                for when in &sets {
+                    let rule = make(when);
+                    self.rules.push(rule);
+                }
+            }
+            Err(_) => {
+                let mut rule = make(&Assumptions::none());
+                let reason = format!(
+                    "more than {} combinations of conditions decide whether the rule exists",
+                    self.resolver.bound
+                );
+                rule.node = replace(
+                    rule.node,
+                    "condition",
+                    Node::unknown(Unknown::new(reason), entry.key_span),
+                );
+                self.rules.push(rule);
+            }
+        }
+    }
+
+    /// The VPCs whose default group the template names, in template order, with the rules EC2
+    /// gives every default group (all traffic from itself in, all traffic out).
+    fn default_groups(&mut self, entries: &'t [Entry], refs: &[Reference]) -> Vec<&'t Entry> {
+        let mut named: HashSet<&str> = refs
+            .iter()
+            .filter(|r| r.attr.as_deref() == Some("DefaultSecurityGroup"))
+            .map(|r| r.target.as_str())
+            .collect();
+        let from_rules: Vec<Str> = self
+            .rules
+            .iter()
+            .flat_map(|r| [Some(&r.group), r.peer_group.as_ref()])
+            .filter_map(|g| match g {
+                Some(GroupRef::VpcDefault(v)) => Some(v.clone()),
+                _ => None,
+            })
+            .collect();
+        named.extend(from_rules.iter().map(|s| s.as_str()));
+        let mut out = Vec::new();
+        for entry in entries {
+            if !named.contains(entry.key.as_str())
+                || entry.value.get("Type").and_then(Node::as_str) != Some(VPC)
+            {
+                continue;
+            }
+            let group = GroupRef::VpcDefault(entry.key.clone());
+            let path = property_pointer(&entry.key, &[]);
+            for when in resource_when(self.resolver, entry) {
+                for (direction, self_peer) in
+                    [(Direction::Ingress, true), (Direction::Egress, false)]
+                {
+                    let at = ImplicitAt {
+                        group: &group,
+                        resource: &entry.key,
+                        path: &path,
+                        span: entry.key_span,
+                    };
+                    self.rules.push(rules::implicit(
+                        self.resolver,
+                        direction,
+                        self_peer,
+                        &at,
+                        &when,
+                    ));
+                }
+            }
+            out.push(entry);
+        }
+        out
+    }
+}
+
+/// The same map with the value of `key` replaced.
+pub(crate) fn replace(node: Node, key: &str, value: Node) -> Node {
+    let span = node.span;
+    match node.value {
+        Value::Map(map) => {
+            let entries = map
+                .into_entries()
+                .into_iter()
+                .map(|mut e| {
+                    if e.key == key {
+                        e.value = value.clone();
+                    }
+                    e
+                })
+                .collect();
+            Node::new(Value::Map(crate::template::Map::new(entries)), span)
+        }
+        other => Node::new(other, span),
+    }
+}
+
+/// The `vpcs` entries: each VPC with its CIDR blocks (its own and `AWS::EC2::VPCCidrBlock`s).
+fn vpcs(resolver: &Resolver<'_>, entries: &[Entry]) -> Vec<Node> {
+    let mut extra: HashMap<Str, Vec<Node>> = HashMap::new();
+    for entry in entries {
+        if entry.value.get("Type").and_then(Node::as_str) != Some("AWS::EC2::VPCCidrBlock") {
+            continue;
+        }
+        let props = entry.value.get("Properties");
+        let Some(vpc) = props.and_then(|p| p.get("VpcId")) else {
+            continue;
+        };
+        let vpc_ids: Vec<Str> = resolver
+            .resolve(vpc, Seg::Root)
+            .into_iter()
+            .filter_map(|v| match v.value.val {
+                RVal::Resource { id, attr: None } => Some(id),
+                _ => None,
+            })
+            .collect();
+        let mut blocks = Vec::new();
+        for key in ["CidrBlock", "Ipv6CidrBlock"] {
+            if let Some(n) = props.and_then(|p| p.get(key)) {
+                blocks.extend(cidr_nodes(resolver, n));
+            }
+        }
+        if props
+            .and_then(|p| p.get("AmazonProvidedIpv6CidrBlock"))
+            .is_some()
+        {
+            blocks.push(Node::unknown(
+                Unknown::new("an Amazon-provided IPv6 block is assigned at deploy time"),
+                entry.key_span,
+            ));
+        }
+        if blocks.is_empty() {
+            blocks.push(Node::unknown(
+                Unknown::new("the block is allocated at deploy time"),
+                entry.key_span,
+            ));
+        }
+        for id in vpc_ids {
+            extra.entry(id).or_default().extend(blocks.iter().cloned());
+        }
+    }
+    let mut out = Vec::new();
+    for entry in entries {
+        if entry.value.get("Type").and_then(Node::as_str) != Some(VPC) {
+            continue;
+        }
+        let span = entry.key_span;
+        let mut cidrs = match entry
+            .value
+            .get("Properties")
+            .and_then(|p| p.get("CidrBlock"))
+        {
+            Some(n) => cidr_nodes(resolver, n),
+            None => vec![Node::unknown(
+                Unknown::new("the VPC's block is allocated at deploy time (no `CidrBlock`)"),
+                span,
+            )],
+        };
+        cidrs.extend(extra.remove(&entry.key).unwrap_or_default());
+        let condition = group_condition(resolver, entry, span);
+        out.push(Node::map(
+            [
+                ("logical_id", Node::string(entry.key.clone(), span)),
+                ("cidrs", Node::list(cidrs, span)),
+                ("condition", condition),
+                (
+                    "path",
+                    Node::string(property_pointer(&entry.key, &[]), span),
+                ),
+            ],
+            span,
+        ));
+    }
+    out
+}
+
+/// The distinct CIDR values a template value can take, normalised.
+fn cidr_nodes(resolver: &Resolver<'_>, node: &Node) -> Vec<Node> {
+    let mut out: Vec<Node> = Vec::new();
+    for v in resolver.resolve(node, Seg::Root) {
+        let RNode { val, span } = v.value;
+        let n = match val {
+            RVal::Str(s) => match parse_cidr(&s) {
+                Ok(net) => Node::string(net.to_string(), span),
+                Err(e) => Node::unknown(Unknown::new(e.to_string()), span),
+            },
+            RVal::Unknown(u) => Node::unknown(u, span),
+            RVal::NoValue => continue,
+            _ => Node::unknown(Unknown::new("not a CIDR block"), span),
+        };
+        if !out.iter().any(|o| o.value == n.value) {
+            out.push(n);
+        }
+    }
+    out
+}
+
+/// `{Condition: true}` for a resource with a `Condition` that is not always true, else null.
+pub(crate) fn group_condition(resolver: &Resolver<'_>, entry: &Entry, span: Span) -> Node {
+    let Some(name) = entry.value.get("Condition").and_then(Node::as_str) else {
+        return Node::null(span);
+    };
+    let values = resolver.condition_value(name);
+    if let [only] = values.as_slice() {
+        if only.value && only.when.is_empty() {
+            return Node::null(span);
+        }
+    }
+    Node::map([(name, Node::new(Value::Bool(true), span))], span)
+}

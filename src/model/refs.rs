@@ -1,0 +1,220 @@
+//! Where resources and outputs refer to the resources the model cares about (security groups,
+//! VPCs, launch templates): `Ref`, `Fn::GetAtt` and `${…}` in `Fn::Sub`.
+//!
+//! One walk over the template; the model reads the result to tell which groups are used, which
+//! VPC default groups are named, and which resources consume a launch template.
+
+use std::collections::HashSet;
+
+use super::path::Seg;
+use super::resolve::{SECURITY_GROUP, get_att_args};
+use crate::source::Span;
+use crate::template::{Map, Node, Str, Value};
+
+/// A rule resource type.
+pub const INGRESS: &str = "AWS::EC2::SecurityGroupIngress";
+/// A rule resource type.
+pub const EGRESS: &str = "AWS::EC2::SecurityGroupEgress";
+
+/// One reference to a resource of interest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    /// The referring resource's logical id (`None` for an output).
+    pub from: Option<Str>,
+    /// The referring resource's type.
+    pub from_type: Str,
+    /// The referred resource.
+    pub target: Str,
+    /// The attribute (`GetAtt` or `${Target.Attr}`), if any.
+    pub attr: Option<Str>,
+    /// JSON pointer of the referring value.
+    pub path: String,
+    /// Where the referring value is written.
+    pub span: Span,
+    /// True when the reference sits in a security-group rule (a rule resource, or an inline
+    /// rule list of a group).
+    pub in_rule: bool,
+}
+
+struct Walk<'a> {
+    targets: &'a HashSet<&'a str>,
+    from: Option<&'a str>,
+    from_type: &'a str,
+    in_rule: bool,
+    out: Vec<Reference>,
+}
+
+impl Walk<'_> {
+    fn push(&mut self, target: &str, attr: Option<&str>, at: &Seg<'_>, span: Span) {
+        if self.targets.contains(target) {
+            self.out.push(Reference {
+                from: self.from.map(Str::from),
+                from_type: Str::from(self.from_type),
+                target: Str::from(target),
+                attr: attr.map(Str::from),
+                path: at.pointer(),
+                span,
+                in_rule: self.in_rule,
+            });
+        }
+    }
+
+    fn node(&mut self, node: &Node, at: Seg<'_>) {
+        if let Some((name, arg)) = node.as_intrinsic() {
+            match name {
+                "Ref" => {
+                    if let Some(t) = arg.as_str() {
+                        self.push(t, None, &at, node.span);
+                    }
+                    return;
+                }
+                "Fn::GetAtt" => {
+                    if let Some((t, a)) = get_att_args(arg) {
+                        self.push(t, Some(a), &at, node.span);
+                    }
+                    return;
+                }
+                "Fn::Sub" => self.sub(arg, &at, node.span),
+                _ => {}
+            }
+        }
+        match &node.value {
+            Value::Map(map) => {
+                for (key, value) in map.iter() {
+                    self.node(value, at.key(key));
+                }
+            }
+            Value::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.node(item, at.index(i));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn sub(&mut self, arg: &Node, at: &Seg<'_>, span: Span) {
+        let (text, vars) = match &arg.value {
+            Value::String(s) => (s.as_str(), None),
+            Value::List(items) => match items.as_slice() {
+                [t, v, ..] => (t.as_str().unwrap_or_default(), v.as_map()),
+                [t] => (t.as_str().unwrap_or_default(), None),
+                [] => return,
+            },
+            _ => return,
+        };
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let after = rest.get(start + 2..).unwrap_or_default();
+            let Some(end) = after.find('}') else { break };
+            let name = after.get(..end).unwrap_or_default().trim();
+            rest = after.get(end + 1..).unwrap_or_default();
+            if name.starts_with('!') || vars.is_some_and(|v| v.get(name).is_some()) {
+                continue;
+            }
+            match name.split_once('.') {
+                Some((t, a)) => self.push(t, Some(a), at, span),
+                None => self.push(name, None, at, span),
+            }
+        }
+    }
+}
+
+/// Every reference to one of `targets` from the `Properties` of a resource or from `Outputs`.
+pub fn scan(root: &Node, targets: &HashSet<&str>) -> Vec<Reference> {
+    let mut walk = Walk {
+        targets,
+        from: None,
+        from_type: "",
+        in_rule: false,
+        out: Vec::new(),
+    };
+    if targets.is_empty() {
+        return walk.out;
+    }
+    let top = Seg::Root;
+    if let Some(resources) = root.get("Resources").and_then(Node::as_map) {
+        let res_at = top.key("Resources");
+        scan_resources(&mut walk, resources, &res_at);
+    }
+    if let Some(outputs) = root.get("Outputs") {
+        walk.from = None;
+        walk.from_type = "Output";
+        walk.in_rule = false;
+        walk.node(outputs, top.key("Outputs"));
+    }
+    walk.out
+}
+
+fn scan_resources<'a>(walk: &mut Walk<'a>, resources: &'a Map, at: &Seg<'_>) {
+    for (id, resource) in resources.iter() {
+        let Some(props) = resource.get("Properties") else {
+            continue;
+        };
+        let ty = resource.get("Type").and_then(Node::as_str).unwrap_or("");
+        walk.from = Some(id);
+        walk.from_type = ty;
+        let r = at.key(id);
+        let p = r.key("Properties");
+        if ty == INGRESS || ty == EGRESS {
+            walk.in_rule = true;
+            walk.node(props, p);
+            continue;
+        }
+        let Some(map) = props.as_map() else {
+            walk.in_rule = false;
+            walk.node(props, p);
+            continue;
+        };
+        for (key, value) in map.iter() {
+            walk.in_rule = ty == SECURITY_GROUP
+                && (key == "SecurityGroupIngress" || key == "SecurityGroupEgress");
+            walk.node(value, p.key(key));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+    use std::sync::Arc;
+
+    #[test]
+    fn finds_refs_getatts_and_sub_variables() {
+        let text = "Resources:\n  Sg: {Type: AWS::EC2::SecurityGroup, Properties: {SecurityGroupIngress: [{SourceSecurityGroupId: !Ref Other}]}}\n  I:\n    Type: AWS::EC2::Instance\n    Properties:\n      SecurityGroupIds: [!GetAtt Sg.GroupId]\n      UserData: !Sub '${Other} ${!Sg} ${X}'\nOutputs:\n  O: {Value: !Ref Sg}\n";
+        let t = crate::template::parse(Arc::new(SourceFile::new("t", text))).unwrap();
+        let targets: HashSet<&str> = ["Sg", "Other"].into_iter().collect();
+        let refs = scan(&t.root, &targets);
+        let shown: Vec<_> = refs
+            .iter()
+            .map(|r| {
+                (
+                    r.target.as_str(),
+                    r.path.as_str(),
+                    r.in_rule,
+                    r.from.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                (
+                    "Other",
+                    "/Resources/Sg/Properties/SecurityGroupIngress/0/SourceSecurityGroupId",
+                    true,
+                    true
+                ),
+                (
+                    "Sg",
+                    "/Resources/I/Properties/SecurityGroupIds/0",
+                    false,
+                    true
+                ),
+                ("Other", "/Resources/I/Properties/UserData", false, true),
+                ("Sg", "/Outputs/O/Value", false, false),
+            ]
+        );
+    }
+}

@@ -1,0 +1,546 @@
+//! Value resolution: a template value becomes a bounded list of [`Variant`]s of a resolved
+//! value ([`RNode`]), each holding under its assumptions.
+//!
+//! `Ref`, `Fn::GetAtt` and `Fn::If` live here; string and list functions in
+//! `functions.rs`, conditions in `conditions.rs`. Anything that is only known at deploy time
+//! becomes [`RVal::Unknown`] with the reason kept. Results are cached where a template may ask
+//! the same question many times (conditions, VPC CIDRs), so resolution stays linear in the
+//! size of the template.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::assume::{Assumptions, MAX_VARIANTS, Variant, product};
+use super::params::{Candidate, Domain, Parameters, domains};
+use super::path::Seg;
+use crate::source::Span;
+use crate::template::{Map, Node, Str, Unknown, Value};
+
+/// The resource type of security groups.
+pub const SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";
+/// The resource type of VPCs.
+pub const VPC: &str = "AWS::EC2::VPC";
+
+/// The resource type of managed prefix lists.
+pub const PREFIX_LIST: &str = "AWS::EC2::PrefixList";
+
+/// Deepest nesting of intrinsic functions resolution follows.
+const MAX_NESTING: u32 = 128;
+
+/// A resolved value and the template text it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RNode<'t> {
+    /// The value.
+    pub val: RVal<'t>,
+    /// Where it came from (for a `!Ref` of a parameter: the `!Ref`).
+    pub span: Span,
+}
+
+/// A resolved value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RVal<'t> {
+    /// `!Ref AWS::NoValue`: the property or list item is removed.
+    NoValue,
+    /// `null`.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// Text.
+    Str(Str),
+    /// A list (items removed by `AWS::NoValue` are already gone).
+    List(Vec<RNode<'t>>),
+    /// A map written in the template; its values are resolved by whoever reads it.
+    Map {
+        /// The map.
+        map: &'t Map,
+        /// Its JSON pointer.
+        path: Rc<str>,
+    },
+    /// A resource of this template: `!Ref Id` (`attr` is `None`) or `!GetAtt Id.Attr`.
+    Resource {
+        /// Logical id.
+        id: Str,
+        /// Attribute, if any.
+        attr: Option<Str>,
+    },
+    /// The IPv4 CIDR of a VPC of this template (`!GetAtt Vpc.CidrBlock`): its literal
+    /// `CidrBlock` when the template gives one.
+    VpcCidr {
+        /// The VPC's logical id.
+        vpc: Str,
+        /// Its CIDR block as written, if known.
+        cidr: Option<Str>,
+    },
+    /// `!GetAtt Vpc.CidrBlockAssociations`: the list of a VPC's CIDR blocks.
+    VpcCidrList(Str),
+    /// Not known before deployment.
+    Unknown(Unknown),
+}
+
+/// The variants of a resolved value.
+pub type Vs<'t> = Vec<Variant<RNode<'t>>>;
+
+/// The variants of a VPC's literal CIDR block.
+pub(crate) type VpcCidrs = Vec<Variant<Option<Str>>>;
+
+/// State of a cached computation.
+#[derive(Clone, Debug)]
+pub(crate) enum Cached<T> {
+    /// Being computed (a second request means a cycle).
+    InProgress,
+    /// Done.
+    Done(Rc<T>),
+}
+
+/// Resolves values of one template.
+#[derive(Debug)]
+pub struct Resolver<'t> {
+    /// The `Resources` map.
+    pub(crate) resources: Option<&'t Map>,
+    pub(crate) mappings: Option<&'t Map>,
+    pub(crate) condition_defs: Option<&'t Map>,
+    pub(crate) domains: HashMap<Str, Domain>,
+    pub(crate) conditions: RefCell<HashMap<Str, Cached<Vec<Variant<bool>>>>>,
+    vpc_cidrs: RefCell<HashMap<Str, Cached<VpcCidrs>>>,
+    depth: Cell<u32>,
+    /// Most variants of one value.
+    pub bound: usize,
+}
+
+/// One variant that always holds.
+pub(crate) fn one<'t>(val: RVal<'t>, span: Span) -> Vs<'t> {
+    vec![Variant::always(RNode { val, span })]
+}
+
+/// One unknown variant.
+pub(crate) fn unknown<'t>(reason: impl Into<Str>, span: Span) -> Vs<'t> {
+    one(RVal::Unknown(Unknown::new(reason)), span)
+}
+
+/// The reason given when a value has too many variants.
+pub(crate) fn too_many(bound: usize) -> String {
+    format!("more than {bound} possible values")
+}
+
+/// Text as a value: a string holding a dynamic reference (`{{resolve:…}}`) is unknown.
+pub(crate) fn string_value<'t>(s: &str) -> RVal<'t> {
+    match s.find("{{resolve:") {
+        Some(start) => {
+            let rest = s.get(start..).unwrap_or_default();
+            let end = rest.find("}}").map_or(rest.len(), |e| e + 2);
+            let reference = rest.get(..end).unwrap_or(rest);
+            RVal::Unknown(Unknown::new(format!(
+                "dynamic reference `{reference}` is only known at deploy time"
+            )))
+        }
+        None => RVal::Str(Str::from(s)),
+    }
+}
+
+impl<'t> Resolver<'t> {
+    /// A resolver for `root` (a template's root map) with the user's parameter values.
+    pub fn new(root: &'t Node, params: &Parameters) -> Self {
+        let condition_defs = root.get("Conditions").and_then(Node::as_map);
+        let uses = super::conditions::condition_uses(condition_defs);
+        Resolver {
+            resources: root.get("Resources").and_then(Node::as_map),
+            mappings: root.get("Mappings").and_then(Node::as_map),
+            condition_defs,
+            domains: domains(root, params, &uses),
+            conditions: RefCell::new(HashMap::new()),
+            vpc_cidrs: RefCell::new(HashMap::new()),
+            depth: Cell::new(0),
+            bound: MAX_VARIANTS,
+        }
+    }
+
+    /// The `Type` of a resource of this template.
+    pub fn resource_type(&self, id: &str) -> Option<&'t str> {
+        self.resources?.get(id)?.get("Type")?.as_str()
+    }
+
+    /// The number of candidates of a parameter (0 for names that are not parameters).
+    pub(crate) fn domain_size(&self, name: &str) -> usize {
+        self.domains.get(name).map_or(0, |d| d.candidates.len())
+    }
+
+    /// The value shown for candidate `choice` of parameter `name`.
+    pub(crate) fn shown(&self, name: &str, choice: u16) -> Option<&Value> {
+        let domain = self.domains.get(name)?;
+        let (candidate, shown) = domain.candidates.get(usize::from(choice))?;
+        (!matches!(candidate, Candidate::Unknown(_))).then_some(shown)
+    }
+
+    /// Every variant of `node` (at `at` in the template).
+    pub fn resolve(&self, node: &'t Node, at: Seg<'_>) -> Vs<'t> {
+        let depth = self.depth.get();
+        if depth > MAX_NESTING {
+            return unknown("intrinsic functions are nested too deeply", node.span);
+        }
+        self.depth.set(depth + 1);
+        let out = self.resolve_inner(node, at);
+        self.depth.set(depth);
+        out
+    }
+
+    fn resolve_inner(&self, node: &'t Node, at: Seg<'_>) -> Vs<'t> {
+        let span = node.span;
+        match &node.value {
+            Value::Map(map) => match node.as_intrinsic() {
+                Some((name, arg)) => {
+                    let at = at.key(name);
+                    self.intrinsic(name, arg, node, at)
+                }
+                None => one(
+                    RVal::Map {
+                        map,
+                        path: Rc::from(at.pointer()),
+                    },
+                    span,
+                ),
+            },
+            Value::List(items) => self.resolve_list(items, span, at),
+            Value::String(s) => one(string_value(s), span),
+            Value::Null => one(RVal::Null, span),
+            Value::Bool(b) => one(RVal::Bool(*b), span),
+            Value::Int(i) => one(RVal::Int(*i), span),
+            Value::Float(f) => one(RVal::Float(*f), span),
+            Value::Ports(_) | Value::Unknown(_) => unknown("not a template value", span),
+        }
+    }
+
+    fn resolve_list(&self, items: &'t [Node], span: Span, at: Seg<'_>) -> Vs<'t> {
+        let lists: Vec<Vs<'t>> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.resolve(item, at.index(i)))
+            .collect();
+        match product(&lists, self.bound) {
+            Some(combos) => combos
+                .into_iter()
+                .map(|v| {
+                    v.map(|values| RNode {
+                        val: RVal::List(
+                            values
+                                .into_iter()
+                                .filter(|n| n.val != RVal::NoValue)
+                                .collect(),
+                        ),
+                        span,
+                    })
+                })
+                .collect(),
+            None => unknown(too_many(self.bound), span),
+        }
+    }
+
+    /// The items of a list value, each with the assumptions under which it is there, without
+    /// multiplying the variants of different items: `[a, !If [C, b, !Ref AWS::NoValue]]` gives
+    /// `a` always and `b` when `C`. A value that is not a list counts as one item.
+    pub fn items(&self, node: &'t Node, at: Seg<'_>) -> Vs<'t> {
+        let mut out = Vec::new();
+        if let Value::List(items) = &node.value {
+            for (i, item) in items.iter().enumerate() {
+                out.extend(
+                    self.resolve(item, at.index(i))
+                        .into_iter()
+                        .filter(|v| v.value.val != RVal::NoValue),
+                );
+            }
+            return out;
+        }
+        for v in self.resolve(node, at) {
+            match v.value.val {
+                RVal::List(items) => {
+                    out.extend(items.into_iter().map(|i| Variant::new(i, v.when.clone())));
+                }
+                RVal::NoValue => {}
+                val => out.push(Variant::new(
+                    RNode {
+                        val,
+                        span: v.value.span,
+                    },
+                    v.when,
+                )),
+            }
+        }
+        out
+    }
+
+    fn intrinsic(&self, name: &str, arg: &'t Node, node: &'t Node, at: Seg<'_>) -> Vs<'t> {
+        let span = node.span;
+        match name {
+            "Ref" => match arg.as_str() {
+                Some(target) => self.reference(target, span),
+                None => unknown("`Ref` needs the name of a parameter or resource", span),
+            },
+            "Fn::GetAtt" => match get_att_args(arg) {
+                Some((res, attr)) => self.get_att(res, attr, span),
+                None => unknown("`Fn::GetAtt` needs a resource and an attribute name", span),
+            },
+            "Fn::If" => self.fn_if(arg, span, at),
+            "Fn::Sub" => self.fn_sub(arg, span, at),
+            "Fn::Join" => self.fn_join(arg, span, at),
+            "Fn::Select" => self.fn_select(arg, span, at),
+            "Fn::Split" => self.fn_split(arg, span, at),
+            "Fn::FindInMap" => self.fn_find_in_map(arg, span, at),
+            "Condition" | "Fn::Equals" | "Fn::And" | "Fn::Or" | "Fn::Not" => self
+                .eval_condition(node)
+                .into_iter()
+                .map(|v| {
+                    v.map(|b| RNode {
+                        val: RVal::Bool(b),
+                        span,
+                    })
+                })
+                .collect(),
+            _ => unknown(
+                format!("`{}` is only known at deploy time", describe(name, arg)),
+                span,
+            ),
+        }
+    }
+
+    /// `!Ref name`.
+    pub fn reference(&self, name: &str, span: Span) -> Vs<'t> {
+        if name == "AWS::NoValue" {
+            return one(RVal::NoValue, span);
+        }
+        if let Some(domain) = self.domains.get(name) {
+            return self.parameter(name, domain, span);
+        }
+        if self.resource_type(name).is_some()
+            || self.resources.is_some_and(|r| r.get(name).is_some())
+        {
+            return one(
+                RVal::Resource {
+                    id: Str::from(name),
+                    attr: None,
+                },
+                span,
+            );
+        }
+        unknown(
+            format!("`{name}` is neither a parameter nor a resource of this template"),
+            span,
+        )
+    }
+
+    fn parameter(&self, name: &str, domain: &Domain, span: Span) -> Vs<'t> {
+        if domain.candidates.len() > self.bound {
+            return unknown(
+                format!(
+                    "parameter `{name}` has {} possible values ({})",
+                    domain.candidates.len(),
+                    too_many(self.bound)
+                ),
+                span,
+            );
+        }
+        let record = !domain.supplied
+            && !matches!(domain.candidates.as_slice(), [(Candidate::Unknown(_), _)]);
+        domain
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, (candidate, _))| {
+                let when = if record {
+                    Assumptions::param(name, u16::try_from(i).unwrap_or(u16::MAX))
+                } else {
+                    Assumptions::none()
+                };
+                let val = match candidate {
+                    Candidate::Text(s) => string_value(s),
+                    Candidate::Number(Value::Int(i)) => RVal::Int(*i),
+                    Candidate::Number(Value::Float(f)) => RVal::Float(*f),
+                    Candidate::Number(_) => RVal::Null,
+                    Candidate::List(items) => RVal::List(
+                        items
+                            .iter()
+                            .map(|s| RNode {
+                                val: string_value(s),
+                                span,
+                            })
+                            .collect(),
+                    ),
+                    Candidate::Unknown(u) => RVal::Unknown(u.clone()),
+                };
+                Variant::new(RNode { val, span }, when)
+            })
+            .collect()
+    }
+
+    /// `!GetAtt res.attr`.
+    pub fn get_att(&self, res: &str, attr: &str, span: Span) -> Vs<'t> {
+        let Some(ty) = self.resource_type(res) else {
+            return unknown(
+                format!("`!GetAtt {res}.{attr}` names no resource of this template"),
+                span,
+            );
+        };
+        let typed = |attr: &str| {
+            one(
+                RVal::Resource {
+                    id: Str::from(res),
+                    attr: Some(Str::from(attr)),
+                },
+                span,
+            )
+        };
+        match (ty, attr) {
+            (SECURITY_GROUP, "GroupId" | "GroupName") => typed(attr),
+            (VPC, "DefaultSecurityGroup") => typed(attr),
+            (PREFIX_LIST, "PrefixListId") => typed(attr),
+            (VPC, "CidrBlock") => self
+                .vpc_cidr(res)
+                .iter()
+                .map(|v| {
+                    Variant::new(
+                        RNode {
+                            val: RVal::VpcCidr {
+                                vpc: Str::from(res),
+                                cidr: v.value.clone(),
+                            },
+                            span,
+                        },
+                        v.when.clone(),
+                    )
+                })
+                .collect(),
+            (VPC, "CidrBlockAssociations") => one(RVal::VpcCidrList(Str::from(res)), span),
+            _ => unknown(
+                format!("`!GetAtt {res}.{attr}` is only known at deploy time"),
+                span,
+            ),
+        }
+    }
+
+    /// The variants of a VPC's literal `CidrBlock` (`None` where it is not written in the
+    /// template, e.g. allocated from an IPAM pool or imported).
+    pub(crate) fn vpc_cidr(&self, vpc: &str) -> Rc<VpcCidrs> {
+        if let Some(Cached::Done(found)) = self.vpc_cidrs.borrow().get(vpc) {
+            return Rc::clone(found);
+        }
+        let unknown = || Rc::new(vec![Variant::always(None)]);
+        if self.vpc_cidrs.borrow().contains_key(vpc) {
+            return unknown();
+        }
+        self.vpc_cidrs
+            .borrow_mut()
+            .insert(Str::from(vpc), Cached::InProgress);
+        let node = self
+            .resources
+            .and_then(|r| r.get(vpc))
+            .and_then(|r| r.get("Properties"))
+            .and_then(|p| p.get("CidrBlock"));
+        let result = match node {
+            Some(node) => Rc::new(
+                self.resolve(node, Seg::Root)
+                    .into_iter()
+                    .map(|v| {
+                        let cidr = match v.value.val {
+                            RVal::Str(s) => Some(s),
+                            _ => None,
+                        };
+                        Variant::new(cidr, v.when)
+                    })
+                    .collect(),
+            ),
+            None => unknown(),
+        };
+        self.vpc_cidrs
+            .borrow_mut()
+            .insert(Str::from(vpc), Cached::Done(Rc::clone(&result)));
+        result
+    }
+
+    fn fn_if(&self, arg: &'t Node, span: Span, at: Seg<'_>) -> Vs<'t> {
+        let (Some(name), Some(yes), Some(no)) = (
+            arg.as_list().and_then(|l| l.first()).and_then(Node::as_str),
+            arg.as_list().and_then(|l| l.get(1)),
+            arg.as_list().and_then(|l| l.get(2)),
+        ) else {
+            return unknown("`Fn::If` needs a condition name and two values", span);
+        };
+        let mut out = Vec::new();
+        for cond in self.condition_literal(name) {
+            let (branch, index) = if cond.value { (yes, 1) } else { (no, 2) };
+            for v in self.resolve(branch, at.index(index)) {
+                if let Some(when) = cond.when.merge(&v.when) {
+                    out.push(Variant::new(v.value, when));
+                }
+            }
+        }
+        if out.len() > self.bound {
+            return unknown(too_many(self.bound), span);
+        }
+        out
+    }
+
+    /// Every consistent combination of a variant of `a` and one of `b`, through `f` (which
+    /// may itself give several variants).
+    pub(crate) fn combine2(
+        &self,
+        a: Vs<'t>,
+        b: Vs<'t>,
+        span: Span,
+        mut f: impl FnMut(RNode<'t>, RNode<'t>) -> Vs<'t>,
+    ) -> Vs<'t> {
+        let mut out = Vec::new();
+        for x in &a {
+            for y in &b {
+                let Some(when) = x.when.merge(&y.when) else {
+                    continue;
+                };
+                for r in f(x.value.clone(), y.value.clone()) {
+                    if let Some(w) = when.merge(&r.when) {
+                        out.push(Variant::new(r.value, w));
+                    }
+                }
+                if out.len() > self.bound {
+                    return unknown(too_many(self.bound), span);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `Fn::GetAtt` arguments: `[Res, Attr]` or `"Res.Attr"`.
+pub(crate) fn get_att_args(arg: &Node) -> Option<(&str, &str)> {
+    match &arg.value {
+        Value::List(items) => match items.as_slice() {
+            [res, attr] => Some((res.as_str()?, attr.as_str()?)),
+            _ => None,
+        },
+        Value::String(s) => s.split_once('.'),
+        _ => None,
+    }
+}
+
+/// A short rendering of an intrinsic function for messages, e.g. `!ImportValue SharedCidr`.
+pub(crate) fn describe(name: &str, arg: &Node) -> String {
+    let tag = name.strip_prefix("Fn::").unwrap_or(name);
+    match &arg.value {
+        Value::String(s) => format!("!{tag} {s}"),
+        Value::Int(i) => format!("!{tag} {i}"),
+        _ => match arg.as_intrinsic() {
+            Some((
+                inner,
+                Node {
+                    value: Value::String(s),
+                    ..
+                },
+            )) => {
+                let inner = inner.strip_prefix("Fn::").unwrap_or(inner);
+                format!("!{tag} !{inner} {s}")
+            }
+            _ => format!("!{tag} …"),
+        },
+    }
+}

@@ -1,0 +1,549 @@
+//! Security-group rules: inline entries and standalone resources become the model's `rules`
+//! entries, one per variant of their values (SG-SEMANTICS §2.1–§2.6).
+
+use std::rc::Rc;
+
+use super::assume::{Assumptions, product};
+use super::groups::{GroupRef, Index, Slot};
+use super::path::Seg;
+use super::protocol::{Protocol, icmp_number, protocol, tcp_udp_ports};
+use super::resolve::{RNode, RVal, Resolver, Vs, one, unknown};
+use crate::net::parse_cidr;
+use crate::source::Span;
+use crate::template::{Map, Node, PortRange, Str, Unknown, UnknownHint, Value};
+
+/// `ingress` or `egress`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Inbound.
+    Ingress,
+    /// Outbound.
+    Egress,
+}
+
+impl Direction {
+    /// The model's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
+/// Where a rule is declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// An entry of a group's `SecurityGroupIngress`/`SecurityGroupEgress`.
+    Inline,
+    /// An `AWS::EC2::SecurityGroupIngress`/`Egress` resource.
+    Standalone,
+    /// Created by EC2 without being written (allow-all egress, default-group rules).
+    Implicit,
+}
+
+impl Origin {
+    /// The model's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Inline => "inline",
+            Origin::Standalone => "standalone",
+            Origin::Implicit => "implicit",
+        }
+    }
+}
+
+/// One declared rule before its values are resolved: an inline entry or a standalone
+/// resource, for one variant of its target group.
+#[derive(Clone, Debug)]
+pub struct Source<'t> {
+    /// Direction.
+    pub direction: Direction,
+    /// Inline or standalone.
+    pub origin: Origin,
+    /// The group it belongs to.
+    pub group: GroupRef,
+    /// The declaring resource.
+    pub resource: Str,
+    /// Its properties, when they are a map.
+    pub map: Option<&'t Map>,
+    /// Why the entry could not be read, when it is not a map.
+    pub broken: Option<Unknown>,
+    /// JSON pointer of the entry or resource.
+    pub path: Rc<str>,
+    /// Its span.
+    pub span: Span,
+    /// When the rule exists.
+    pub when: Assumptions,
+}
+
+/// A rule of the model.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// The entry as the model shows it.
+    pub node: Node,
+    /// The group it belongs to.
+    pub group: GroupRef,
+    /// The group it names as peer, if any.
+    pub peer_group: Option<GroupRef>,
+    /// Direction.
+    pub direction: Direction,
+    /// The declaring resource.
+    pub resource: Str,
+    /// A canonical text of what the rule allows (for finding identical rule sets).
+    pub canonical: String,
+}
+
+const INGRESS_PEERS: [&str; 5] = [
+    "CidrIp",
+    "CidrIpv6",
+    "SourcePrefixListId",
+    "SourceSecurityGroupId",
+    "SourceSecurityGroupName",
+];
+const EGRESS_PEERS: [&str; 4] = [
+    "CidrIp",
+    "CidrIpv6",
+    "DestinationPrefixListId",
+    "DestinationSecurityGroupId",
+];
+
+/// The CDK's "disallow all traffic" placeholder egress: icmp 252–86 to 255.255.255.255/32.
+fn is_placeholder(
+    proto: Option<Protocol>,
+    from: &RVal<'_>,
+    to: &RVal<'_>,
+    cidr: &RVal<'_>,
+) -> bool {
+    let num = |v: &RVal<'_>, n: i64| match v {
+        RVal::Int(i) => *i == n,
+        RVal::Str(s) => s.trim() == n.to_string(),
+        _ => false,
+    };
+    proto == Some(Protocol::Icmp)
+        && num(from, 252)
+        && num(to, 86)
+        && matches!(cidr, RVal::Str(s) if s.trim() == "255.255.255.255/32")
+}
+
+/// Builds the rules of one declared entry: one per consistent combination of its values.
+pub fn build<'t>(resolver: &Resolver<'t>, index: &Index<'t>, src: &Source<'t>) -> Vec<Rule> {
+    let peers: &[&str] = match src.direction {
+        Direction::Ingress => &INGRESS_PEERS,
+        Direction::Egress => &EGRESS_PEERS,
+    };
+    let mut keys = vec!["IpProtocol", "FromPort", "ToPort", "Description"];
+    keys.extend_from_slice(peers);
+    let lists: Vec<Vs<'t>> = keys
+        .iter()
+        .map(|k| match (src.map, &src.broken) {
+            (_, Some(u)) if *k == "IpProtocol" => one(RVal::Unknown(u.clone()), src.span),
+            (Some(map), _) => match map.get(k) {
+                Some(node) => resolver.resolve(node, Seg::Root),
+                None => one(RVal::NoValue, src.span),
+            },
+            (None, _) => one(RVal::NoValue, src.span),
+        })
+        .collect();
+    let combos = product(&lists, resolver.bound).unwrap_or_else(|| {
+        let reason = format!("more than {} combinations of values", resolver.bound);
+        let single: Vec<Vs<'t>> = lists
+            .into_iter()
+            .map(|l| match l.as_slice() {
+                [_] => l,
+                _ => unknown(reason.clone(), l.first().map_or(src.span, |v| v.value.span)),
+            })
+            .collect();
+        product(&single, resolver.bound).unwrap_or_default()
+    });
+    combos
+        .into_iter()
+        .filter_map(|combo| {
+            let when = src.when.merge(&combo.when)?;
+            rule(resolver, index, src, &combo.value, when)
+        })
+        .collect()
+}
+
+fn rule<'t>(
+    resolver: &Resolver<'t>,
+    index: &Index<'t>,
+    src: &Source<'t>,
+    values: &[RNode<'t>],
+    when: Assumptions,
+) -> Option<Rule> {
+    let [proto, from, to, description, peers @ ..] = values else {
+        return None;
+    };
+    let parsed = protocol(&proto.val);
+    let cidr_val = peers.first().map_or(&RVal::NoValue, |p| &p.val);
+    if src.direction == Direction::Egress
+        && is_placeholder(parsed.as_ref().ok().copied(), &from.val, &to.val, cidr_val)
+    {
+        return None;
+    }
+    let port_span = match (&from.val, &to.val) {
+        (RVal::NoValue, RVal::NoValue) => proto.span,
+        (RVal::NoValue, _) => to.span,
+        (_, RVal::NoValue) => from.span,
+        _ => from.span.join(to.span),
+    };
+    let (protocol_node, ports, icmp) = match parsed {
+        Ok(p) => {
+            let name = Node::string(p.name(), proto.span);
+            let all = Node::new(Value::Ports(PortRange::ALL), proto.span);
+            match p {
+                Protocol::Tcp | Protocol::Udp => {
+                    let ports = match tcp_udp_ports(p, &from.val, &to.val) {
+                        Ok(range) => Node::new(Value::Ports(range), port_span),
+                        Err(u) => Node::unknown(u, port_span),
+                    };
+                    (name, ports, Node::null(src.span))
+                }
+                Protocol::Icmp | Protocol::Icmpv6 => {
+                    let num = |v: &RNode<'_>, what: &str| match icmp_number(&v.val, what) {
+                        Ok(n) => Node::new(Value::Int(n), v.span),
+                        Err(u) => Node::unknown(u, v.span),
+                    };
+                    let icmp = Node::map(
+                        [("type", num(from, "FromPort")), ("code", num(to, "ToPort"))],
+                        port_span,
+                    );
+                    (name, all, icmp)
+                }
+                Protocol::All | Protocol::Number(_) => (name, all, Node::null(src.span)),
+            }
+        }
+        Err(u) => {
+            let ports = Unknown::new(format!("the ports depend on the protocol: {}", u.reason));
+            (
+                Node::unknown(u, proto.span),
+                Node::unknown(ports, proto.span),
+                Node::null(src.span),
+            )
+        }
+    };
+    let peer_keys: &[&str] = match src.direction {
+        Direction::Ingress => &INGRESS_PEERS,
+        Direction::Egress => &EGRESS_PEERS,
+    };
+    let chosen = peer_keys
+        .iter()
+        .zip(peers)
+        .find(|(_, v)| !matches!(v.val, RVal::NoValue | RVal::Null));
+    let peer = Peer::new(resolver, index, src, chosen.map(|(k, v)| (*k, v)));
+    let description = match &description.val {
+        RVal::NoValue | RVal::Null => Node::null(description.span),
+        RVal::Unknown(u) => Node::unknown(u.clone(), description.span),
+        other => match super::functions::to_text(other) {
+            Ok(t) => Node::string(t, description.span),
+            Err(u) => Node::unknown(u, description.span),
+        },
+    };
+    let (condition, parameters) = assumption_nodes(resolver, &when, src.span);
+    let canonical = canonical(&[
+        &Node::string(src.direction.name(), src.span),
+        &protocol_node,
+        &ports,
+        &icmp,
+        &peer.canonical_node(),
+        &condition,
+        &parameters,
+    ]);
+    let node = Node::map(
+        [
+            ("direction", Node::string(src.direction.name(), src.span)),
+            ("group", src.group.node(src.span)),
+            ("resource", Node::string(src.resource.clone(), src.span)),
+            ("origin", Node::string(src.origin.name(), src.span)),
+            ("protocol", protocol_node),
+            ("ports", ports),
+            ("icmp", icmp),
+            ("peer", peer.node),
+            ("description", description),
+            ("condition", condition),
+            ("parameters", parameters),
+            ("path", Node::string(&*src.path, src.span)),
+        ],
+        src.span,
+    );
+    Some(Rule {
+        node,
+        group: src.group.clone(),
+        peer_group: peer.group,
+        direction: src.direction,
+        resource: src.resource.clone(),
+        canonical,
+    })
+}
+
+/// Where an implicit rule belongs: its group, the resource it is reported at, and where.
+#[derive(Clone, Copy, Debug)]
+pub struct ImplicitAt<'a> {
+    /// The group.
+    pub group: &'a GroupRef,
+    /// The resource (the group, or the VPC of a default group).
+    pub resource: &'a str,
+    /// JSON pointer of that resource.
+    pub path: &'a str,
+    /// Its span (the resource's key).
+    pub span: Span,
+}
+
+/// The implicit allow-all IPv4 rule EC2 adds to a group (egress), or the default group's
+/// allow-all-from-itself ingress (`self_peer`).
+pub fn implicit(
+    resolver: &Resolver<'_>,
+    direction: Direction,
+    self_peer: bool,
+    at: &ImplicitAt<'_>,
+    when: &Assumptions,
+) -> Rule {
+    let ImplicitAt {
+        group,
+        resource,
+        path,
+        span,
+    } = *at;
+    let (condition, parameters) = assumption_nodes(resolver, when, span);
+    let peer = if self_peer {
+        Peer::group(group.clone(), true, span)
+    } else {
+        Peer::cidr(Node::string("0.0.0.0/0", span), None, span)
+    };
+    let all = Node::new(Value::Ports(PortRange::ALL), span);
+    let canonical = canonical(&[
+        &Node::string(direction.name(), span),
+        &Node::string("all", span),
+        &all,
+        &Node::null(span),
+        &peer.canonical_node(),
+        &condition,
+        &parameters,
+    ]);
+    let node = Node::map(
+        [
+            ("direction", Node::string(direction.name(), span)),
+            ("group", group.node(span)),
+            ("resource", Node::string(resource, span)),
+            ("origin", Node::string(Origin::Implicit.name(), span)),
+            ("protocol", Node::string("all", span)),
+            ("ports", all),
+            ("icmp", Node::null(span)),
+            ("peer", peer.node),
+            ("description", Node::null(span)),
+            ("condition", condition),
+            ("parameters", parameters),
+            ("path", Node::string(path, span)),
+        ],
+        span,
+    );
+    Rule {
+        node,
+        group: group.clone(),
+        peer_group: peer.group,
+        direction,
+        resource: Str::from(resource),
+        canonical,
+    }
+}
+
+fn canonical(parts: &[&Node]) -> String {
+    serde_json::to_string(parts).unwrap_or_default()
+}
+
+/// The `condition` and `parameters` maps of a variant (null when empty).
+pub fn assumption_nodes(resolver: &Resolver<'_>, when: &Assumptions, span: Span) -> (Node, Node) {
+    let condition = if when.conditions().is_empty() {
+        Node::null(span)
+    } else {
+        Node::map(
+            when.conditions()
+                .iter()
+                .map(|(name, value)| (name.clone(), Node::new(Value::Bool(*value), span))),
+            span,
+        )
+    };
+    let shown: Vec<(Str, Node)> = when
+        .params()
+        .iter()
+        .filter_map(|(name, choice)| {
+            let value = resolver.shown(name, *choice)?;
+            Some((name.clone(), Node::new(value.clone(), span)))
+        })
+        .collect();
+    let parameters = if shown.is_empty() {
+        Node::null(span)
+    } else {
+        Node::map(shown, span)
+    };
+    (condition, parameters)
+}
+
+/// A rule's peer.
+struct Peer {
+    node: Node,
+    group: Option<GroupRef>,
+    is_self: bool,
+}
+
+impl Peer {
+    fn fields(
+        kind: &str,
+        cidr: Node,
+        group: Node,
+        is_self: bool,
+        prefix_list: Node,
+        vpc_cidr_of: Option<Str>,
+        span: Span,
+    ) -> Node {
+        let vpc = match vpc_cidr_of {
+            Some(v) => Node::string(v, span),
+            None => Node::null(span),
+        };
+        Node::map(
+            [
+                ("kind", Node::string(kind, span)),
+                ("cidr", cidr),
+                ("group", group),
+                ("self", Node::new(Value::Bool(is_self), span)),
+                ("prefix_list", prefix_list),
+                ("vpc_cidr_of", vpc),
+            ],
+            span,
+        )
+    }
+
+    fn cidr(cidr: Node, vpc_cidr_of: Option<Str>, span: Span) -> Peer {
+        let null = Node::null(span);
+        Peer {
+            node: Self::fields("cidr", cidr, null.clone(), false, null, vpc_cidr_of, span),
+            group: None,
+            is_self: false,
+        }
+    }
+
+    fn group(group: GroupRef, is_self: bool, span: Span) -> Peer {
+        let null = Node::null(span);
+        Peer {
+            node: Self::fields(
+                "group",
+                null.clone(),
+                group.node(span),
+                is_self,
+                null,
+                None,
+                span,
+            ),
+            group: Some(group),
+            is_self,
+        }
+    }
+
+    fn new<'t>(
+        resolver: &Resolver<'t>,
+        index: &Index<'t>,
+        src: &Source<'t>,
+        chosen: Option<(&str, &RNode<'t>)>,
+    ) -> Peer {
+        let Some((key, value)) = chosen else {
+            let null = Node::null(src.span);
+            return Peer {
+                node: Self::fields(
+                    "none",
+                    null.clone(),
+                    null.clone(),
+                    false,
+                    null,
+                    None,
+                    src.span,
+                ),
+                group: None,
+                is_self: false,
+            };
+        };
+        let span = value.span;
+        match key {
+            "CidrIp" | "CidrIpv6" => {
+                let (cidr, vpc) = cidr_node(value, key == "CidrIpv6");
+                Peer::cidr(cidr, vpc, span)
+            }
+            "SourcePrefixListId" | "DestinationPrefixListId" => {
+                let list = match &value.val {
+                    RVal::Str(s) => Node::string(s.clone(), span),
+                    RVal::Resource { id, .. } => Node::string(id.clone(), span),
+                    RVal::Unknown(u) => Node::unknown(u.clone(), span),
+                    _ => Node::unknown(Unknown::new("not a prefix list id"), span),
+                };
+                let null = Node::null(span);
+                Peer {
+                    node: Self::fields("prefix_list", null.clone(), null, false, list, None, span),
+                    group: None,
+                    is_self: false,
+                }
+            }
+            _ => {
+                let slot = if key == "SourceSecurityGroupName" {
+                    Slot::Name
+                } else {
+                    Slot::Id
+                };
+                let group = index.identify(resolver, value, slot);
+                let is_self = !matches!(group, GroupRef::Unknown(_)) && group == src.group;
+                Peer::group(group, is_self, span)
+            }
+        }
+    }
+
+    /// The peer for comparing rule sets: a self-reference is "self", whichever group it is.
+    fn canonical_node(&self) -> Node {
+        if self.is_self {
+            return Node::string("self", self.node.span);
+        }
+        self.node.clone()
+    }
+}
+
+/// A CIDR value: the normalised block, or unknown with the reason; and the VPC whose whole
+/// CIDR it is, if it is one.
+fn cidr_node(value: &RNode<'_>, v6: bool) -> (Node, Option<Str>) {
+    let span = value.span;
+    let parse = |text: &str| match parse_cidr(text) {
+        Ok(net) if matches!(net, ipnet::IpNet::V6(_)) == v6 => Node::string(net.to_string(), span),
+        Ok(net) => Node::unknown(
+            Unknown::new(format!(
+                "`{net}` is an IPv{} block in `{}`",
+                if v6 { 4 } else { 6 },
+                if v6 { "CidrIpv6" } else { "CidrIp" }
+            )),
+            span,
+        ),
+        Err(e) => Node::unknown(Unknown::new(e.to_string()), span),
+    };
+    match &value.val {
+        RVal::Str(s) => (parse(s), None),
+        RVal::VpcCidr { vpc, cidr: Some(c) } => (parse(c), Some(vpc.clone())),
+        RVal::VpcCidr { vpc, cidr: None } => (
+            Node::unknown(
+                Unknown {
+                    reason: Str::from(format!(
+                        "the CIDR of VPC `{vpc}` is not written in the template"
+                    )),
+                    hint: UnknownHint::VpcCidr(vpc.clone()),
+                },
+                span,
+            ),
+            Some(vpc.clone()),
+        ),
+        RVal::Unknown(u) => (Node::unknown(u.clone(), span), None),
+        other => (
+            Node::unknown(
+                super::functions::to_text(other)
+                    .err()
+                    .unwrap_or_else(|| Unknown::new("not a CIDR block")),
+                span,
+            ),
+            None,
+        ),
+    }
+}

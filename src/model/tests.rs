@@ -1,0 +1,71 @@
+//! Spans of model values: findings must point at the template text a value came from.
+
+use std::sync::Arc;
+
+use super::{Parameters, build};
+use crate::source::SourceFile;
+use crate::template::{self, Node};
+
+const TEXT: &str = "\
+Parameters:
+  Admin: {Type: String, Default: 0.0.0.0/0}
+Resources:
+  Sg:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: web
+      VpcId: vpc-1
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Ref Admin}
+        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 10.0.0.0/0}
+  Host:
+    Type: AWS::EC2::Instance
+    Properties:
+      SecurityGroupIds: [!GetAtt Sg.GroupId]
+";
+
+fn field<'a>(node: &'a Node, path: &[&str]) -> &'a Node {
+    path.iter()
+        .try_fold(node, |n, k| n.get(k))
+        .unwrap_or_else(|| panic!("no {path:?}"))
+}
+
+#[test]
+fn values_keep_the_span_of_the_text_they_come_from() {
+    let source = Arc::new(SourceFile::new("t.yaml", TEXT));
+    let t = template::parse(Arc::clone(&source)).unwrap();
+    let m = build(&t, &Parameters::new());
+    let rules = m.entries("rules");
+    let text = |n: &Node| source.slice(n.span).to_string();
+    // A value from a parameter points at the `!Ref`, a literal at itself.
+    assert_eq!(text(field(&rules[0], &["peer", "cidr"])), "!Ref Admin");
+    assert_eq!(
+        field(&rules[0], &["peer", "cidr"]).as_str(),
+        Some("0.0.0.0/0")
+    );
+    assert_eq!(text(field(&rules[1], &["peer", "cidr"])), "10.0.0.0/0");
+    // Ports cover `FromPort` to `ToPort`; the protocol is its own value.
+    assert_eq!(text(field(&rules[1], &["ports"])), "443, ToPort: 443");
+    assert_eq!(text(field(&rules[1], &["protocol"])), "tcp");
+    // An inline rule is its list item; the implicit rule and the group are the group's key.
+    assert!(text(&rules[0]).starts_with("{IpProtocol: tcp, FromPort: 22"));
+    assert_eq!(text(&rules[2]), "Sg");
+    let sg = &m.entries("security_groups")[0];
+    assert_eq!(text(sg), "Sg");
+    let attached = &field(sg, &["attached_to"]).as_list().unwrap()[0];
+    assert_eq!(text(attached), "!GetAtt Sg.GroupId");
+    let attachment = &m.entries("attachments")[0];
+    assert_eq!(text(attachment), "[!GetAtt Sg.GroupId]");
+}
+
+#[test]
+fn the_model_is_one_map_of_four_lists() {
+    let t = template::parse(Arc::new(SourceFile::new("t.yaml", TEXT))).unwrap();
+    let node = build(&t, &Parameters::new()).to_node();
+    let keys: Vec<&str> = node.as_map().unwrap().iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, ["security_groups", "rules", "attachments", "vpcs"]);
+    assert_eq!(
+        node.get("rules").and_then(Node::as_list).map(<[Node]>::len),
+        Some(3)
+    );
+}
