@@ -162,6 +162,7 @@ pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
             let mut outcome = ev.memo.get(i).cloned().flatten().unwrap_or_else(|| {
                 Outcome::unknown(Rc::from("the rule was not evaluated (internal error)"))
             });
+            outcome.findings = dedup(std::mem::take(&mut outcome.findings));
             // A failing or undecided rule always has something to show for it.
             if matches!(outcome.status, Status::Fail | Status::Unknown)
                 && outcome.findings.is_empty()
@@ -189,6 +190,34 @@ pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
                 findings: outcome.findings,
             }
         })
+        .collect()
+}
+
+/// One finding per failing value and message; an undecided value is reported once, and not at
+/// all where the same value also fails.
+fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
+    let failing: std::collections::HashSet<(Option<Span>, &str)> = findings
+        .iter()
+        .filter(|f| f.status == FindingStatus::Fail)
+        .map(|f| (f.span, f.pointer.as_str()))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let keep: Vec<bool> = findings
+        .iter()
+        .map(|f| match f.status {
+            FindingStatus::Fail => {
+                seen.insert((f.span, f.pointer.clone(), f.message.clone(), true))
+            }
+            FindingStatus::Unknown => {
+                !failing.contains(&(f.span, f.pointer.as_str()))
+                    && seen.insert((f.span, f.pointer.clone(), String::new(), false))
+            }
+        })
+        .collect();
+    findings
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(f, k)| k.then_some(f))
         .collect()
 }
 
@@ -283,6 +312,7 @@ impl<'a> Evaluator<'a> {
                 when,
                 &Ctx {
                     collect: false,
+                    doubt: None,
                     ..ctx.clone()
                 },
             );

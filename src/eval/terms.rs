@@ -85,6 +85,7 @@ impl<'a> Evaluator<'a> {
                     condition,
                     &Ctx {
                         collect: false,
+                        doubt: None,
                         ..ctx.clone()
                     },
                 );
@@ -179,6 +180,7 @@ impl<'a> Evaluator<'a> {
                     condition,
                     &Ctx {
                         collect: false,
+                        doubt: None,
                         ..inner.clone()
                     },
                 );
@@ -227,6 +229,7 @@ impl<'a> Evaluator<'a> {
                 when,
                 &Ctx {
                     collect: false,
+                    doubt: None,
                     ..ctx.clone()
                 },
             );
@@ -260,7 +263,14 @@ impl<'a> Evaluator<'a> {
         message: Option<&'a Message>,
         ctx: &Ctx<'a>,
     ) -> Outcome {
-        let lhs = self.expr(&clause.lhs, ctx);
+        let mut lhs = self.expr(&clause.lhs, ctx);
+        if !ctx.collect {
+            // In a filter or a condition the candidate's doubt is kept by the caller; here a
+            // value that fails, fails.
+            for item in &mut lhs {
+                item.doubt = None;
+            }
+        }
         let some = matches!(&clause.lhs, crate::check::ir::Expr::Query(q) if q.some);
         if let ClauseOp::Unary {
             negated,
