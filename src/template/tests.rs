@@ -1,3 +1,6 @@
+//! Unit tests of loading as a whole: format detection, the JSON/YAML twin fixture, empty,
+//! binary and mis-encoded files, "not a template", and the rules every error follows.
+
 use super::*;
 
 fn load(text: &str) -> Result<Template, LoadError> {
@@ -8,10 +11,20 @@ fn json(text: &str) -> String {
     serde_json::to_string(&load(text).unwrap().root).unwrap()
 }
 
+/// The 1-based `(line, column)` of byte `offset` in `text`; shared by the readers' tests.
+pub(super) fn line_col(text: &str, offset: u32) -> (u32, u32) {
+    let p = SourceFile::new("t", text).position(offset);
+    (p.line, p.column)
+}
+
+/// An error's code, message and `(line, column)`, to compare in one assertion.
+pub(super) fn summary<'e>(text: &str, e: &'e LoadError) -> (&'static str, &'e str, (u32, u32)) {
+    (e.code, e.message.as_str(), error_at(text, e))
+}
+
 /// The 1-based line and column where an error points.
 fn error_at(text: &str, e: &LoadError) -> (u32, u32) {
-    let p = e.position(&SourceFile::new("t", text)).unwrap();
-    (p.line, p.column)
+    line_col(text, e.span.unwrap().start)
 }
 
 #[test]
@@ -228,7 +241,7 @@ fn every_error_code_has_a_position_and_advice() {
     errors.push((list.check_cloudformation().unwrap_err(), true));
     errors.push((decode("x", vec![0xff]).unwrap_err(), false));
     errors.push((
-        read_file(Path::new("/nonexistent"), "x").unwrap_err(),
+        read_file(Path::new("no/such/dir/x.json"), "x").unwrap_err(),
         false,
     ));
     for (e, located) in errors {

@@ -131,10 +131,15 @@ impl<'a> Input<'a> {
             .copied()
     }
 
-    /// Skips a node's properties (`!tag`, `&anchor`) and the blanks and comments after them,
-    /// from `start` up to `limit`. Returns where the content starts and the tag's span.
-    fn skip_properties(&self, start: u32, limit: u32) -> (u32, Option<Span>) {
-        let mut at = start;
+    /// Where the content of the node whose event spans `event` starts, past its properties
+    /// (`!tag`, `&anchor`, when it has any) and the blanks and comments after them; and the
+    /// tag's span.
+    fn content_start(&self, event: Span, properties: bool) -> (u32, Option<Span>) {
+        if !properties {
+            return (event.start, None);
+        }
+        let limit = event.end;
+        let mut at = event.start;
         let mut tag = None;
         loop {
             match self.byte(at) {
@@ -245,11 +250,9 @@ impl Builder<'_> {
         mut text: String,
         style: ScalarStyle,
     ) -> Result<(), LoadError> {
-        let (start, tag_span) = if anchor.is_some() || tag.is_some() {
-            self.input.skip_properties(at.start, at.end)
-        } else {
-            (at.start, None)
-        };
+        let (start, tag_span) = self
+            .input
+            .content_start(at, anchor.is_some() || tag.is_some());
         let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
         let end = if block {
             self.input.trim_end(start, at.end)
@@ -305,11 +308,9 @@ impl Builder<'_> {
         tag: Option<String>,
         flow: bool,
     ) -> Result<(), LoadError> {
-        let (start, tag_span) = if anchor.is_some() || tag.is_some() {
-            self.input.skip_properties(at.start, at.end)
-        } else {
-            (at.start, None)
-        };
+        let (start, tag_span) = self
+            .input
+            .content_start(at, anchor.is_some() || tag.is_some());
         let function = tag.as_deref().and_then(tags::long_form);
         let weight = 1 + usize::from(function.is_some());
         self.count(weight, at, None)?;

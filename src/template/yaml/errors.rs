@@ -37,7 +37,8 @@ pub(super) fn syntax(
             pos.line,
             pos.column
         ));
-        let what = context.strip_prefix("while ").unwrap_or(context);
+        // "while scanning a quoted scalar" → "a quoted scalar"
+        let what = context.splitn(3, ' ').nth(2).unwrap_or(context);
         related = Some((char_span(input, offset), format!("{what} starts here")));
     }
     let error = LoadError::new("yaml::syntax", message, at).with_help(help(problem));

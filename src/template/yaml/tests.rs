@@ -1,3 +1,6 @@
+//! Unit tests of the YAML reader: tags, scalar styles, spans, documents, aliases, bounds,
+//! and the inputs that would make the YAML library panic.
+
 use super::*;
 use crate::template::MAX_DEPTH;
 
@@ -13,11 +16,7 @@ fn error(text: &str) -> LoadError {
     load(text).unwrap_err()
 }
 
-/// `(line, column)` of an offset in `text`.
-fn at(text: &str, offset: u32) -> (u32, u32) {
-    let p = SourceFile::new("t", text).position(offset);
-    (p.line, p.column)
-}
+use crate::template::tests::{line_col as at, summary};
 
 #[test]
 fn every_short_tag_keeps_its_long_form() {
@@ -393,12 +392,8 @@ fn keys_must_be_text() {
 fn duplicate_keys_name_both_positions() {
     let text = "Resources:\n  A: 1\n  B: 2\n  A: 2\n";
     let e = error(text);
-    assert_eq!(e.code, "yaml::duplicate-key");
-    assert_eq!(
-        e.message,
-        "duplicate key `A` (first defined at line 2, column 3)"
-    );
-    assert_eq!(at(text, e.span.unwrap().start), (4, 3));
+    let message = "duplicate key `A` (first defined at line 2, column 3)";
+    assert_eq!(summary(text, &e), ("yaml::duplicate-key", message, (4, 3)));
     assert_eq!(at(text, e.related.unwrap().0.start), (2, 3));
     // Keys compare by text, whatever the quoting.
     assert_eq!(error("a: 1\n'a': 2\n").code, "yaml::duplicate-key");
@@ -407,13 +402,11 @@ fn duplicate_keys_name_both_positions() {
 #[test]
 fn a_tag_followed_by_a_comma_is_an_error_not_a_panic() {
     let text = "a: [1, !Ref, x]\n";
-    let e = error(text);
-    assert_eq!(e.code, "yaml::syntax");
+    let message = "invalid YAML: a tag must be followed by a space or a line break, found `,`";
     assert_eq!(
-        e.message,
-        "invalid YAML: a tag must be followed by a space or a line break, found `,`"
+        summary(text, &error(text)),
+        ("yaml::syntax", message, (1, 8))
     );
-    assert_eq!(at(text, e.span.unwrap().start), (1, 8));
     for text in [
         "{a: !!str, b: c}",
         "- [a, !<!Ref>, b]",
@@ -440,10 +433,9 @@ fn an_unfinished_escape_at_the_end_is_an_error_not_a_panic() {
 #[test]
 fn control_characters_are_named_with_their_position() {
     let text = "a: 1\nb: x\u{7}y\n";
-    let e = error(text);
-    assert_eq!(e.code, "yaml::control-character");
-    assert_eq!(e.message, "control character U+0007 is not allowed in YAML");
-    assert_eq!(at(text, e.span.unwrap().start), (2, 5));
+    let message = "control character U+0007 is not allowed in YAML";
+    let want = ("yaml::control-character", message, (2, 5));
+    assert_eq!(summary(text, &error(text)), want);
     assert_eq!(error("\u{feff}a: \u{7f}").span, Some(Span::new(6, 7)));
 }
 
@@ -451,12 +443,8 @@ fn control_characters_are_named_with_their_position() {
 fn syntax_errors_say_what_where_and_what_to_do() {
     let text = "a:\n  b: c: d\n";
     let e = error(text);
-    assert_eq!(e.code, "yaml::syntax");
-    assert_eq!(
-        e.message,
-        "invalid YAML: mapping values are not allowed in this context"
-    );
-    assert_eq!(at(text, e.span.unwrap().start), (2, 7));
+    let message = "invalid YAML: mapping values are not allowed in this context";
+    assert_eq!(summary(text, &e), ("yaml::syntax", message, (2, 7)));
     assert!(e.help.unwrap().contains("quotes"));
 
     let text = "a: 1\nb: 'never closed\n";
@@ -468,7 +456,7 @@ fn syntax_errors_say_what_where_and_what_to_do() {
     let (related, label) = e.related.unwrap();
     assert_eq!(
         (at(text, related.start), label.as_str()),
-        ((2, 4), "scanning a quoted scalar starts here")
+        ((2, 4), "a quoted scalar starts here")
     );
 
     let e = error("a: [1, 2\nb: 3\n");
