@@ -94,7 +94,7 @@ impl<'a> Input<'a> {
     /// except that of a block scalar ending the file, which `Builder::scalar` corrects.
     fn reader(&self, end: usize) -> Chain<&'a [u8], &'static [u8]> {
         let body = self.bytes().get(..end).unwrap_or_default();
-        let pad: &[u8] = if body.ends_with(b"\n") { b"" } else { b"\n" };
+        let pad: &[u8] = if ends_in_break(body) { b"" } else { b"\n" };
         body.chain(pad)
     }
 
@@ -116,8 +116,8 @@ impl<'a> Input<'a> {
     /// True when the body's last line has text and no line break, so that `reader` added the
     /// line break that ends it.
     fn padded_text(&self) -> bool {
-        let last_line = self.body.rsplit('\n').next().unwrap_or_default();
-        !last_line.bytes().all(is_blank)
+        let last_line = self.body.rsplit(BREAKS).next().unwrap_or_default();
+        !ends_in_break(self.bytes()) && !last_line.bytes().all(is_blank)
     }
 
     fn bytes(&self) -> &'a [u8] {
@@ -172,6 +172,17 @@ impl<'a> Input<'a> {
         }
         end
     }
+}
+
+/// The characters YAML reads as line breaks.
+const BREAKS: [char; 5] = ['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'];
+
+/// True when `text` ends with a line break.
+fn ends_in_break(text: &[u8]) -> bool {
+    let mut utf8 = [0; 4];
+    BREAKS
+        .iter()
+        .any(|c| text.ends_with(c.encode_utf8(&mut utf8).as_bytes()))
 }
 
 fn is_blank(b: u8) -> bool {

@@ -148,6 +148,8 @@ fn a_block_scalar_at_the_end_of_the_file_keeps_its_value() {
         ("a: |\n  x\n  ", "x\n"),
         ("a: |\n  x\n", "x\n"),
         ("a: |\r\n  x\r\n  y", "x\ny"),
+        ("a: |\n  x\r", "x\n"),
+        ("a: |\n  x\u{2029}", "x\u{2029}"),
     ];
     for (text, want) in cases {
         let root = load(text).unwrap();
