@@ -1,25 +1,45 @@
 //! Templates in: bytes → text → [`Node`] tree with positions.
 //!
-//! First stage of the template side of the pipeline (`template → model → eval`). Loading never
-//! panics: every problem is a [`LoadError`] with a stable code and, where there is one, the
-//! position of the problem.
+//! First stage of the template side of the pipeline (`template → model → eval`). The format
+//! comes from the content, not the file name: JSON when the first character after any
+//! byte-order mark and whitespace is `{` or `[`, YAML otherwise. A file that looks like JSON
+//! but is not valid JSON is read again as YAML (which accepts JSON with trailing commas,
+//! comments or unquoted keys, as CloudFormation and Guard do); if that fails too, the JSON
+//! error is reported. Loading never panics: every problem is a [`LoadError`] with a stable
+//! code and, where there is one, the position of the problem.
+//!
+//! Error codes: `input::unreadable`, `input::too-large`, `input::not-utf8`, `input::binary`,
+//! `input::empty`, `input::too-deep`, `input::internal`; `json::syntax`,
+//! `json::duplicate-key`; `yaml::syntax`, `yaml::control-character`, `yaml::duplicate-key`,
+//! `yaml::complex-key`, `yaml::unknown-alias`, `yaml::too-large`, `yaml::multiple-documents`,
+//! `yaml::internal`; `template::not-cloudformation` (from [`LoadError::not_cloudformation`]).
 
+mod json;
+mod scalar;
+mod tags;
+mod tree;
 pub mod value;
 mod yaml;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::source::{MAX_SOURCE_LEN, SourceFile, Span};
+use crate::source::{MAX_SOURCE_LEN, Position, SourceFile, Span};
 pub use value::{Entry, Map, Node, PortRange, Str, Unknown, UnknownHint, Value};
 
-/// Deepest nesting of lists and maps a template may have.
+/// Deepest nesting of lists and maps a template may have. A short tag counts as the map it
+/// becomes (`!If [...]` is two levels), so no loaded tree is ever deeper than this.
 pub const MAX_DEPTH: usize = 256;
 
-/// Most values a template may expand to (aliases count every value they copy).
-pub const MAX_NODES: usize = 20_000_000;
+/// Most values a YAML document may hold, counting every value an alias copies and every
+/// anchored value kept for copying. CloudFormation accepts at most 1 MB of template text, which
+/// cannot hold this many values; the bound stops alias bombs (`billion laughs`) early.
+pub const MAX_NODES: usize = 1_000_000;
 
 /// A loaded template: its source and its value tree.
+///
+/// Any well-formed document loads, whatever its top level (a parameters file is a list, for
+/// instance); [`Template::is_cloudformation`] tells whether it is a CloudFormation template.
 #[derive(Debug)]
 pub struct Template {
     /// The file it came from.
@@ -39,6 +59,15 @@ impl Template {
     /// The `Resources` map, if any.
     pub fn resources(&self) -> Option<&Map> {
         self.root.get("Resources").and_then(Node::as_map)
+    }
+
+    /// `Ok` for a CloudFormation template, else [`LoadError::not_cloudformation`].
+    pub fn check_cloudformation(&self) -> Result<(), LoadError> {
+        if self.is_cloudformation() {
+            Ok(())
+        } else {
+            Err(LoadError::not_cloudformation(self))
+        }
     }
 }
 
@@ -81,6 +110,48 @@ impl LoadError {
         self.related = Some((span, label.into()));
         self
     }
+
+    /// `template::not-cloudformation`: the file loaded but is not a CloudFormation template
+    /// (its top level is not a map, or it has no `Resources` map). The command line reports
+    /// this for a file it was given by name; a file met while walking a folder is skipped.
+    pub fn not_cloudformation(template: &Template) -> Self {
+        let root = &template.root;
+        let (what, span) = match (&root.value, root.get("Resources")) {
+            (Value::Map(_), None) => ("it has no `Resources` section".to_string(), None),
+            (Value::Map(_), Some(resources)) => (
+                format!("`Resources` is {}, not a map", described(&resources.value)),
+                Some(resources.span),
+            ),
+            (value, _) => (
+                format!("its top level is {}, not a map", described(value)),
+                Some(Span::at(root.span.start)),
+            ),
+        };
+        LoadError::new(
+            "template::not-cloudformation",
+            format!("not a CloudFormation template: {what}"),
+            span,
+        )
+        .with_help("a template is a map with a `Resources:` map of resources; name only CloudFormation templates, or pass the folder that holds them")
+    }
+
+    /// The 1-based line and column of the error in `source`, if it has a position.
+    pub fn position(&self, source: &SourceFile) -> Option<Position> {
+        self.span.map(|s| source.position(s.start))
+    }
+}
+
+/// A value's kind with an article, for messages.
+fn described(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) | Value::Float(_) => "a number",
+        Value::String(_) => "a string",
+        Value::List(_) => "a list",
+        Value::Map(_) => "a map",
+        Value::Ports(_) | Value::Unknown(_) => "a computed value",
+    }
 }
 
 /// Turns raw bytes into a source file: UTF-8 only (a UTF-8 byte-order mark is allowed).
@@ -90,35 +161,35 @@ pub fn decode(name: impl Into<String>, bytes: Vec<u8>) -> Result<Arc<SourceFile>
             "input::too-large",
             format!("the file is larger than {MAX_SOURCE_LEN} bytes"),
             None,
-        ));
+        )
+        .with_help("CloudFormation templates are at most 1 MB; check that this is a template"));
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(LoadError::new(
             "input::not-utf8",
-            "the file is UTF-16; palisade reads UTF-8 templates",
-            Some(Span::at(0)),
+            "the file is UTF-16 (it starts with a UTF-16 byte-order mark); palisade reads UTF-8",
+            None,
         )
         .with_help("convert the file to UTF-8, e.g. `iconv -f UTF-16 -t UTF-8`"));
     }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Arc::new(SourceFile::new(name, text))),
         Err(e) => {
-            let at = e.utf8_error().valid_up_to() as u32;
+            let at = e.utf8_error().valid_up_to();
             let bytes = e.into_bytes();
-            // Position the error with the valid prefix as text.
-            let prefix =
-                String::from_utf8_lossy(bytes.get(..at as usize).unwrap_or_default()).into_owned();
-            let prefix_file = SourceFile::new("", prefix);
-            let pos = prefix_file.position(at);
+            let bad = bytes.get(at).copied().unwrap_or_default();
+            // The valid prefix is text: position the bad byte in it.
+            let prefix = String::from_utf8_lossy(bytes.get(..at).unwrap_or_default());
+            let pos = SourceFile::new("", prefix.into_owned()).position(at as u32);
             Err(LoadError::new(
                 "input::not-utf8",
                 format!(
-                    "the file is not valid UTF-8 (byte {at}, line {}, column {})",
+                    "the file is not valid UTF-8: byte 0x{bad:02X} at line {}, column {} (byte offset {at}) is not part of a UTF-8 character",
                     pos.line, pos.column
                 ),
                 None,
             )
-            .with_help("CloudFormation templates are UTF-8 text; re-save the file as UTF-8"))
+            .with_help("CloudFormation templates are UTF-8 text; re-save the file as UTF-8, e.g. `iconv -f LATIN1 -t UTF-8`"))
         }
     }
 }
@@ -145,68 +216,54 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Parses a source file as a template (YAML or JSON).
+/// Parses a source file (YAML or JSON, from its content) into a template. Any well-formed
+/// document loads; see [`Template::check_cloudformation`].
 pub fn parse(source: Arc<SourceFile>) -> Result<Template, LoadError> {
-    if source
-        .text()
-        .trim_start_matches('\u{feff}')
-        .trim()
-        .is_empty()
-    {
-        return Err(LoadError::new("input::empty", "the file is empty", None)
-            .with_help("a CloudFormation template needs at least a `Resources` section"));
-    }
-    let root = yaml::parse(&source)?;
+    let root = parse_root(&source)?;
     Ok(Template { source, root })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(text: &str) -> Result<Template, LoadError> {
-        parse(Arc::new(SourceFile::new("t.yaml", text)))
+fn parse_root(source: &SourceFile) -> Result<Node, LoadError> {
+    let text = source.text();
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if body.trim().is_empty() {
+        let what = if body.is_empty() {
+            "the file is empty"
+        } else {
+            "the file holds only whitespace"
+        };
+        return Err(empty(what));
     }
-
-    #[test]
-    fn short_tags_become_long_forms() {
-        let t =
-            load("A: !Ref X\nB: !GetAtt Sg.GroupId\nC: !Sub '${X}'\nD: !Cidr [a, 1, 2]\n").unwrap();
-        let json = serde_json::to_string(&t.root).unwrap();
-        assert_eq!(
-            json,
-            r#"{"A":{"Ref":"X"},"B":{"Fn::GetAtt":["Sg","GroupId"]},"C":{"Fn::Sub":"${X}"},"D":{"Fn::Cidr":["a",1,2]}}"#
-        );
+    if let Some(at) = text.find('\0') {
+        return Err(LoadError::new(
+            "input::binary",
+            "the file holds a NUL byte, so it is not a text file",
+            Some(Span::new(at as u32, at as u32 + 1)),
+        )
+        .with_help("templates are UTF-8 text; a UTF-16 or UTF-32 file without a byte-order mark also looks like this: convert it to UTF-8"));
     }
-
-    #[test]
-    fn duplicate_keys_name_both_positions() {
-        let e = load("Resources:\n  A: 1\n  A: 2\n").unwrap_err();
-        assert_eq!(e.code, "yaml::duplicate-key");
-        let f = SourceFile::new("t", "Resources:\n  A: 1\n  A: 2\n");
-        assert_eq!(f.position(e.span.unwrap().start).line, 3);
-        assert_eq!(f.position(e.related.unwrap().0.start).line, 2);
+    if looks_like_json(body) {
+        return match json::parse(source) {
+            Err(e) if e.code == "json::syntax" => match yaml::parse(source) {
+                Ok(Some(root)) => Ok(root),
+                _ => Err(e),
+            },
+            other => other,
+        };
     }
-
-    #[test]
-    fn quoted_numbers_stay_strings_and_plain_ones_are_numbers() {
-        let t = load("a: '22'\nb: 22\nc: -1\nd: 1.5\ne: 0.0.0.0/0\nf: ~\n").unwrap();
-        let json = serde_json::to_string(&t.root).unwrap();
-        assert_eq!(
-            json,
-            r#"{"a":"22","b":22,"c":-1,"d":1.5,"e":"0.0.0.0/0","f":null}"#
-        );
-    }
-
-    #[test]
-    fn json_loads_through_the_same_path() {
-        let t = load("{\"Resources\": {\"S\": {\"Type\": \"AWS::EC2::SecurityGroup\"}}}").unwrap();
-        assert!(t.is_cloudformation());
-    }
-
-    #[test]
-    fn invalid_utf8_is_an_error() {
-        let e = decode("x", vec![b'a', b':', b' ', 0xff]).unwrap_err();
-        assert_eq!(e.code, "input::not-utf8");
-    }
+    yaml::parse(source)?.ok_or_else(|| empty("the file holds only comments"))
 }
+
+/// True when the first character that is not JSON whitespace is `{` or `[`.
+fn looks_like_json(body: &str) -> bool {
+    body.trim_start_matches([' ', '\t', '\r', '\n'])
+        .starts_with(['{', '['])
+}
+
+fn empty(what: &str) -> LoadError {
+    LoadError::new("input::empty", what, None)
+        .with_help("a CloudFormation template needs at least a `Resources:` section")
+}
+
+#[cfg(test)]
+mod tests;

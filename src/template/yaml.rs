@@ -1,456 +1,442 @@
-//! YAML (and therefore JSON) templates into [`Node`] trees, on libyaml's event stream.
+//! YAML templates into [`Node`] trees, on libyaml's event stream (`libyaml-safer`).
 //!
-//! Short CloudFormation tags become their long forms (`!Ref X` → `{Ref: X}`, `!GetAtt A.B` →
-//! `{Fn::GetAtt: [A, B]}`, `!Foo` → `{Fn::Foo: …}`), as AWS and Guard read them.
+//! Short CloudFormation tags become long forms (see [`super::tags`]), plain scalars are typed
+//! by YAML 1.2's core schema (see [`super::scalar`]), anchors and aliases are expanded within a
+//! node budget checked before anything is copied, and nesting is bounded before it is built.
+//!
+//! Spans: libyaml's `Mark::index` is a byte offset into the UTF-8 text it was given (in
+//! libyaml-safer 0.3.0's scanner every consumed character adds its UTF-8 width, a CRLF line
+//! break two, a tab one), not counting a byte-order mark, which its reader swallows before
+//! counting starts. palisade strips the byte-order mark itself and adds its 3 bytes back. A
+//! scalar's span is its text as written (quotes included, tag and anchor excluded, no trailing
+//! blank lines after a block scalar); a collection's span starts at its first character (`[`,
+//! `{`, `-` or its first key) and ends after its closing bracket or its last value.
+//!
+//! Only the first document is read. A second document (after `---`) is an error, not ignored:
+//! CloudFormation reads one document per template, and skipping the rest silently would let
+//! resources go unchecked (cfn-lint rejects such files too).
 
 use std::collections::HashMap;
+use std::io::{Chain, Read};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use libyaml_safer::{Event, EventData, Mark, Parser, ScalarStyle};
+use libyaml_safer::{
+    Encoding, Event, EventData, MappingStyle, Parser, ScalarStyle, Scanner, SequenceStyle,
+    TokenData,
+};
 
-use super::value::{Entry, Map, Node, Str, Value};
-use super::{LoadError, MAX_DEPTH, MAX_NODES};
+use super::tree::{Tree, internal};
+use super::value::{Node, Str, Value};
+use super::{LoadError, MAX_NODES, scalar, tags};
 use crate::source::{SourceFile, Span};
 
-/// Parses the first YAML document of `source` into a node tree.
-pub(super) fn parse(source: &SourceFile) -> Result<Node, LoadError> {
-    let mut input = source.text().as_bytes();
+mod errors;
+
+/// Parses the first YAML document of `source`; `None` when the file holds no document at all
+/// (only comments).
+pub(super) fn parse(source: &SourceFile) -> Result<Option<Node>, LoadError> {
+    // The known ways to make libyaml-safer 0.3 panic are avoided below (`Input`,
+    // `errors::tag_before_comma`); this is the net for any unknown one.
+    catch_unwind(AssertUnwindSafe(|| parse_guarded(source)))
+        .unwrap_or_else(|_| Err(errors::reader_failed()))
+}
+
+fn parse_guarded(source: &SourceFile) -> Result<Option<Node>, LoadError> {
+    let input = Input::new(source.text());
+    if let Some(error) = errors::tag_before_comma(&input) {
+        return Err(error);
+    }
     let mut parser = Parser::new();
-    parser.set_input_string(&mut input);
-    let mut builder = Builder::default();
+    parser.set_encoding(Encoding::Utf8);
+    parser.set_input(input.reader(input.body.len()));
+    let mut builder = Builder {
+        source,
+        input: &input,
+        tree: Tree::new("yaml::duplicate-key"),
+        anchors: HashMap::new(),
+        nodes: 0,
+        documents: 0,
+    };
     loop {
-        let event = parser.parse().map_err(|e| syntax_error(source, &e))?;
-        match builder.push(source, event)? {
-            Step::More => {}
-            Step::Done(node) => return Ok(node),
+        let event = parser
+            .parse()
+            .map_err(|e| errors::syntax(source, &input, &e))?;
+        if builder.push(event)? {
+            return Ok(builder.tree.finish());
         }
     }
 }
 
-fn offset(mark: Mark) -> u32 {
-    u32::try_from(mark.index).unwrap_or(u32::MAX)
+/// The text as libyaml gets it.
+#[derive(Debug)]
+struct Input<'a> {
+    /// The file's text without its byte-order mark.
+    body: &'a str,
+    /// Length of the byte-order mark (0 or 3): added to libyaml's offsets.
+    base: u32,
+    /// Length of the whole text, where offsets are clamped.
+    len: u32,
 }
 
-fn span(event: &Event) -> Span {
-    Span::new(offset(event.start_mark), offset(event.end_mark))
+impl<'a> Input<'a> {
+    fn new(text: &'a str) -> Self {
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        Input {
+            body,
+            base: (text.len() - body.len()) as u32,
+            len: text.len() as u32,
+        }
+    }
+
+    /// The first `end` bytes of the body, always ending in a line break: libyaml-safer 0.3
+    /// panics at the end of input right after a block scalar's last line (`a: |\n  x`) or a
+    /// backslash in a double-quoted scalar (`"x\`). A final line break changes no value
+    /// except that of a block scalar ending the file, which `Builder::scalar` corrects.
+    fn reader(&self, end: usize) -> Chain<&'a [u8], &'static [u8]> {
+        let body = self.bytes().get(..end).unwrap_or_default();
+        let pad: &[u8] = if ends_in_break(body) { b"" } else { b"\n" };
+        body.chain(pad)
+    }
+
+    /// A libyaml offset as an offset into the file's text.
+    fn offset(&self, index: u64) -> u32 {
+        u32::try_from(index)
+            .unwrap_or(u32::MAX)
+            .saturating_add(self.base)
+            .min(self.len)
+    }
+
+    fn span(&self, event: &Event) -> Span {
+        Span::new(
+            self.offset(event.start_mark.index),
+            self.offset(event.end_mark.index),
+        )
+    }
+
+    /// True when the body's last line has text and no line break, so that `reader` added the
+    /// line break that ends it.
+    fn padded_text(&self) -> bool {
+        let last_line = self.body.rsplit(BREAKS).next().unwrap_or_default();
+        !ends_in_break(self.bytes()) && !last_line.bytes().all(is_blank)
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.body.as_bytes()
+    }
+
+    /// The file's byte at file offset `at`.
+    fn byte(&self, at: u32) -> Option<u8> {
+        self.bytes()
+            .get(at.checked_sub(self.base)? as usize)
+            .copied()
+    }
+
+    /// Where the content of the node whose event spans `event` starts, past its properties
+    /// (`!tag`, `&anchor`, when it has any) and the blanks and comments after them; and the
+    /// tag's span.
+    fn content_start(&self, event: Span, properties: bool) -> (u32, Option<Span>) {
+        if !properties {
+            return (event.start, None);
+        }
+        let limit = event.end;
+        let mut at = event.start;
+        let mut tag = None;
+        loop {
+            match self.byte(at) {
+                _ if at >= limit => break,
+                Some(b' ' | b'\t' | b'\r' | b'\n') => at += 1,
+                Some(b'#') => {
+                    while at < limit && self.byte(at).is_some_and(|b| b != b'\n') {
+                        at += 1;
+                    }
+                }
+                Some(first @ (b'!' | b'&')) => {
+                    let token = at;
+                    while at < limit && self.byte(at).is_some_and(|b| !is_blank(b)) {
+                        at += 1;
+                    }
+                    if first == b'!' {
+                        tag = Some(Span::new(token, at));
+                    }
+                }
+                _ => break,
+            }
+        }
+        (at.min(limit), tag)
+    }
+
+    /// `end` moved back over trailing blanks and line breaks, not before `start`.
+    fn trim_end(&self, start: u32, mut end: u32) -> u32 {
+        while end > start && self.byte(end - 1).is_some_and(is_blank) {
+            end -= 1;
+        }
+        end
+    }
 }
 
-fn syntax_error(source: &SourceFile, error: &libyaml_safer::Error) -> LoadError {
-    let at = error
-        .problem_mark()
-        .map(|m| Span::at(offset(m).min(source.text().len() as u32)));
-    let text = error.to_string();
-    // libyaml's text ends with " at line L column C"; we report the position ourselves.
-    let message = text
-        .split(" at line ")
-        .next()
-        .unwrap_or(&text)
-        .trim()
-        .to_string();
-    LoadError::new("yaml::syntax", format!("invalid YAML: {message}"), at)
-        .with_help("fix the YAML syntax at this position; `yamllint` or an editor with YAML support shows the structure")
+/// The characters YAML reads as line breaks.
+const BREAKS: [char; 5] = ['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'];
+
+/// True when `text` ends with a line break.
+fn ends_in_break(text: &[u8]) -> bool {
+    let mut utf8 = [0; 4];
+    BREAKS
+        .iter()
+        .any(|c| text.ends_with(c.encode_utf8(&mut utf8).as_bytes()))
 }
 
-enum Step {
-    More,
-    Done(Node),
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// A collection being built.
-enum Frame {
-    List {
-        items: Vec<Node>,
-        start: Span,
-        tag: Option<String>,
-        anchor: Option<String>,
-    },
-    Map {
-        entries: Vec<Entry>,
-        pending_key: Option<(Str, Span)>,
-        seen: HashMap<Str, Span>,
-        start: Span,
-        tag: Option<String>,
-        anchor: Option<String>,
-    },
+/// What an open collection remembers until it closes.
+#[derive(Debug)]
+struct Open {
+    /// The long-form key when the collection is tagged `!Name`.
+    function: Option<Str>,
+    tag: Option<Span>,
+    anchor: Option<String>,
+    flow: bool,
+    /// Where the node's text starts, properties included.
+    outer: u32,
 }
 
-#[derive(Default)]
-struct Builder {
-    stack: Vec<Frame>,
-    anchors: HashMap<String, Node>,
-    /// Nodes created so far, counting every node an alias copies.
+/// An anchored value, with its size counted once.
+#[derive(Debug)]
+struct Anchor {
+    node: Node,
+    /// Values in it.
+    count: usize,
+    /// Levels of lists and maps in it.
+    height: usize,
+}
+
+struct Builder<'a> {
+    source: &'a SourceFile,
+    input: &'a Input<'a>,
+    tree: Tree<Open>,
+    anchors: HashMap<String, Anchor>,
+    /// Values created so far, counting every value an alias copies or an anchor keeps.
     nodes: usize,
-    root: Option<Node>,
+    documents: usize,
 }
 
-impl Builder {
-    fn push(&mut self, source: &SourceFile, event: Event) -> Result<Step, LoadError> {
-        let at = span(&event);
+impl Builder<'_> {
+    /// Handles one event; true at the end of the stream.
+    fn push(&mut self, event: Event) -> Result<bool, LoadError> {
+        let at = self.input.span(&event);
         match event.data {
-            EventData::StreamStart { .. } | EventData::DocumentStart { .. } => Ok(Step::More),
-            EventData::DocumentEnd { .. } | EventData::StreamEnd => Ok(Step::Done(
-                self.root.take().unwrap_or_else(|| Node::null(at)),
-            )),
+            EventData::StreamStart { .. } | EventData::DocumentEnd { .. } => {}
+            EventData::StreamEnd => return Ok(true),
+            EventData::DocumentStart { .. } => {
+                if self.documents > 0 {
+                    return Err(errors::second_document(at));
+                }
+                self.documents += 1;
+            }
             EventData::Scalar {
                 anchor,
                 tag,
                 value,
                 style,
                 ..
-            } => {
-                if self.expects_key() {
-                    // Keys are names: keep their text whatever it looks like.
-                    let key = Node::string(value, at);
-                    return self.finish(source, anchor, key);
-                }
-                let node = scalar(value, style, at);
-                let node = apply_tag(tag.as_deref(), node)?;
-                self.finish(source, anchor, node)
+            } => self.scalar(at, anchor, tag, value, style)?,
+            EventData::Alias { anchor } => self.alias(at, &anchor)?,
+            EventData::SequenceStart {
+                anchor, tag, style, ..
+            } => self.open(false, at, anchor, tag, style == SequenceStyle::Flow)?,
+            EventData::MappingStart {
+                anchor, tag, style, ..
+            } => self.open(true, at, anchor, tag, style == MappingStyle::Flow)?,
+            EventData::SequenceEnd | EventData::MappingEnd => self.close(at)?,
+        }
+        Ok(false)
+    }
+
+    fn scalar(
+        &mut self,
+        at: Span,
+        anchor: Option<String>,
+        tag: Option<String>,
+        mut text: String,
+        style: ScalarStyle,
+    ) -> Result<(), LoadError> {
+        let (start, tag_span) = self
+            .input
+            .content_start(at, anchor.is_some() || tag.is_some());
+        let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+        let end = if block {
+            self.input.trim_end(start, at.end)
+        } else {
+            at.end
+        };
+        // The line break `Input::reader` added ended up in a block scalar that ends the file.
+        if block && at.end >= self.input.len && self.input.padded_text() && text.ends_with('\n') {
+            text.pop();
+        }
+        let content = Span::new(start, end);
+        let function = tag.as_deref().and_then(tags::long_form);
+        self.count(1, content, None)?;
+        if self.tree.expects_key() {
+            if let Some(tag) = tag.filter(|_| function.is_some()) {
+                return Err(errors::complex_key(content, Some(&tag)));
             }
-            EventData::Alias { anchor } => {
-                let Some(node) = self.anchors.get(&anchor) else {
-                    return Err(LoadError::new(
-                        "yaml::unknown-alias",
-                        format!("alias `*{anchor}` names no anchor defined before it"),
-                        Some(at),
-                    )
-                    .with_help(format!(
-                        "define `&{anchor}` on a value before using `*{anchor}`"
-                    )));
-                };
-                self.nodes = self.nodes.saturating_add(count_nodes(node));
-                if self.nodes > MAX_NODES {
-                    return Err(too_many_nodes(at));
-                }
-                let mut copy = node.clone();
-                copy.span = at;
-                self.finish(source, None, copy)
+            let key = Node::string(text, content);
+            return self.place(anchor, key);
+        }
+        let mut node = Node::new(scalar::value(text, style, tag.as_deref()), content);
+        if let Some(key) = function {
+            self.tree.check_depth(1, at)?;
+            self.count(1, at, None)?;
+            let tag = tag_span.unwrap_or(at);
+            node = tags::wrap(key, node, tag, Span::new(at.start, end), self.source.text());
+        }
+        self.place(anchor, node)
+    }
+
+    fn alias(&mut self, at: Span, name: &str) -> Result<(), LoadError> {
+        let Some(anchor) = self.anchors.get(name) else {
+            return Err(errors::unknown_alias(at, name));
+        };
+        let (count, height) = (anchor.count, anchor.height);
+        // Both bounds are checked before anything is copied.
+        self.tree.check_depth(height, at)?;
+        self.count(count, at, Some(name))?;
+        let mut copy = self
+            .anchors
+            .get(name)
+            .map(|a| a.node.clone())
+            .ok_or_else(|| internal(at))?;
+        copy.span = at;
+        self.place(None, copy)
+    }
+
+    fn open(
+        &mut self,
+        map: bool,
+        at: Span,
+        anchor: Option<String>,
+        tag: Option<String>,
+        flow: bool,
+    ) -> Result<(), LoadError> {
+        let (start, tag_span) = self
+            .input
+            .content_start(at, anchor.is_some() || tag.is_some());
+        let function = tag.as_deref().and_then(tags::long_form);
+        let weight = 1 + usize::from(function.is_some());
+        self.count(weight, at, None)?;
+        let open = Open {
+            function,
+            tag: tag_span,
+            anchor,
+            flow,
+            outer: at.start,
+        };
+        self.tree.open(map, start, weight, open)
+    }
+
+    fn close(&mut self, at: Span) -> Result<(), LoadError> {
+        let flow = self.tree.top().is_some_and(|f| f.extra.flow);
+        let (node, open) = self
+            .tree
+            .close(flow.then_some(at.end))
+            .ok_or_else(|| internal(at))?;
+        let node = match open.function {
+            Some(key) => {
+                let outer = Span::new(open.outer, node.span.end);
+                let tag = open.tag.unwrap_or(outer);
+                tags::wrap(key, node, tag, outer, self.source.text())
             }
-            EventData::SequenceStart { anchor, tag, .. } => {
-                self.open(at)?;
-                self.stack.push(Frame::List {
-                    items: Vec::new(),
-                    start: at,
-                    tag,
-                    anchor,
-                });
-                Ok(Step::More)
-            }
-            EventData::MappingStart { anchor, tag, .. } => {
-                self.open(at)?;
-                self.stack.push(Frame::Map {
-                    entries: Vec::new(),
-                    pending_key: None,
-                    seen: HashMap::new(),
-                    start: at,
-                    tag,
-                    anchor,
-                });
-                Ok(Step::More)
-            }
-            EventData::SequenceEnd | EventData::MappingEnd => {
-                let Some(frame) = self.stack.pop() else {
-                    return Err(LoadError::new(
-                        "yaml::syntax",
-                        "invalid YAML: a collection ends that never started",
-                        Some(at),
-                    ));
-                };
-                let (node, tag, anchor) = match frame {
-                    Frame::List {
-                        items,
-                        start,
-                        tag,
-                        anchor,
-                    } => (Node::new(Value::List(items), start.join(at)), tag, anchor),
-                    Frame::Map {
-                        entries,
-                        start,
-                        tag,
-                        anchor,
-                        ..
-                    } => (
-                        Node::new(Value::Map(Map::new(entries)), start.join(at)),
-                        tag,
-                        anchor,
-                    ),
-                };
-                let node = apply_tag(tag.as_deref(), node)?;
-                self.finish(source, anchor, node)
-            }
+            None => node,
+        };
+        self.place(open.anchor, node)
+    }
+
+    /// Remembers an anchored node, then puts the node in its place in the tree.
+    fn place(&mut self, anchor: Option<String>, node: Node) -> Result<(), LoadError> {
+        if let Some(name) = anchor {
+            let (count, height) = measure(&node);
+            // The kept copy costs as much as the value itself.
+            self.count(count, node.span, None)?;
+            let kept = Anchor {
+                node: node.clone(),
+                count,
+                height,
+            };
+            self.anchors.insert(name, kept);
+        }
+        if !self.tree.expects_key() {
+            return self.tree.push_value(node);
+        }
+        match node.value {
+            Value::String(key) => self.tree.push_key(self.source, key, node.span),
+            _ => Err(errors::complex_key(node.span, None)),
         }
     }
 
-    /// True when the next node completes is a mapping key.
-    fn expects_key(&self) -> bool {
-        matches!(
-            self.stack.last(),
-            Some(Frame::Map {
-                pending_key: None,
-                ..
-            })
-        )
-    }
-
-    fn open(&mut self, at: Span) -> Result<(), LoadError> {
-        if self.stack.len() >= MAX_DEPTH {
-            return Err(LoadError::new(
-                "input::too-deep",
-                format!("values are nested more than {MAX_DEPTH} levels deep"),
-                Some(at),
-            )
-            .with_help(
-                "CloudFormation templates are never this deep; check that the file is a template",
-            ));
-        }
-        self.nodes += 1;
+    /// Adds `n` values to the budget; fails when it is exceeded.
+    fn count(&mut self, n: usize, at: Span, alias: Option<&str>) -> Result<(), LoadError> {
+        self.nodes = self.nodes.saturating_add(n);
         if self.nodes > MAX_NODES {
-            return Err(too_many_nodes(at));
+            return Err(errors::too_large(at, alias));
         }
         Ok(())
     }
-
-    /// Places a finished node into its parent (or makes it the root).
-    fn finish(
-        &mut self,
-        source: &SourceFile,
-        anchor: Option<String>,
-        node: Node,
-    ) -> Result<Step, LoadError> {
-        if matches!(
-            node.value,
-            Value::String(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null
-        ) {
-            self.nodes += 1;
-            if self.nodes > MAX_NODES {
-                return Err(too_many_nodes(node.span));
-            }
-        }
-        if let Some(anchor) = anchor {
-            self.anchors.insert(anchor, node.clone());
-        }
-        match self.stack.last_mut() {
-            None => {
-                self.root = Some(node);
-            }
-            Some(Frame::List { items, .. }) => items.push(node),
-            Some(Frame::Map {
-                entries,
-                pending_key,
-                seen,
-                ..
-            }) => match pending_key.take() {
-                None => {
-                    let key = key_text(&node)?;
-                    if let Some(first) = seen.get(&key) {
-                        let first_at = source.position(first.start);
-                        return Err(LoadError::new(
-                            "yaml::duplicate-key",
-                            format!(
-                                "duplicate key `{key}` (first defined at line {}, column {})",
-                                first_at.line, first_at.column
-                            ),
-                            Some(node.span),
-                        )
-                        .with_related(*first, "first defined here")
-                        .with_help(
-                            "CloudFormation rejects duplicate keys; keep only one of them",
-                        ));
-                    }
-                    seen.insert(key.clone(), node.span);
-                    *pending_key = Some((key, node.span));
-                }
-                Some((key, key_span)) => entries.push(Entry {
-                    key,
-                    key_span,
-                    value: node,
-                }),
-            },
-        }
-        Ok(Step::More)
-    }
 }
 
-fn too_many_nodes(at: Span) -> LoadError {
-    LoadError::new(
-        "yaml::too-large",
-        format!("the document expands to more than {MAX_NODES} values"),
-        Some(at),
-    )
-    .with_help("aliases (`*name`) that copy large anchored values multiply the size of a document; expand fewer of them")
-}
-
-fn count_nodes(node: &Node) -> usize {
+/// Number of values in `node` and levels of lists and maps, without recursion.
+fn measure(node: &Node) -> (usize, usize) {
     let mut count = 0usize;
-    let mut todo = vec![node];
-    while let Some(n) = todo.pop() {
+    let mut height = 0usize;
+    let mut todo = vec![(node, 0usize)];
+    while let Some((n, depth)) = todo.pop() {
         count += 1;
         match &n.value {
-            Value::List(items) => todo.extend(items.iter()),
-            Value::Map(m) => todo.extend(m.entries().iter().map(|e| &e.value)),
+            Value::List(items) => {
+                height = height.max(depth + 1);
+                todo.extend(items.iter().map(|i| (i, depth + 1)));
+            }
+            Value::Map(m) => {
+                height = height.max(depth + 1);
+                todo.extend(m.entries().iter().map(|e| (&e.value, depth + 1)));
+            }
             _ => {}
         }
     }
-    count
+    (count, height)
 }
 
-/// A mapping key as text: scalars (already strings, see `Builder::push`); anything else is an
-/// error.
-fn key_text(node: &Node) -> Result<Str, LoadError> {
-    match &node.value {
-        Value::String(s) => Ok(s.clone()),
-        _ => Err(LoadError::new(
-            "yaml::complex-key",
-            "a mapping key must be a plain value, not a list, a map or a tagged value",
-            Some(node.span),
-        )
-        .with_help("CloudFormation keys are names; write the key as text")),
-    }
-}
-
-/// Types a scalar: quoted scalars are strings; plain ones follow YAML 1.2's core schema.
-fn scalar(value: String, style: ScalarStyle, at: Span) -> Node {
-    if style != ScalarStyle::Plain {
-        return Node::new(Value::String(Str::from(value)), at);
-    }
-    Node::new(plain_value(value), at)
-}
-
-fn plain_value(value: String) -> Value {
-    match value.as_str() {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
-        _ => {}
-    }
-    let looks_numeric = value
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_digit() || b == b'-' || b == b'+' || b == b'.');
-    if looks_numeric {
-        let digits = value.strip_prefix(['-', '+']).unwrap_or(&value);
-        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(i) = value.parse::<i64>() {
-                return Value::Int(i);
+/// Runs libyaml's scanner alone over the first `end` bytes of the body, calling `visit` with
+/// each token and the flow depth at it, until `visit` returns a decision or the tokens end.
+/// Returns the decision, or the scanner's error offset.
+fn scan_tokens<T>(
+    input: &Input<'_>,
+    end: usize,
+    mut visit: impl FnMut(&TokenData, u32, u32, usize) -> Option<T>,
+) -> Result<Option<T>, u32> {
+    let mut scanner = Scanner::new();
+    scanner.set_encoding(Encoding::Utf8);
+    scanner.set_input(input.reader(end));
+    let mut flow = 0usize;
+    loop {
+        // `Scanner::scan` by path: the method call would pick `Iterator::scan`.
+        let token = Scanner::scan(&mut scanner)
+            .map_err(|e| e.problem_mark().map_or(0, |m| input.offset(m.index)))?;
+        match token.data {
+            TokenData::StreamEnd => return Ok(None),
+            TokenData::FlowSequenceStart | TokenData::FlowMappingStart => flow += 1,
+            TokenData::FlowSequenceEnd | TokenData::FlowMappingEnd => {
+                flow = flow.saturating_sub(1);
             }
-            if let Ok(f) = value.parse::<f64>() {
-                return Value::Float(f);
-            }
+            _ => {}
         }
-        if let Some(hex) = value.strip_prefix("0x") {
-            if let Ok(i) = i64::from_str_radix(hex, 16) {
-                return Value::Int(i);
-            }
-        }
-        if let Some(oct) = value.strip_prefix("0o") {
-            if let Ok(i) = i64::from_str_radix(oct, 8) {
-                return Value::Int(i);
-            }
-        }
-        if is_yaml_float(&value) {
-            if let Ok(f) = value.parse::<f64>() {
-                return Value::Float(f);
-            }
+        let start = input.offset(token.start_mark.index);
+        let stop = input.offset(token.end_mark.index);
+        if let Some(decision) = visit(&token.data, start, stop, flow) {
+            return Ok(Some(decision));
         }
     }
-    match value.as_str() {
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Value::Float(f64::INFINITY),
-        "-.inf" | "-.Inf" | "-.INF" => Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => Value::Float(f64::NAN),
-        _ => Value::String(Str::from(value)),
-    }
 }
 
-/// YAML 1.2 core float: `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`.
-fn is_yaml_float(s: &str) -> bool {
-    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(i) => (s.get(..i).unwrap_or(""), s.get(i + 1..)),
-        None => (s, None),
-    };
-    let mantissa_ok = match mantissa.split_once('.') {
-        Some((int, frac)) => {
-            (!int.is_empty() || !frac.is_empty())
-                && int.bytes().all(|b| b.is_ascii_digit())
-                && frac.bytes().all(|b| b.is_ascii_digit())
-                && !(int.is_empty() && frac.is_empty())
-        }
-        None => !mantissa.is_empty() && mantissa.bytes().all(|b| b.is_ascii_digit()),
-    };
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
-        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
-    });
-    mantissa_ok && exponent_ok
-}
-
-const YAML_TAG_PREFIX: &str = "tag:yaml.org,2002:";
-
-/// Applies a node's tag: standard YAML tags retype scalars; `!Name` becomes `{Fn::Name: …}`
-/// (or `{Ref: …}`, `{Condition: …}`).
-fn apply_tag(tag: Option<&str>, node: Node) -> Result<Node, LoadError> {
-    let Some(tag) = tag else {
-        return Ok(node);
-    };
-    if let Some(standard) = tag.strip_prefix(YAML_TAG_PREFIX) {
-        return Ok(standard_tag(standard, node));
-    }
-    let Some(name) = tag.strip_prefix('!') else {
-        return Ok(node);
-    };
-    if name.is_empty() {
-        // `!` alone: the non-specific tag; a quoted-style string.
-        return Ok(node);
-    }
-    let span = node.span;
-    let (key, arg) = match name {
-        "Ref" => ("Ref".to_string(), node),
-        "Condition" => ("Condition".to_string(), node),
-        "GetAtt" => ("Fn::GetAtt".to_string(), split_get_att(node)),
-        other => (format!("Fn::{other}"), node),
-    };
-    Ok(Node::new(
-        Value::Map(Map::new(vec![Entry {
-            key: Str::from(key),
-            key_span: span,
-            value: arg,
-        }])),
-        span,
-    ))
-}
-
-/// `!GetAtt A.B.C` → `[A, B.C]` (the attribute name may itself hold dots).
-fn split_get_att(node: Node) -> Node {
-    let Value::String(s) = &node.value else {
-        return node;
-    };
-    let Some((resource, attribute)) = s.split_once('.') else {
-        return node;
-    };
-    let resource = Node::string(resource, node.span);
-    let attribute = Node::string(attribute, node.span);
-    Node::new(Value::List(vec![resource, attribute]), node.span)
-}
-
-fn standard_tag(name: &str, node: Node) -> Node {
-    let value = match (&node.value, name) {
-        (Value::String(s), "int") => s
-            .parse::<i64>()
-            .map(Value::Int)
-            .unwrap_or_else(|_| node.value.clone()),
-        (Value::String(s), "float") => s
-            .parse::<f64>()
-            .map(Value::Float)
-            .unwrap_or_else(|_| node.value.clone()),
-        (Value::String(s), "bool") => match s.as_str() {
-            "true" | "True" | "TRUE" => Value::Bool(true),
-            "false" | "False" | "FALSE" => Value::Bool(false),
-            _ => node.value.clone(),
-        },
-        (Value::Int(i), "str") => Value::String(i.to_string().into()),
-        (Value::Float(f), "str") => Value::String(f.to_string().into()),
-        (Value::Bool(b), "str") => Value::String(b.to_string().into()),
-        (Value::Null, "str") => Value::String(Str::default()),
-        _ => node.value.clone(),
-    };
-    Node::new(value, node.span)
-}
+#[cfg(test)]
+mod tests;
