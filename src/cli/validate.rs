@@ -151,14 +151,7 @@ fn check_input(
         if !input.explicit {
             return report::skipped(&input.name);
         }
-        let e = LoadError::new(
-            "template::not-cloudformation",
-            "not a CloudFormation template: there is no `Resources` map at the top level",
-            None,
-        )
-        .with_help(
-            "palisade checks CloudFormation templates; check that this is the file you meant",
-        );
+        let e = LoadError::not_cloudformation(&template);
         return report::failed(&input.name, &e, Some(&source));
     }
     let outcomes = engine::evaluate_template(program, &template, params);

@@ -55,6 +55,7 @@ fn parse_guarded(source: &SourceFile) -> Result<Option<Node>, LoadError> {
         tree: Tree::new("yaml::duplicate-key"),
         anchors: HashMap::new(),
         nodes: 0,
+        budget: node_budget(source.text().len()),
         documents: 0,
     };
     loop {
@@ -218,6 +219,8 @@ struct Builder<'a> {
     anchors: HashMap<String, Anchor>,
     /// Values created so far, counting every value an alias copies or an anchor keeps.
     nodes: usize,
+    /// Most values the document may expand to (see [`node_budget`]).
+    budget: usize,
     documents: usize,
 }
 
@@ -377,11 +380,18 @@ impl Builder<'_> {
     /// Adds `n` values to the budget; fails when it is exceeded.
     fn count(&mut self, n: usize, at: Span, alias: Option<&str>) -> Result<(), LoadError> {
         self.nodes = self.nodes.saturating_add(n);
-        if self.nodes > MAX_NODES {
-            return Err(errors::too_large(at, alias));
+        if self.nodes > self.budget {
+            return Err(errors::too_large(at, alias, self.budget));
         }
         Ok(())
     }
+}
+
+/// The value budget of a document of `len` bytes: [`MAX_NODES`], or one value per byte for
+/// larger (machine-generated) documents. Written out, every value takes at least a byte, so
+/// only aliases can reach the budget; a small file cannot expand into a huge tree.
+fn node_budget(len: usize) -> usize {
+    MAX_NODES.max(len)
 }
 
 /// Number of values in `node` and levels of lists and maps, without recursion.

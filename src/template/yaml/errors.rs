@@ -5,7 +5,7 @@ use libyaml_safer::{ErrorKind, TokenData};
 
 use super::{Input, scan_tokens};
 use crate::source::{SourceFile, Span};
-use crate::template::{LoadError, MAX_NODES};
+use crate::template::LoadError;
 
 /// Bytes the `!tag,` checks may scan in all, beyond four times the text (each check scans the
 /// text before its place); past this the panic net in `parse` is the guard.
@@ -244,10 +244,10 @@ pub(super) fn unknown_alias(at: Span, name: &str) -> LoadError {
 }
 
 /// `yaml::too-large`: the node budget is spent.
-pub(super) fn too_large(at: Span, alias: Option<&str>) -> LoadError {
+pub(super) fn too_large(at: Span, alias: Option<&str>, budget: usize) -> LoadError {
     let message = match alias {
-        Some(name) => format!("alias `*{name}` would expand the document past {MAX_NODES} values"),
-        None => format!("the document holds more than {MAX_NODES} values"),
+        Some(name) => format!("alias `*{name}` would expand the document past {budget} values"),
+        None => format!("the document holds more than {budget} values"),
     };
     LoadError::new("yaml::too-large", message, Some(at)).with_help(
         "aliases that copy large anchored values multiply the size of a document (a `billion laughs` attack); expand fewer of them, or split the template",
