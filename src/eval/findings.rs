@@ -197,6 +197,7 @@ fn show_plain(item: &Item<'_>) -> String {
 }
 
 fn show_node(node: &Node, quoted: bool) -> String {
+    let node = node.resolved();
     let text = match &node.value {
         Value::String(s) if quoted => format!("`{s}`"),
         Value::String(s) => s.to_string(),
@@ -206,7 +207,9 @@ fn show_node(node: &Node, quoted: bool) -> String {
         Value::Null => "null".to_string(),
         Value::Ports(p) => p.to_string(),
         Value::Unknown(u) => format!("unknown ({})", u.reason),
-        Value::List(_) | Value::Map(_) => serde_json::to_string(node).unwrap_or_default(),
+        Value::List(_) | Value::Map(_) | Value::Shared(_) => {
+            serde_json::to_string(node).unwrap_or_default()
+        }
     };
     if text.chars().count() > MAX_SHOWN {
         let cut: String = text.chars().take(MAX_SHOWN).collect();

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use crate::check::ir::Lit;
 use crate::source::Span;
-use crate::template::{Node, Str};
+use crate::template::{Node, Str, Value};
 
 /// A selected value.
 #[derive(Clone, Debug)]
@@ -58,6 +58,10 @@ impl<'a> Item<'a> {
 
     /// A computed value that keeps `origin`'s path and doubt.
     pub fn computed(value: Node, origin: &Item<'a>) -> Self {
+        let value = match value.value {
+            Value::Shared(node) => node.resolved().clone(),
+            _ => value,
+        };
         Item {
             val: Val::Owned(Rc::new(value)),
             path: origin.path.clone(),
@@ -67,9 +71,19 @@ impl<'a> Item<'a> {
 
     /// The child reached by `seg`.
     pub fn child(&self, seg: Seg<'a>, node: &'a Node) -> Self {
+        let node = node.resolved();
         Item {
             val: Val::Node(node),
             path: self.path.push(seg, Some(node)),
+            doubt: self.doubt.clone(),
+        }
+    }
+
+    /// A node reached from this item whose path is not kept (it shares this item's path).
+    pub fn sibling(&self, node: &'a Node) -> Self {
+        Item {
+            val: Val::Node(node.resolved()),
+            path: self.path.clone(),
             doubt: self.doubt.clone(),
         }
     }

@@ -146,6 +146,7 @@ pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
         memo: vec![None; program.rules.len()],
         depth: 0,
         file: FileId(0),
+        track: true,
     };
     for &id in &program.order {
         let outcome = ev.rule(id);
@@ -288,6 +289,8 @@ struct Evaluator<'a> {
     depth: u32,
     /// The policy file whose text is being evaluated (for quoting it in messages).
     file: FileId,
+    /// Whether queries keep the path of what they select (only where findings are made).
+    track: bool,
 }
 
 impl<'a> Evaluator<'a> {
@@ -337,7 +340,12 @@ impl<'a> Evaluator<'a> {
         let program = self.program;
         let values = match program.var(id).map(|v| &v.kind) {
             Some(VarKind::Param(lit)) => Rc::new(vec![Item::lit(lit)]),
-            Some(VarKind::Root(name)) => Rc::new(self.key(&Item::document(), name)),
+            Some(VarKind::Root(name)) => {
+                let track = std::mem::replace(&mut self.track, true);
+                let values = self.key(&Item::document(), name);
+                self.track = track;
+                Rc::new(values)
+            }
             Some(VarKind::FileLet(expr)) => {
                 let ctx = self.root_ctx();
                 let caller = self.file;

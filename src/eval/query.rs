@@ -22,6 +22,13 @@ impl<'a> Evaluator<'a> {
 
     /// The items a query selects.
     pub(super) fn query(&mut self, query: &'a Query, ctx: &Ctx<'a>) -> Vec<Item<'a>> {
+        let track = std::mem::replace(&mut self.track, ctx.collect);
+        let items = self.query_inner(query, ctx);
+        self.track = track;
+        items
+    }
+
+    fn query_inner(&mut self, query: &'a Query, ctx: &Ctx<'a>) -> Vec<Item<'a>> {
         let mut items = match &query.head {
             Head::Var(id) => self.var(*id).as_ref().clone(),
             Head::This => vec![ctx.this.clone()],
@@ -48,7 +55,7 @@ impl<'a> Evaluator<'a> {
                     let all_items = matches!(step, QueryStep::AllItems);
                     out.extend(self.children(&item, all_items));
                 }
-                QueryStep::Index(i) => out.push(index(&item, *i)),
+                QueryStep::Index(i) => out.push(index(&item, *i, self.track)),
                 QueryStep::VarKey(var) => {
                     for key in self.var(*var).iter() {
                         if let Some(text) = super::compare::convert::as_text(key) {
@@ -64,6 +71,16 @@ impl<'a> Evaluator<'a> {
         out
     }
 
+    /// The item reached from `item` by `seg`. Paths are only kept where findings can be made;
+    /// elsewhere (filters, conditions) the child shares its parent's path.
+    fn child(&self, item: &Item<'a>, seg: Seg<'a>, node: &'a Node) -> Item<'a> {
+        if self.track {
+            item.child(seg, node)
+        } else {
+            item.sibling(node)
+        }
+    }
+
     /// `item.key`: on a map its value (or a missing marker); on a list, the key of each
     /// element; at the document, a model root or a template section.
     pub(super) fn key(&mut self, item: &Item<'a>, key: &str) -> Vec<Item<'a>> {
@@ -77,19 +94,22 @@ impl<'a> Evaluator<'a> {
                     }];
                 }
                 match self.doc.root.as_map().and_then(|m| m.entry(key)) {
-                    Some(e) => vec![item.child(Seg::Key(&e.key), &e.value)],
+                    Some(e) => vec![self.child(item, Seg::Key(&e.key), &e.value)],
                     None => vec![item.missing(key)],
                 }
             }
             Val::Node(node) => match &node.value {
                 Value::Map(map) => match map.entry(key) {
-                    Some(e) => vec![item.child(Seg::Key(&e.key), &e.value)],
+                    Some(e) => vec![self.child(item, Seg::Key(&e.key), &e.value)],
                     None => vec![item.missing(key)],
                 },
                 Value::List(list) => list
                     .iter()
                     .enumerate()
-                    .flat_map(|(i, n)| self.key(&item.child(Seg::Index(i), n), key))
+                    .flat_map(|(i, n)| {
+                        let child = self.child(item, Seg::Index(i), n);
+                        self.key(&child, key)
+                    })
                     .collect(),
                 Value::Ports(p) => port_bound(item, *p, key, node.span),
                 _ => vec![item.missing(key)],
@@ -117,12 +137,12 @@ impl<'a> Evaluator<'a> {
                 Value::Map(map) => map
                     .entries()
                     .iter()
-                    .map(|e| item.child(Seg::Key(&e.key), &e.value))
+                    .map(|e| self.child(item, Seg::Key(&e.key), &e.value))
                     .collect(),
                 Value::List(list) => list
                     .iter()
                     .enumerate()
-                    .map(|(i, n)| item.child(Seg::Index(i), n))
+                    .map(|(i, n)| self.child(item, Seg::Index(i), n))
                     .collect(),
                 _ if all_items => vec![item.clone()],
                 _ => Vec::new(),
@@ -134,7 +154,7 @@ impl<'a> Evaluator<'a> {
                 .map(|m| {
                     m.entries()
                         .iter()
-                        .map(|e| item.child(Seg::Key(&e.key), &e.value))
+                        .map(|e| self.child(item, Seg::Key(&e.key), &e.value))
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -215,7 +235,7 @@ impl<'a> Evaluator<'a> {
                 map.entries()
                     .iter()
                     .map(|e| {
-                        let value = item.child(Seg::Key(&e.key), &e.value);
+                        let value = self.child(item, Seg::Key(&e.key), &e.value);
                         let key = Item::computed(Node::string(e.key.clone(), e.key_span), &value);
                         (value, Some(key))
                     })
@@ -258,7 +278,7 @@ fn port_bound<'a>(
 }
 
 /// `[n]`: the n-th item of a list (negative from the end).
-fn index<'a>(item: &Item<'a>, i: i64) -> Item<'a> {
+fn index<'a>(item: &Item<'a>, i: i64, track: bool) -> Item<'a> {
     let label = format!("[{i}]");
     let pick = |list: &[Node]| {
         let len = list.len() as i64;
@@ -271,7 +291,8 @@ fn index<'a>(item: &Item<'a>, i: i64) -> Item<'a> {
             match &node.value {
                 Value::List(list) => {
                     match pick(list).and_then(|at| list.get(at).map(|n| (at, n))) {
-                        Some((at, n)) => item.child(Seg::Index(at), n),
+                        Some((at, n)) if track => item.child(Seg::Index(at), n),
+                        Some((_, n)) => item.sibling(n),
                         None => item.missing(&label),
                     }
                 }

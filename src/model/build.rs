@@ -54,7 +54,13 @@ pub fn build(template: &Template, params: &Parameters) -> Model {
         }
     }
     let defaults = builder.default_groups(resources.entries(), &refs);
-    let Builder { rules, .. } = builder;
+    let Builder { mut rules, .. } = builder;
+    // Each rule is listed in `rules` and in its group's `ingress` or `egress`: one node, shared.
+    for rule in &mut rules {
+        let span = rule.node.span;
+        let node = std::mem::replace(&mut rule.node, Node::null(span));
+        rule.node = Node::shared(std::sync::Arc::new(node), span);
+    }
     let security_groups = super::entries::groups(&resolver, &index, &rules, &refs, &defaults);
     Model {
         security_groups: Node::list(security_groups, Span::default()),

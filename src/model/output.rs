@@ -17,10 +17,11 @@ pub struct Positioned<'a> {
 
 impl serde::Serialize for Positioned<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let Value::Map(map) = &self.node.value else {
-            return self.node.serialize(serializer);
+        let node = self.node.resolved();
+        let Value::Map(map) = &node.value else {
+            return node.serialize(serializer);
         };
-        let at = self.source.position(self.node.span.start);
+        let at = self.source.position(node.span.start);
         let mut out = serializer.serialize_map(Some(map.len() + 3))?;
         out.serialize_entry("file", self.source.name())?;
         out.serialize_entry("line", &at.line)?;

@@ -189,6 +189,7 @@ impl<'t> Resolver<'t> {
     }
 
     fn resolve_inner(&self, node: &'t Node, at: Seg<'_>) -> Vs<'t> {
+        let node = node.resolved();
         let span = node.span;
         match &node.value {
             Value::Map(map) => match node.as_intrinsic() {
@@ -210,7 +211,9 @@ impl<'t> Resolver<'t> {
             Value::Bool(b) => one(RVal::Bool(*b), span),
             Value::Int(i) => one(RVal::Int(*i), span),
             Value::Float(f) => one(RVal::Float(*f), span),
-            Value::Ports(_) | Value::Unknown(_) => unknown("not a template value", span),
+            Value::Ports(_) | Value::Unknown(_) | Value::Shared(_) => {
+                unknown("not a template value", span)
+            }
         }
     }
 

@@ -151,7 +151,7 @@ fn described(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::List(_) => "a list",
         Value::Map(_) => "a map",
-        Value::Ports(_) | Value::Unknown(_) => "a computed value",
+        Value::Ports(_) | Value::Unknown(_) | Value::Shared(_) => "a computed value",
     }
 }
 

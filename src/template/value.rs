@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use compact_str::CompactString;
 use serde::ser::{SerializeMap, SerializeSeq};
@@ -49,6 +50,9 @@ pub enum Value {
     Ports(PortRange),
     /// A value palisade could not work out, with the reason (model only).
     Unknown(Box<Unknown>),
+    /// A node that appears in several places of the model (a rule is both in `rules` and in
+    /// its group's `ingress` or `egress`). Readers look through it with [`Node::resolved`].
+    Shared(std::sync::Arc<Node>),
 }
 
 /// An inclusive range of ports, `from..=to`.
@@ -156,11 +160,36 @@ pub struct Map {
         clippy::box_collection,
         reason = "keeps `Value` small: most maps are small and have no index"
     )]
-    index: Option<Box<HashMap<Str, u32>>>,
+    index: Option<Box<HashMap<Str, u32, BuildHasherDefault<Fnv>>>>,
 }
 
 /// Maps with more entries than this get a hash index.
-const INDEX_THRESHOLD: usize = 12;
+/// Below it, a linear scan over short keys beats hashing, and small maps (most of a
+/// template and all model entries) carry no index at all.
+const INDEX_THRESHOLD: usize = 32;
+
+/// FNV-1a: a fast hash for map keys, which come from the template and are short.
+#[derive(Clone, Copy, Debug)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
 
 impl PartialEq for Map {
     fn eq(&self, other: &Self) -> bool {
@@ -173,7 +202,8 @@ impl Map {
     /// with a duplicate, lookups find the first entry).
     pub fn new(entries: Vec<Entry>) -> Self {
         let index = (entries.len() > INDEX_THRESHOLD).then(|| {
-            let mut index = HashMap::with_capacity(entries.len());
+            let mut index =
+                HashMap::with_capacity_and_hasher(entries.len(), BuildHasherDefault::default());
             for (i, e) in entries.iter().enumerate() {
                 index.entry(e.key.clone()).or_insert(i as u32);
             }
@@ -260,9 +290,23 @@ impl Node {
         Node::new(Value::Unknown(Box::new(unknown)), span)
     }
 
+    /// The node itself, or the node a [`Value::Shared`] points to.
+    pub fn resolved(&self) -> &Node {
+        let mut node = self;
+        while let Value::Shared(inner) = &node.value {
+            node = inner;
+        }
+        node
+    }
+
+    /// A node that shares `node` (cheap to clone; see [`Value::Shared`]).
+    pub fn shared(node: std::sync::Arc<Node>, span: Span) -> Self {
+        Node::new(Value::Shared(node), span)
+    }
+
     /// The map, if this is one.
     pub fn as_map(&self) -> Option<&Map> {
-        match &self.value {
+        match &self.resolved().value {
             Value::Map(m) => Some(m),
             _ => None,
         }
@@ -270,7 +314,7 @@ impl Node {
 
     /// The list, if this is one.
     pub fn as_list(&self) -> Option<&[Node]> {
-        match &self.value {
+        match &self.resolved().value {
             Value::List(l) => Some(l),
             _ => None,
         }
@@ -278,7 +322,7 @@ impl Node {
 
     /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
-        match &self.value {
+        match &self.resolved().value {
             Value::String(s) => Some(s),
             _ => None,
         }
@@ -316,6 +360,7 @@ impl Value {
             Value::Map(_) => "map",
             Value::Ports(_) => "port range",
             Value::Unknown(_) => "unknown",
+            Value::Shared(node) => node.resolved().value.type_name(),
         }
     }
 }
@@ -357,6 +402,7 @@ impl serde::Serialize for Value {
                 out.serialize_entry("to", &p.to)?;
                 out.end()
             }
+            Value::Shared(node) => node.resolved().value.serialize(serializer),
             Value::Unknown(u) => {
                 let mut out = serializer.serialize_map(Some(1))?;
                 out.serialize_entry("unknown", u.reason.as_str())?;
