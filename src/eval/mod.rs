@@ -160,9 +160,13 @@ pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
         .enumerate()
         .filter(|(_, r)| !r.parameterized)
         .map(|(i, _)| {
-            let mut outcome = ev.memo.get(i).cloned().flatten().unwrap_or_else(|| {
-                Outcome::unknown(Rc::from("the rule was not evaluated (internal error)"))
-            });
+            let mut outcome = ev
+                .memo
+                .get_mut(i)
+                .and_then(Option::take)
+                .unwrap_or_else(|| {
+                    Outcome::unknown(Rc::from("the rule was not evaluated (internal error)"))
+                });
             outcome.findings = dedup(std::mem::take(&mut outcome.findings));
             // A failing or undecided rule always has something to show for it.
             if matches!(outcome.status, Status::Fail | Status::Unknown)

@@ -182,10 +182,10 @@ pub struct Finding {
     pub end: Position,
     /// The rule's title.
     #[serde(skip)]
-    pub title: Option<String>,
+    pub title: Option<Arc<str>>,
     /// How to fix it.
     #[serde(skip)]
-    pub remediation: Option<String>,
+    pub remediation: Option<Arc<str>>,
 }
 
 impl Finding {
@@ -255,6 +255,8 @@ pub fn checked(
             .get(&rule.meta.id)
             .copied()
             .unwrap_or(rule.meta.severity);
+        let title: Option<Arc<str>> = rule.meta.title.as_deref().map(Arc::from);
+        let remediation: Option<Arc<str>> = rule.meta.remediation.as_deref().map(Arc::from);
         for f in &outcome.findings {
             let (start, end) = match f.span {
                 Some(span) => (source.position(span.start), source.position(span.end)),
@@ -284,8 +286,8 @@ pub fn checked(
                 suppressed: suppression.is_some(),
                 suppression_reason: suppression.map(str::to_string),
                 end,
-                title: rule.meta.title.clone(),
-                remediation: rule.meta.remediation.clone(),
+                title: title.clone(),
+                remediation: remediation.clone(),
             });
         }
     }

@@ -12,6 +12,7 @@
 //! (`PAL002`) is reported as a finding of its own and suppresses nothing.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::Finding;
 use crate::check::ir::{Program, Severity};
@@ -171,19 +172,16 @@ impl Suppressions {
                     suppressed: false,
                     suppression_reason: None,
                     end,
-                    title: Some(match p.id {
-                        UNKNOWN_SUPPRESSION_ID => {
-                            "Suppression names an unknown rule id".to_string()
-                        }
-                        _ => "Suppression without a reason".to_string(),
-                    }),
-                    remediation: Some(match p.id {
+                    title: Some(Arc::from(match p.id {
+                        UNKNOWN_SUPPRESSION_ID => "Suppression names an unknown rule id",
+                        _ => "Suppression without a reason",
+                    })),
+                    remediation: Some(Arc::from(match p.id {
                         UNKNOWN_SUPPRESSION_ID => {
                             "use an id listed by `palisade rules`, or remove the suppression"
-                                .to_string()
                         }
-                        _ => "give each suppression an `id` and a non-empty `reason`".to_string(),
-                    }),
+                        _ => "give each suppression an `id` and a non-empty `reason`",
+                    })),
                 }
             })
             .collect()
