@@ -5,7 +5,7 @@
 //! the file turns spans into 1-based line and column numbers only when something is reported.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A byte range `start..end` into one [`SourceFile`].
 ///
@@ -82,7 +82,15 @@ pub struct SourceFile {
     text: Arc<str>,
     /// Byte offset of the first byte of each line; `line_starts[0] == 0`.
     line_starts: Vec<u32>,
+    /// Characters before each multiple of [`CHUNK`] bytes, built on first use by a column on a
+    /// long line, so that columns on a machine-written one-line file cost no more than on a
+    /// short line.
+    char_index: OnceLock<Vec<u32>>,
 }
+
+/// Bytes between two entries of the character index; a prefix shorter than this is counted
+/// directly.
+const CHUNK: usize = 4096;
 
 /// The largest file palisade reads: spans are 32-bit.
 pub const MAX_SOURCE_LEN: usize = u32::MAX as usize - 1;
@@ -110,6 +118,7 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            char_index: OnceLock::new(),
         }
     }
 
@@ -152,15 +161,76 @@ impl SourceFile {
     pub fn position(&self, offset: u32) -> Position {
         let offset = offset.min(self.text.len() as u32);
         let index = self.line_index(offset);
-        let start = self.line_starts.get(index).copied().unwrap_or(0);
-        let mut prefix = self.text.get(start as usize..offset as usize).unwrap_or("");
-        if index == 0 {
-            prefix = prefix.strip_prefix('\u{feff}').unwrap_or(prefix);
-        }
+        let start = self.line_starts.get(index).copied().unwrap_or(0) as usize;
+        let offset = offset as usize;
+        let chars = if self.text.is_char_boundary(offset) {
+            let bom = index == 0 && offset > 0 && self.text.starts_with('\u{feff}');
+            self.chars_between(start, offset) - usize::from(bom)
+        } else {
+            0
+        };
         Position {
             line: index as u32 + 1,
-            column: prefix.chars().count() as u32 + 1,
+            column: chars as u32 + 1,
         }
+    }
+
+    /// The number of characters in `text[from..to]` (`from <= to`, both within the text).
+    fn chars_between(&self, from: usize, to: usize) -> usize {
+        if to - from < CHUNK {
+            return count_chars(self.text.as_bytes().get(from..to).unwrap_or_default());
+        }
+        self.chars_before(to) - self.chars_before(from)
+    }
+
+    /// The number of characters that start before byte `offset`.
+    fn chars_before(&self, offset: usize) -> usize {
+        let index = self.char_index();
+        let chunk = offset / CHUNK;
+        let base = index.get(chunk).copied().unwrap_or_default() as usize;
+        let rest = self.text.as_bytes().get(chunk * CHUNK..offset);
+        base + count_chars(rest.unwrap_or_default())
+    }
+
+    fn char_index(&self) -> &[u32] {
+        self.char_index.get_or_init(|| {
+            let mut index = vec![0u32];
+            let mut total = 0;
+            for chunk in self.text.as_bytes().chunks(CHUNK) {
+                total += count_chars(chunk) as u32;
+                index.push(total);
+            }
+            index
+        })
+    }
+
+    /// The byte offset of the character that is `chars` characters after byte `from` (or the
+    /// end of the text).
+    fn advance(&self, from: usize, chars: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let mut at = from;
+        let mut left = chars;
+        if chars >= CHUNK {
+            // Jump to the last chunk boundary before the target, then walk.
+            let target = self.chars_before(from) + chars;
+            let index = self.char_index();
+            let chunk = index
+                .partition_point(|&c| (c as usize) <= target)
+                .saturating_sub(1);
+            let start = (chunk * CHUNK).max(from);
+            left = target - self.chars_before(start);
+            at = start;
+        }
+        while let Some(&b) = bytes.get(at) {
+            if !is_continuation(b) {
+                if left == 0 {
+                    return at;
+                }
+                left -= 1;
+            }
+            at += 1;
+        }
+        bytes.len()
     }
 
     /// The byte offset of a 1-based line and column, if the file has that line (columns past
@@ -170,11 +240,9 @@ impl SourceFile {
         let start = *self.line_starts.get(index)?;
         let line = self.line_text(position.line)?;
         let skip_bom = index == 0 && line.starts_with('\u{feff}');
-        let mut chars = line.char_indices().skip(usize::from(skip_bom));
-        let within = chars
-            .nth(position.column.saturating_sub(1) as usize)
-            .map_or(line.len(), |(i, _)| i);
-        Some(start + within as u32)
+        let column = position.column.saturating_sub(1) as usize + usize::from(skip_bom);
+        let at = self.advance(start as usize, column);
+        Some(at.min(start as usize + line.len()) as u32)
     }
 
     /// The text of a 1-based line, without its line ending.
@@ -189,6 +257,16 @@ impl SourceFile {
         let text = text.strip_suffix('\n').unwrap_or(text);
         Some(text.strip_suffix('\r').unwrap_or(text))
     }
+}
+
+/// True for the bytes that continue a UTF-8 character.
+fn is_continuation(b: u8) -> bool {
+    b & 0xC0 == 0x80
+}
+
+/// The number of characters that start in `bytes`.
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| !is_continuation(b)).count()
 }
 
 #[cfg(test)]
@@ -222,5 +300,29 @@ mod tests {
             let p = f.position(offset);
             assert_eq!(f.offset(p), Some(offset), "offset {offset} at {p}");
         }
+    }
+
+    #[test]
+    fn columns_on_long_lines_count_characters() {
+        // Long enough for the character index; mixed widths so that bytes and characters differ.
+        let line: String = (0..3000).map(|i| ["a", "é", "€", "😀"][i % 4]).collect();
+        let text = format!("\u{feff}{line}\n{line}");
+        let f = SourceFile::new("t", text.as_str());
+        let second = text.find('\n').unwrap() + 1;
+        for (at, _) in text.char_indices().step_by(97) {
+            let (start, bom) = if at < second { (0, 1) } else { (second, 0) };
+            let naive = text[start..at].chars().count().saturating_sub(bom) as u32 + 1;
+            let p = f.position(at as u32);
+            assert_eq!(p.column, naive, "offset {at}");
+            if at > 0 {
+                assert_eq!(f.offset(p), Some(at as u32), "offset {at} at {p}");
+            }
+        }
+        // A column past the end of a line is clamped to it.
+        let end = f.offset(Position {
+            line: 1,
+            column: 100_000,
+        });
+        assert_eq!(end, Some(second as u32 - 1));
     }
 }

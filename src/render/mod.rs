@@ -4,6 +4,7 @@
 
 pub mod catalogue;
 pub mod diagnostic;
+mod excerpt;
 pub mod json;
 pub mod text;
 

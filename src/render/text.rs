@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use super::Style;
+use super::excerpt::{Excerpt, excerpt};
 use crate::check::ir::Severity;
 use crate::eval::FindingStatus;
 use crate::report::{FileStatus, Finding, Options, Report};
-use crate::source::SourceFile;
+use crate::source::{Position, SourceFile};
 
 /// How much to show.
 #[derive(Clone, Copy, Debug)]
@@ -106,21 +107,20 @@ fn render_finding(
     }
     // A finding about the template as a whole has no value to point at.
     let whole_template = f.path.is_empty() && f.resource.is_none();
-    if let Some(line) = source
+    let start = Position {
+        line: f.line,
+        column: f.column,
+    };
+    if let Some(Excerpt {
+        text: line,
+        start,
+        marks,
+    }) = source
         .filter(|_| !whole_template)
-        .and_then(|s| s.line_text(f.line))
+        .and_then(|s| excerpt(s, start, f.end))
     {
         let number = f.line.to_string();
         let gutter = " ".repeat(number.len());
-        let line = line.replace('\t', " ");
-        let start = f.column.saturating_sub(1) as usize;
-        let width = line.chars().count();
-        let end = if f.end.line == f.line {
-            (f.end.column.saturating_sub(1) as usize).max(start + 1)
-        } else {
-            width
-        };
-        let marks = end.min(width.max(start + 1)) - start;
         out.push_str(&format!("{gutter} {}\n", style.blue("|")));
         out.push_str(&format!(
             "{} {} {line}\n",
@@ -131,7 +131,7 @@ fn render_finding(
             "{gutter} {} {}{}\n",
             style.blue("|"),
             " ".repeat(start),
-            style.red(&"^".repeat(marks.max(1)))
+            style.red(&"^".repeat(marks))
         ));
     }
     if let Some(title) = &f.title {

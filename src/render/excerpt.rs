@@ -1,0 +1,132 @@
+//! The source line a finding underlines, cut to a window around the value when the line is
+//! long (a one-line JSON template, a long `UserData` string), so that each finding shows a few
+//! hundred characters at most, whatever the length of the line.
+
+use crate::source::{Position, SourceFile};
+
+/// Lines longer than this many bytes are shown cut.
+pub const LONG_LINE: usize = 1000;
+
+/// Characters shown before the value on a cut line.
+const BEFORE: usize = 40;
+
+/// Characters shown from the value on on a cut line (the underline stops there too).
+const FROM: usize = 160;
+
+/// Marks a cut at either end of a line.
+const CUT: char = '…';
+
+/// A line to show, with the underline's start column (0-based, in characters) and width.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Excerpt {
+    /// The text, tabs as spaces.
+    pub text: String,
+    /// Characters before the underline.
+    pub start: usize,
+    /// Width of the underline (at least 1).
+    pub marks: usize,
+}
+
+/// The excerpt of line `start.line` underlining from `start` to `end` (to the end of the line
+/// when `end` is on a later line).
+pub fn excerpt(source: &SourceFile, start: Position, end: Position) -> Option<Excerpt> {
+    let line = source.line_text(start.line)?;
+    if line.len() <= LONG_LINE {
+        let text = line.replace('\t', " ");
+        let first = start.column.saturating_sub(1) as usize;
+        let width = text.chars().count();
+        let last = if end.line == start.line {
+            (end.column.saturating_sub(1) as usize).max(first + 1)
+        } else {
+            width
+        };
+        let marks = last.min(width.max(first + 1)) - first;
+        return Some(Excerpt {
+            text,
+            start: first,
+            marks: marks.max(1),
+        });
+    }
+    let line_start = source.offset(Position {
+        line: start.line,
+        column: 1,
+    })?;
+    let at = source.offset(start)?.saturating_sub(line_start) as usize;
+    let (head, tail) = (line.get(..at)?, line.get(at..)?);
+    let before: Vec<char> = {
+        let mut chars: Vec<char> = head.chars().rev().take(BEFORE).collect();
+        chars.reverse();
+        chars
+    };
+    let shown: String = tail.chars().take(FROM).collect();
+    let cut_head = head.chars().rev().nth(BEFORE).is_some();
+    let cut_tail = shown.len() < tail.len();
+    let mut text = String::new();
+    if cut_head {
+        text.push(CUT);
+    }
+    text.extend(before.iter());
+    let first = text.chars().count();
+    text.push_str(&shown);
+    if cut_tail {
+        text.push(CUT);
+    }
+    let shown_chars = shown.chars().count();
+    let wanted = if end.line == start.line {
+        end.column.saturating_sub(start.column) as usize
+    } else {
+        usize::MAX
+    };
+    Some(Excerpt {
+        text: text.replace('\t', " "),
+        start: first,
+        marks: wanted.min(shown_chars).max(1),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(line: u32, column: u32) -> Position {
+        Position { line, column }
+    }
+
+    #[test]
+    fn short_lines_are_shown_whole() {
+        let f = SourceFile::new("t", "a:\n  b:\tvalue\n");
+        let e = excerpt(&f, pos(2, 6), pos(2, 11)).unwrap();
+        assert_eq!(e.text, "  b: value");
+        assert_eq!((e.start, e.marks), (5, 5));
+        // A value that runs on to the next line is underlined to the end of this one.
+        let e = excerpt(&f, pos(1, 1), pos(2, 1)).unwrap();
+        assert_eq!((e.start, e.marks), (0, 2));
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_value() {
+        let text = format!(
+            "{{\"k\": \"{}\", \"port\": 22, \"x\": \"{}\"}}",
+            "é".repeat(5000),
+            "y".repeat(5000)
+        );
+        let f = SourceFile::new("t", text.as_str());
+        let column = 5000 + 19;
+        let e = excerpt(&f, pos(1, column), pos(1, column + 2)).unwrap();
+        assert!(
+            e.text.starts_with('…') && e.text.ends_with('…'),
+            "{}",
+            e.text
+        );
+        assert_eq!(e.text.chars().count(), 1 + BEFORE + FROM + 1);
+        let underlined: String = e.text.chars().skip(e.start).take(e.marks).collect();
+        assert_eq!(underlined, "22");
+        // Near the start of the line nothing is cut before the value.
+        let e = excerpt(&f, pos(1, 2), pos(1, 5)).unwrap();
+        assert!(e.text.starts_with("{\"k\""), "{}", e.text);
+        assert_eq!((e.start, e.marks), (1, 3));
+        // A value running past the window is underlined to the window's end.
+        let e = excerpt(&f, pos(1, 8), pos(1, 5008)).unwrap();
+        assert_eq!(e.marks, FROM);
+    }
+}
