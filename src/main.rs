@@ -5,3 +5,6 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     palisade::cli::main()
 }
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
