@@ -245,15 +245,20 @@ impl SourceFile {
         Some(at.min(start as usize + line.len()) as u32)
     }
 
-    /// The text of a 1-based line, without its line ending.
-    pub fn line_text(&self, line: u32) -> Option<&str> {
+    /// The byte range of a 1-based line, with its line ending.
+    pub fn line_range(&self, line: u32) -> Option<std::ops::Range<usize>> {
         let index = (line as usize).checked_sub(1)?;
         let start = *self.line_starts.get(index)? as usize;
         let end = self
             .line_starts
             .get(index + 1)
             .map_or(self.text.len(), |&e| e as usize);
-        let text = self.text.get(start..end)?;
+        Some(start..end)
+    }
+
+    /// The text of a 1-based line, without its line ending.
+    pub fn line_text(&self, line: u32) -> Option<&str> {
+        let text = self.text.get(self.line_range(line)?)?;
         let text = text.strip_suffix('\n').unwrap_or(text);
         Some(text.strip_suffix('\r').unwrap_or(text))
     }

@@ -2,14 +2,16 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
 
+use super::window::Window;
 use crate::diag::{Diagnostic, Level};
 
 /// Adapts a [`Diagnostic`] to miette.
 struct Adapter<'d> {
     diag: &'d Diagnostic,
-    source: NamedSource<String>,
+    /// The lines shown; its spans are the primary one, then the related ones.
+    source: Window,
 }
 
 impl fmt::Debug for Adapter<'_> {
@@ -54,6 +56,7 @@ impl miette::Diagnostic for Adapter<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let mut spans = self.source.spans.iter().copied();
         let primary = LabeledSpan::new_primary_with_span(
             Some(
                 self.diag
@@ -61,11 +64,16 @@ impl miette::Diagnostic for Adapter<'_> {
                     .clone()
                     .unwrap_or_else(|| "here".to_string()),
             ),
-            source_span(self.diag.span),
+            source_span(spans.next().unwrap_or_default()),
         );
-        let related = self.diag.related.iter().map(|(span, label)| {
-            LabeledSpan::new_with_span(Some(label.clone()), source_span(*span))
-        });
+        let related = self
+            .diag
+            .related
+            .iter()
+            .zip(spans)
+            .map(|((_, label), span)| {
+                LabeledSpan::new_with_span(Some(label.clone()), source_span(span))
+            });
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
 }
@@ -83,9 +91,12 @@ pub fn render(diag: &Diagnostic, color: bool) -> String {
         }
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let spans: Vec<_> = std::iter::once(diag.span)
+        .chain(diag.related.iter().map(|(span, _)| *span))
+        .collect();
     let adapter = Adapter {
         diag,
-        source: NamedSource::new(diag.file.name(), diag.file.text().to_string()),
+        source: Window::new(&diag.file, &spans),
     };
     let mut out = String::new();
     if handler.render_report(&mut out, &adapter).is_err() {

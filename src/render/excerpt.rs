@@ -14,7 +14,7 @@ const BEFORE: usize = 40;
 const FROM: usize = 160;
 
 /// Marks a cut at either end of a line.
-const CUT: char = '…';
+pub const CUT: char = '…';
 
 /// A line to show, with the underline's start column (0-based, in characters) and width.
 #[derive(Debug, PartialEq, Eq)]
@@ -47,31 +47,20 @@ pub fn excerpt(source: &SourceFile, start: Position, end: Position) -> Option<Ex
             marks: marks.max(1),
         });
     }
-    let line_start = source.offset(Position {
-        line: start.line,
-        column: 1,
-    })?;
-    let at = source.offset(start)?.saturating_sub(line_start) as usize;
-    let (head, tail) = (line.get(..at)?, line.get(at..)?);
-    let before: Vec<char> = {
-        let mut chars: Vec<char> = head.chars().rev().take(BEFORE).collect();
-        chars.reverse();
-        chars
-    };
-    let shown: String = tail.chars().take(FROM).collect();
-    let cut_head = head.chars().rev().nth(BEFORE).is_some();
-    let cut_tail = shown.len() < tail.len();
+    let line_start = source.line_range(start.line)?.start;
+    let at = (source.offset(start)? as usize).saturating_sub(line_start);
+    let (from, to) = cut_around(line, at);
     let mut text = String::new();
-    if cut_head {
+    if from > 0 {
         text.push(CUT);
     }
-    text.extend(before.iter());
+    text.push_str(line.get(from..at)?);
     let first = text.chars().count();
-    text.push_str(&shown);
-    if cut_tail {
+    let shown = line.get(at..to)?;
+    text.push_str(shown);
+    if to < line.len() {
         text.push(CUT);
     }
-    let shown_chars = shown.chars().count();
     let wanted = if end.line == start.line {
         end.column.saturating_sub(start.column) as usize
     } else {
@@ -80,8 +69,29 @@ pub fn excerpt(source: &SourceFile, start: Position, end: Position) -> Option<Ex
     Some(Excerpt {
         text: text.replace('\t', " "),
         start: first,
-        marks: wanted.min(shown_chars).max(1),
+        marks: wanted.min(shown.chars().count()).max(1),
     })
+}
+
+/// The byte range of `line` to show around byte `at`: [`BEFORE`] characters before it and
+/// [`FROM`] from it, within the line. Costs the size of the window, not of the line.
+pub fn cut_around(line: &str, at: usize) -> (usize, usize) {
+    let mut at = at.min(line.len());
+    while !line.is_char_boundary(at) {
+        at -= 1;
+    }
+    let (head, tail) = line.split_at(at);
+    let from = head
+        .char_indices()
+        .rev()
+        .take(BEFORE)
+        .last()
+        .map_or(at, |(i, _)| i);
+    let to = tail
+        .char_indices()
+        .nth(FROM)
+        .map_or(line.len(), |(i, _)| at + i);
+    (from, to)
 }
 
 #[cfg(test)]

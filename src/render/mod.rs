@@ -7,6 +7,7 @@ pub mod diagnostic;
 mod excerpt;
 pub mod json;
 pub mod text;
+mod window;
 
 /// ANSI styling that is switched off when output is not a terminal or `NO_COLOR` is set.
 #[derive(Clone, Copy, Debug)]
