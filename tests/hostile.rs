@@ -1,0 +1,526 @@
+//! Inputs crafted to break palisade, through the binary: each gives a clear result (the
+//! documented exit code, the file and the position of the problem) and never a panic, a hang or
+//! a stack overflow. Big inputs are generated here, at run time.
+
+// Test code throughout, helpers included (the lints allow `unwrap` in tests).
+#![cfg(test)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A run that takes longer than this has hung (the inputs here take seconds at most).
+const HANG: Duration = Duration::from_secs(300);
+
+/// A policy with one rule, independent of the bundled library: ingress from anywhere fails.
+const POLICY: &str = r#"@id("T001")
+@severity("high")
+rule open_to_world when %rules !empty {
+    rules[ direction == "ingress" ].peer.cidr != "0.0.0.0/0"
+        << `{{resource}}` is open to the world >>
+}
+"#;
+
+/// A template whose group `name` is open to the world on port 22.
+fn open_group(name: &str) -> String {
+    format!(
+        "  {name}:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: x\n      SecurityGroupIngress:\n        - {{IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}}\n"
+    )
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+struct Dir(tempfile::TempDir);
+
+impl Dir {
+    fn new() -> Self {
+        let dir = Dir(tempfile::tempdir().unwrap());
+        dir.write("policy.guard", POLICY.as_bytes());
+        dir
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.path(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// `palisade validate --no-bundled --rules policy.guard ARGS…`, from this folder.
+    fn validate(&self, args: &[&str]) -> Run {
+        let mut all = vec!["validate", "--no-bundled", "--rules", "policy.guard"];
+        all.extend_from_slice(args);
+        palisade(self.0.path(), &all)
+    }
+}
+
+/// Runs the binary in `dir`; a run that does not finish in [`HANG`] fails the test.
+fn palisade(dir: &Path, args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read both pipes on threads so that a large output cannot block the child.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || std::io::read_to_string(&mut out).unwrap());
+    let err = std::thread::spawn(move || std::io::read_to_string(&mut err).unwrap());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > HANG {
+            child.kill().unwrap();
+            panic!("palisade {args:?} did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "palisade {args:?} panicked: {}",
+        run.stderr
+    );
+    run
+}
+
+/// The run failed to read the template: exit 4, and the report has a line that starts with
+/// `at` (the file, or the file and line) and names the error's code.
+fn assert_load_error(run: &Run, at: &str, code: &str) {
+    assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);
+    let error = format!("error[{code}]");
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with(at) && l.contains(&error)),
+        "{at} … {error}:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn an_alias_bomb_is_refused() {
+    let dir = Dir::new();
+    let mut text =
+        "Resources: {}\nlol0: &lol0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n".to_string();
+    for i in 1..=12 {
+        let refs = vec![format!("*lol{}", i - 1); 9].join(", ");
+        text.push_str(&format!("lol{i}: &lol{i} [{refs}]\n"));
+    }
+    dir.write("bomb.yaml", text.as_bytes());
+    let run = dir.validate(&["bomb.yaml"]);
+    assert_load_error(&run, "bomb.yaml:", "yaml::too-large");
+}
+
+#[test]
+fn deep_nesting_is_refused_with_its_position() {
+    let dir = Dir::new();
+    let depth = 100_000;
+    let cases = [
+        ("flow.yaml", format!("Resources: {}", "[".repeat(depth))),
+        (
+            "block.yaml",
+            format!("Resources:\n{}x\n", "- ".repeat(depth)),
+        ),
+        (
+            "deep.json",
+            format!("{{\"Resources\": {}", "{\"a\": ".repeat(depth)),
+        ),
+        (
+            "closed.json",
+            format!(
+                "{{\"Resources\": {}{}}}",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            ),
+        ),
+    ];
+    for (name, text) in &cases {
+        dir.write(name, text.as_bytes());
+        let run = dir.validate(&[name]);
+        let line = if *name == "block.yaml" { 2 } else { 1 };
+        assert_load_error(&run, &format!("{name}:{line}:"), "input::too-deep");
+    }
+}
+
+#[test]
+fn a_ten_megabyte_line_is_read_and_shown_cut() {
+    let dir = Dir::new();
+    // One line of JSON: a 10 MB description, then many open groups on the same line.
+    let big = "x".repeat(10 * 1024 * 1024);
+    let groups: Vec<String> = (0..500)
+        .map(|i| format!("\"Sg{i}\": {{\"Type\": \"AWS::EC2::SecurityGroup\", \"Properties\": {{\"GroupDescription\": \"x\", \"SecurityGroupIngress\": [{{\"IpProtocol\": \"tcp\", \"FromPort\": 22, \"ToPort\": 22, \"CidrIp\": \"0.0.0.0/0\"}}]}}}}"))
+        .collect();
+    let text = format!(
+        "{{\"Description\": \"{big}\", \"Resources\": {{{}}}}}",
+        groups.join(", ")
+    );
+    dir.write("one-line.json", text.as_bytes());
+    let run = dir.validate(&["one-line.json"]);
+    assert_eq!(run.code, 19, "{}", run.stderr);
+    assert_eq!(run.stdout.matches("high T001").count(), 500);
+    // Each finding shows a window of the line, not the line: a few hundred bytes each.
+    assert!(run.stdout.len() < 500 * 1_000, "{} bytes", run.stdout.len());
+    // The last group's value, 10 MB into the line, has its real column.
+    let last = text.rfind("\"0.0.0.0/0\"").unwrap();
+    let column = text[..last].chars().count() + 1;
+    assert!(
+        run.stdout
+            .contains(&format!("one-line.json:1:{column}: high T001")),
+        "{}",
+        &run.stdout[run.stdout.len().saturating_sub(2_000)..]
+    );
+}
+
+#[test]
+fn huge_and_odd_numbers_in_port_fields_are_unknown_not_a_crash() {
+    let dir = Dir::new();
+    let text = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: x\n      SecurityGroupIngress:\n        - {IpProtocol: tcp, FromPort: 99999999999999999999999, ToPort: 1e999, CidrIp: 0.0.0.0/0}\n        - {IpProtocol: tcp, FromPort: .nan, ToPort: -1e999, CidrIp: 0.0.0.0/0}\n        - {IpProtocol: 1e400, FromPort: -9223372036854775808, ToPort: 9223372036854775807, CidrIp: 0.0.0.0/0}\n";
+    dir.write("ports.yaml", text.as_bytes());
+    let json = r#"{"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x", "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 1e308, "ToPort": 123456789012345678901234567890, "CidrIp": "0.0.0.0/0"}]}}}}"#;
+    dir.write("ports.json", json.as_bytes());
+    let run = dir.validate(&["ports.yaml", "ports.json", "--format", "json"]);
+    assert_eq!(run.code, 19, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    // Every rule is open to the world whatever its ports: each is found.
+    assert_eq!(findings.len(), 4, "{findings:#?}");
+    let ports = palisade(dir.0.path(), &["model", "ports.yaml", "ports.json"]);
+    assert_eq!(ports.code, 0, "{}", ports.stderr);
+    // Two ports of the YAML template, two of the JSON one; the third YAML rule's ports depend
+    // on its protocol, which is not one.
+    assert_eq!(
+        ports.stdout.matches("is not a number").count(),
+        4,
+        "{}",
+        ports.stdout
+    );
+}
+
+#[test]
+fn bad_bytes_are_errors_with_their_position() {
+    let dir = Dir::new();
+    dir.write("latin1.yaml", b"Resources:\n  A:\n    Type: caf\xe9\n");
+    dir.write("nul.yaml", b"Resources:\n  A:\n    Type: \"x\0y\"\n");
+    dir.write("utf16.json", b"\xff\xfe{\0}\0");
+    let run = dir.validate(&["latin1.yaml"]);
+    assert_load_error(&run, "latin1.yaml", "input::not-utf8");
+    assert!(run.stdout.contains("line 3, column 14"), "{}", run.stdout);
+    assert_load_error(
+        &dir.validate(&["nul.yaml"]),
+        "nul.yaml:3:13",
+        "input::binary",
+    );
+    assert_load_error(
+        &dir.validate(&["utf16.json"]),
+        "utf16.json",
+        "input::not-utf8",
+    );
+}
+
+#[test]
+fn duplicate_keys_are_errors_with_both_positions() {
+    let dir = Dir::new();
+    dir.write(
+        "dup.yaml",
+        b"Resources:\n  Sg:\n    Type: a\n  Sg:\n    Type: b\n",
+    );
+    dir.write(
+        "dup.json",
+        br#"{"Resources": {"A": {"Type": "x"}, "A": {"Type": "y"}}}"#,
+    );
+    let run = dir.validate(&["dup.yaml"]);
+    assert_load_error(&run, "dup.yaml:4:3", "yaml::duplicate-key");
+    assert!(run.stdout.contains("line 2, column 3"), "{}", run.stdout);
+    let run = dir.validate(&["dup.json"]);
+    assert_load_error(&run, "dup.json:1:36", "json::duplicate-key");
+}
+
+#[test]
+fn unknown_tags_make_values_unknown_not_absent() {
+    let dir = Dir::new();
+    let text = format!(
+        "Resources:\n{}      Tags: !Frob x\n  Other:\n    Type: AWS::EC2::SecurityGroupIngress\n    Properties:\n      GroupId: !Ref Sg\n      IpProtocol: tcp\n      FromPort: 443\n      ToPort: 443\n      CidrIp: !Rain::Cidr office\n",
+        open_group("Sg")
+    );
+    dir.write("tags.yaml", text.as_bytes());
+    let run = dir.validate(&["tags.yaml", "-q"]);
+    assert_eq!(run.code, 19, "{}", run.stderr);
+    // The open rule fails; the rule whose peer is behind an unknown tag is not a pass.
+    assert!(
+        run.stdout.contains("tags.yaml:7:63: high T001"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("high (unknown) T001") && run.stdout.contains("!Rain::Cidr office"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_folder_of_ten_thousand_files_is_checked_in_a_fixed_order() {
+    let dir = Dir::new();
+    for i in 0..10_000 {
+        let text = if i % 1000 == 7 {
+            format!("Resources:\n{}", open_group(&format!("Sg{i}")))
+        } else {
+            format!("Resources:\n  Q{i}:\n    Type: AWS::SQS::Queue\n")
+        };
+        dir.write(&format!("many/{:02}/t{i}.yaml", i % 97), text.as_bytes());
+    }
+    let first = dir.validate(&["many", "--format", "json"]);
+    assert_eq!(first.code, 19, "{}", first.stderr);
+    let report: serde_json::Value = serde_json::from_str(&first.stdout).unwrap();
+    assert_eq!(report["summary"]["files"], 10_000);
+    assert_eq!(report["summary"]["findings"], 10);
+    let files: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    let mut sorted = files.clone();
+    sorted.sort_unstable();
+    assert_eq!(files, sorted, "files are reported in path order");
+    // Files are checked in parallel; the report does not depend on which finishes first.
+    let again = dir.validate(&["many", "--format", "json"]);
+    assert_eq!(first.stdout, again.stdout);
+    // One broken file among them makes the run an error.
+    dir.write("many/50/broken.yaml", b"Resources:\n  A: [\n");
+    let broken = dir.validate(&["many/50", "-q"]);
+    assert_load_error(&broken, "many/50/broken.yaml:3:1", "yaml::syntax");
+}
+
+#[test]
+fn large_and_deep_policies_are_checked_or_refused_cleanly() {
+    let dir = Dir::new();
+    dir.write(
+        "t.yaml",
+        format!("Resources:\n{}", open_group("Sg")).as_bytes(),
+    );
+    let n = 10_000;
+    let many: String = (0..n)
+        .map(|i| format!("rule r{i} {{\n  Resources.*.Type != \"T{i}\"\n}}\n"))
+        .collect();
+    let chain: String = std::iter::once("rule c0 {\n  Resources exists\n}\n".to_string())
+        .chain((1..n).map(|i| format!("rule c{i} when c{} {{\n  c{}\n}}\n", i - 1, i - 1)))
+        .collect();
+    dir.write("many.guard", many.as_bytes());
+    dir.write("chain.guard", chain.as_bytes());
+    for policy in ["many.guard", "chain.guard"] {
+        let run = palisade(
+            dir.0.path(),
+            &[
+                "validate",
+                "--no-bundled",
+                "--rules",
+                policy,
+                "t.yaml",
+                "-q",
+            ],
+        );
+        assert_eq!(run.code, 0, "{policy}: {}{}", run.stdout, run.stderr);
+    }
+    // Nesting that would overflow a recursive parser is refused before it is parsed.
+    let depth = 100_000;
+    let deep = [
+        (
+            "blocks.guard",
+            format!(
+                "rule d {{\n{}this exists\n{}}}\n",
+                "Resources {\n".repeat(depth),
+                "}\n".repeat(depth)
+            ),
+        ),
+        (
+            "parens.guard",
+            format!(
+                "rule d {{\n  Resources.*[ {}Type == \"x\"{} ] empty\n}}\n",
+                "(".repeat(depth),
+                ")".repeat(depth)
+            ),
+        ),
+        (
+            "lists.guard",
+            format!(
+                "let x = {}{}\nrule d {{ Resources exists }}\n",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            ),
+        ),
+    ];
+    for (name, text) in &deep {
+        dir.write(name, text.as_bytes());
+        let run = palisade(
+            dir.0.path(),
+            &["validate", "--no-bundled", "--rules", name, "t.yaml"],
+        );
+        assert_eq!(run.code, 5, "{name}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("syntax::too-deep"),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.len() < 5_000,
+            "{name}: {} bytes",
+            run.stderr.len()
+        );
+    }
+}
+
+#[test]
+fn many_errors_on_one_long_policy_line_are_each_shown_briefly() {
+    let dir = Dir::new();
+    dir.write(
+        "t.yaml",
+        format!("Resources:\n{}", open_group("Sg")).as_bytes(),
+    );
+    let n = 5_000;
+    let clauses: Vec<String> = (0..n)
+        .map(|i| format!("Resources.*.Type != nosuch({i})"))
+        .collect();
+    let text = format!("rule long {{\n{}\n}}\n", clauses.join(" "));
+    dir.write("long.guard", text.as_bytes());
+    let run = palisade(
+        dir.0.path(),
+        &[
+            "validate",
+            "--no-bundled",
+            "--rules",
+            "long.guard",
+            "t.yaml",
+        ],
+    );
+    assert_eq!(
+        run.code,
+        5,
+        "{}",
+        &run.stderr[..run.stderr.len().min(2_000)]
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("error: {n} problems in policy files"))
+    );
+    // Every diagnostic shows a window of the line (at most a few hundred bytes of it).
+    assert!(run.stderr.len() < n * 1_000, "{} bytes", run.stderr.len());
+    let last = text.rfind("nosuch(").unwrap();
+    let column = last - text.find('\n').unwrap();
+    assert!(
+        run.stderr.contains(&format!("[long.guard:2:{column}]")),
+        "{}",
+        &run.stderr[run.stderr.len().saturating_sub(2_000)..]
+    );
+}
+
+/// Templates that cannot be parsed, each with where the error is reported.
+const BROKEN: [(&str, &str, &str); 6] = [
+    (
+        "truncated.json",
+        "{\"Resources\": {\"A\": {\"Type\": \"x\"",
+        "truncated.json:1:",
+    ),
+    ("trailing.json", "{\"Resources\": {}} x", "trailing.json:1:"),
+    (
+        "unclosed.yaml",
+        "Resources:\n  A: [1, 2\n",
+        "unclosed.yaml:3:",
+    ),
+    ("tabs.yaml", "Resources:\n\tA: 1\n", "tabs.yaml:2:"),
+    (
+        "two-docs.yaml",
+        "Resources: {}\n---\nResources: {}\n",
+        "two-docs.yaml:2:",
+    ),
+    (
+        "bad-alias.yaml",
+        "Resources:\n  A: *nowhere\n",
+        "bad-alias.yaml:2:",
+    ),
+];
+
+#[test]
+fn a_template_that_fails_to_parse_never_exits_zero() {
+    let dir = Dir::new();
+    dir.write("ok.yaml", b"Resources:\n  Q:\n    Type: AWS::SQS::Queue\n");
+    dir.write(
+        "open.yaml",
+        format!("Resources:\n{}", open_group("Sg")).as_bytes(),
+    );
+    let options: [&[&str]; 6] = [
+        &[],
+        &["--fail-on", "critical"],
+        &["--unknown", "warn"],
+        &["--format", "json"],
+        &["-q"],
+        &["--skip", "T001"],
+    ];
+    // Alone, beside a clean template, and beside one with findings.
+    let others: [&[&str]; 3] = [&[], &["ok.yaml"], &["open.yaml"]];
+    for (i, (name, text, at)) in BROKEN.into_iter().enumerate() {
+        dir.write(name, text.as_bytes());
+        for (j, extra) in options.into_iter().enumerate() {
+            {
+                let others = others[(i + j) % others.len()];
+                let mut args = vec![name];
+                args.extend_from_slice(others);
+                args.extend_from_slice(extra);
+                let run = dir.validate(&args);
+                assert_eq!(run.code, 4, "{args:?}: {}{}", run.stdout, run.stderr);
+                assert!(
+                    run.stdout.contains(at) || run.stdout.contains(name),
+                    "{args:?}: {}",
+                    run.stdout
+                );
+            }
+        }
+        let run = dir.validate(&[name]);
+        assert!(run.stdout.contains(at), "{name}: {}", run.stdout);
+    }
+    // Found while walking a folder, too.
+    std::fs::create_dir_all(dir.path("tree/sub")).unwrap();
+    std::fs::copy(dir.path("open.yaml"), dir.path("tree/open.yaml")).unwrap();
+    dir.write("tree/sub/broken.json", b"{\"Resources\": [");
+    let run = dir.validate(&["tree", "--fail-on", "critical"]);
+    assert_load_error(&run, "tree/sub/broken.json:1:16", "json::syntax");
+    // And from standard input.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["validate", "--no-bundled", "--rules", "policy.guard", "-"])
+        .current_dir(dir.0.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Resources: {")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+}
