@@ -111,8 +111,10 @@ const FINDING_FIELDS: [&str; 10] = [
 pub struct CaseResult {
     /// The case's name.
     pub name: String,
-    /// Differences between expectations and observations (empty: the case passed).
-    pub mismatches: Vec<String>,
+    /// Rule statuses that differ from the expectations.
+    pub status_mismatches: Vec<String>,
+    /// Differences between the expected `findings:` and the observed ones.
+    pub finding_mismatches: Vec<String>,
     /// Observed findings, in the form `--update` writes.
     pub observed: Vec<serde_json::Value>,
 }
@@ -120,7 +122,14 @@ pub struct CaseResult {
 impl CaseResult {
     /// True when every expectation held.
     pub fn passed(&self) -> bool {
-        self.mismatches.is_empty()
+        self.status_mismatches.is_empty() && self.finding_mismatches.is_empty()
+    }
+
+    /// Every difference, statuses first.
+    pub fn mismatches(&self) -> impl Iterator<Item = &String> {
+        self.status_mismatches
+            .iter()
+            .chain(&self.finding_mismatches)
     }
 }
 
@@ -415,7 +424,7 @@ pub fn run_case(
     let outcomes = engine::evaluate_template(program, &template, &case.parameters);
     let name = template.source.name().to_string();
     let part = report::checked(program, &Options::default(), &name, &template, &outcomes);
-    let mut mismatches = Vec::new();
+    let mut status_mismatches = Vec::new();
     for (rule, expected, _) in &case.expected_rules {
         let observed = part
             .entry
@@ -436,7 +445,7 @@ pub fn run_case(
             if !reasons.is_empty() {
                 text.push_str(&format!(" ({})", reasons.join("; ")));
             }
-            mismatches.push(text);
+            status_mismatches.push(text);
         }
     }
     let observed: Vec<serde_json::Value> = part
@@ -444,9 +453,10 @@ pub fn run_case(
         .iter()
         .map(|f| serde_json::to_value(f).unwrap_or_default())
         .collect();
-    if let Some(expected) = &case.expected_findings {
-        mismatches.extend(compare_findings(expected, &observed));
-    }
+    let finding_mismatches = match &case.expected_findings {
+        Some(expected) => compare_findings(expected, &observed),
+        None => Vec::new(),
+    };
     let summary = part
         .findings
         .iter()
@@ -463,7 +473,8 @@ pub fn run_case(
         .collect();
     Ok(CaseResult {
         name: case.name.clone(),
-        mismatches,
+        status_mismatches,
+        finding_mismatches,
         observed: summary,
     })
 }
@@ -524,9 +535,17 @@ pub fn updated_text(file: &TestFile, results: &[CaseResult]) -> Result<String, T
     let Some(cases) = file.root.as_list() else {
         return Ok(text.to_string());
     };
-    // (start, end, replacement), applied from the end so offsets stay valid.
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    for (case, result) in cases.iter().zip(results) {
+    // First pass: where each case's `findings:` goes and how many lines it replaces.
+    struct Edit<'r> {
+        start: usize,
+        end: usize,
+        indent: usize,
+        observed: &'r [serde_json::Value],
+        /// Start of the case's inline input, whose lines the findings refer to.
+        input: Option<usize>,
+    }
+    let mut edits = Vec::new();
+    for ((case, result), spec) in cases.iter().zip(results).zip(&file.cases) {
         let Some(map) = case.as_map() else { continue };
         let indent = map
             .entries()
@@ -549,22 +568,52 @@ pub fn updated_text(file: &TestFile, results: &[CaseResult]) -> Result<String, T
                 Some("write each case as `- name: …` with one key per line"),
             ));
         }
-        let block = findings_block(&result.observed, indent);
-        match map.entry("findings") {
-            Some(entry) => {
-                let start = line_start(text, entry.key_span.start as usize);
-                let end = line_end_after(text, entry.value.span.end as usize);
-                edits.push((start, end, block));
-            }
+        let (start, end) = match map.entry("findings") {
+            Some(entry) => (
+                line_start(text, entry.key_span.start as usize),
+                line_end_after(text, entry.value.span.end as usize),
+            ),
             None => {
                 let end = line_end_after(text, case.span.end as usize);
-                edits.push((end, end, block));
+                (end, end)
             }
-        }
+        };
+        edits.push(Edit {
+            start,
+            end,
+            indent,
+            observed: &result.observed,
+            input: spec.input_span().map(|s| s.start as usize),
+        });
     }
+    // The findings of an inline input are lines of this file: lines added or removed above
+    // the input move them.
+    let delta = |e: &Edit<'_>| {
+        let old = text
+            .get(e.start..e.end)
+            .map_or(0, |t| t.matches('\n').count()) as i64;
+        let new = 1 + e.observed.len().max(1) as i64 - i64::from(e.observed.is_empty());
+        new - old
+    };
+    let shifts: Vec<i64> = edits
+        .iter()
+        .map(|e| match e.input {
+            Some(input) => edits
+                .iter()
+                .filter(|o| o.start <= input)
+                .map(|o| delta(o))
+                .sum(),
+            None => 0,
+        })
+        .collect();
     let mut out = text.to_string();
-    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
-    for (start, end, replacement) in edits {
+    let mut order: Vec<(usize, String, usize)> = edits
+        .iter()
+        .zip(&shifts)
+        .map(|(e, shift)| (e.start, findings_block(e.observed, e.indent, *shift), e.end))
+        .collect();
+    order.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for (start, replacement, end) in order {
         if start <= end
             && end <= out.len()
             && out.is_char_boundary(start)
@@ -576,7 +625,7 @@ pub fn updated_text(file: &TestFile, results: &[CaseResult]) -> Result<String, T
     Ok(out)
 }
 
-fn findings_block(observed: &[serde_json::Value], indent: usize) -> String {
+fn findings_block(observed: &[serde_json::Value], indent: usize, shift: i64) -> String {
     let pad = " ".repeat(indent);
     if observed.is_empty() {
         return format!("{pad}findings: []\n");
@@ -586,7 +635,7 @@ fn findings_block(observed: &[serde_json::Value], indent: usize) -> String {
         let mut parts = vec![
             format!("id: {}", f["id"].as_str().unwrap_or("")),
             format!("resource: {}", f["resource"].as_str().unwrap_or("null")),
-            format!("line: {}", f["line"]),
+            format!("line: {}", f["line"].as_i64().map_or(0, |l| l + shift)),
         ];
         if let Some(status) = f.get("status").and_then(|s| s.as_str()) {
             parts.push(format!("status: {status}"));
@@ -614,4 +663,59 @@ fn line_end_after(text: &str, offset: usize) -> usize {
     text.get(from..)
         .and_then(|t| t.find('\n'))
         .map_or(text.len(), |i| from + i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::check;
+
+    const POLICY: &str = "@id(\"X1\") rule no_open { Resources.*.Properties.Open != true }";
+
+    #[test]
+    fn update_writes_findings_whose_lines_hold_in_the_new_text() {
+        let tests = "\
+- name: first
+  input:
+    Resources:
+      A: {Properties: {Open: true}}
+  expectations: {rules: {no_open: FAIL}}
+- name: second
+  input:
+    Resources:
+      B: {Properties: {Open: true}}
+  expectations: {rules: {no_open: FAIL}}
+";
+        let policy = Arc::new(SourceFile::new("p.guard", POLICY));
+        let (program, _) = check(&[policy], &[]).unwrap();
+        let file = parse(Arc::new(SourceFile::new("t.tests.yaml", tests)), None).unwrap();
+        let results: Vec<_> = file
+            .cases
+            .iter()
+            .map(|c| run_case(&file, c, &program).unwrap())
+            .collect();
+        let updated = updated_text(&file, &results).unwrap();
+        // Run the updated file: its `findings:` must hold, although the first insertion moved
+        // the second case down by two lines.
+        let file = parse(
+            Arc::new(SourceFile::new("t.tests.yaml", updated.clone())),
+            None,
+        )
+        .unwrap();
+        for case in &file.cases {
+            let r = run_case(&file, case, &program).unwrap();
+            assert!(r.passed(), "{:?}\n{updated}", r.finding_mismatches);
+        }
+        assert!(
+            updated.contains("- { id: X1, resource: B, line: 11 }"),
+            "{updated}"
+        );
+        // Updating again changes nothing.
+        let results: Vec<_> = file
+            .cases
+            .iter()
+            .map(|c| run_case(&file, c, &program).unwrap())
+            .collect();
+        assert_eq!(updated_text(&file, &results).unwrap(), updated);
+    }
 }

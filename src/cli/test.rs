@@ -117,7 +117,12 @@ fn run_files(
         }
         let _ = writeln!(out, "{}", style.bold(file.source.name()));
         for r in &results {
-            if r.passed() {
+            let passed_now = if args.update {
+                r.status_mismatches.is_empty()
+            } else {
+                r.passed()
+            };
+            if passed_now {
                 passed += 1;
                 if !args.quiet {
                     let _ = writeln!(out, "  {} {}", style.green("PASS"), r.name);
@@ -125,7 +130,12 @@ fn run_files(
             } else {
                 failed += 1;
                 let _ = writeln!(out, "  {} {}", style.bold_red("FAIL"), r.name);
-                for m in &r.mismatches {
+                let shown: Vec<&String> = if args.update {
+                    r.status_mismatches.iter().collect()
+                } else {
+                    r.mismatches().collect()
+                };
+                for m in shown {
                     let _ = writeln!(out, "       {m}");
                 }
             }
@@ -144,7 +154,7 @@ fn run_files(
         "{verdict}: {} cases, {passed} passed, {failed} failed",
         passed + failed
     );
-    if failed > 0 && !args.update {
+    if failed > 0 {
         exit = exit.combine(Exit::TestFailed);
     }
     exit

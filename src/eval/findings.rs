@@ -122,6 +122,8 @@ impl<'a> Evaluator<'a> {
                         doubt: None,
                     }));
                     bases.push(Item::document());
+                    // The first place with a value that is not null wins; a null found on the way
+                    // is shown only if nothing better turns up.
                     let mut shown = None;
                     for base in bases {
                         let ctx = Ctx {
@@ -130,16 +132,21 @@ impl<'a> Evaluator<'a> {
                             doubt: None,
                             collect: false,
                         };
-                        let values: Vec<String> = self
+                        let values: Vec<Item<'a>> = self
                             .query(q, &ctx)
-                            .iter()
+                            .into_iter()
                             .filter(|i| !i.is_missing())
-                            .map(show_plain)
                             .collect();
-                        if !values.is_empty() {
-                            shown = Some(values.join(", "));
-                            break;
+                        if values.is_empty() {
+                            continue;
                         }
+                        let text = values.iter().map(show_plain).collect::<Vec<_>>().join(", ");
+                        if values.iter().all(is_null) {
+                            shown.get_or_insert(text);
+                            continue;
+                        }
+                        shown = Some(text);
+                        break;
                     }
                     out.push_str(shown.as_deref().unwrap_or("(none)"));
                 }
@@ -185,11 +192,21 @@ fn show(item: &Item<'_>) -> String {
     }
 }
 
+fn is_null(item: &Item<'_>) -> bool {
+    match &item.val {
+        Val::Node(n) => matches!(n.resolved().value, Value::Null),
+        Val::Owned(n) => matches!(n.resolved().value, Value::Null),
+        Val::Lit(l) => matches!(l, crate::check::ir::Lit::Null),
+        _ => false,
+    }
+}
+
 /// A value for a custom message: strings as they are.
 fn show_plain(item: &Item<'_>) -> String {
     match &item.val {
         Val::Node(n) => show_node(n, false),
         Val::Owned(n) => show_node(n, false),
+        Val::Lit(crate::check::ir::Lit::String(s)) => s.clone(),
         Val::Lit(l) => l.to_string(),
         Val::Missing(k) => format!("missing `{k}`"),
         Val::Document => "the template".to_string(),
