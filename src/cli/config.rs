@@ -149,7 +149,7 @@ pub fn parse(source: &Arc<SourceFile>, dir: &Path) -> Result<Config, Diagnostic>
             .span()
             .map_or(Span::at(0), |r| Span::new(r.start as u32, r.end as u32));
         error(source, span, first_line(e.message())).with_help(
-            "keys: rules, no_bundled, params, severity, disable, fail_on, unknown (see docs/cli.md)",
+            "the keys and their types are listed under `palisade.toml` in the CLI reference (docs/cli.md)",
         )
     })?;
     let severity = |value: &Spanned<String>| {

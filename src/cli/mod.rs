@@ -279,8 +279,8 @@ pub fn main() -> ExitCode {
         }
     };
     let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    run(cli, &mut stdout.lock(), &mut stderr.lock()).into()
+    // Standard error stays unlocked: the progress bar writes to it from other threads.
+    run(cli, &mut stdout.lock(), &mut std::io::stderr()).into()
 }
 
 /// Runs a parsed command line, writing results to `out` and problems to `err`.

@@ -170,7 +170,6 @@ struct LogicalLocation {
 #[derive(Serialize)]
 struct Suppression {
     kind: &'static str,
-    status: &'static str,
     justification: String,
 }
 
@@ -332,7 +331,6 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
             .filter(|_| f.suppressed)
             .map(|reason| Suppression {
                 kind: "inSource",
-                status: "accepted",
                 justification: reason.clone(),
             })
             .collect(),
