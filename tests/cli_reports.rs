@@ -150,6 +150,30 @@ fn sarif_is_valid_and_carries_the_json_reports_findings_at_their_regions() {
     assert_eq!(broken["region"]["startLine"], 4);
 }
 
+#[test]
+fn sarif_names_only_the_file_for_findings_about_the_whole_template() {
+    let args = ["open.yaml", "--rules", "whole.guard"];
+    let log = sarif(&args);
+    let report = json_report(&args);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let mut whole = 0;
+    for (r, f) in results.iter().zip(findings) {
+        let location = &r["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], "open.yaml");
+        if f["id"] == "ORG050" {
+            whole += 1;
+            assert!(location.get("region").is_none(), "{r:#}");
+        } else {
+            assert!(
+                location["region"]["startLine"].as_u64().unwrap() > 1,
+                "{r:#}"
+            );
+        }
+    }
+    assert_eq!(whole, 1);
+}
+
 /// The text a SARIF region covers (columns in code points, end column exclusive).
 fn region_text(text: &str, region: &Value) -> String {
     let line = |key: &str| region[key].as_u64().unwrap() as usize;
@@ -287,7 +311,11 @@ fn junit_counts_agree_with_the_json_report() {
 fn suppressions_with_a_reason_pass_and_without_one_fail() {
     let ok = validate(&["suppressed.yaml"]);
     assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
-    assert!(ok.stdout.contains("1 suppressed"), "{}", ok.stdout);
+    assert!(
+        ok.stdout.contains("=== suppressed.yaml: 1 suppressed\n"),
+        "{}",
+        ok.stdout
+    );
     assert!(
         ok.stdout
             .contains("suppressed ORG001 at 15:19 [BastionSg]: bastion host")
@@ -332,6 +360,12 @@ fn piped_output_has_no_escape_codes() {
     let run = validate(&["open.yaml", "no_reason.yaml"]);
     assert!(!run.stdout.contains('\u{1b}'));
     assert!(run.stdout.contains("^^^^^^^^^"), "the value is underlined");
+    assert!(
+        run.stdout
+            .contains("=== open.yaml: 3 findings (1 high, 1 medium, 1 info)\n"),
+        "{}",
+        run.stdout
+    );
     let policy = run_in(
         &fixtures(),
         &[

@@ -147,14 +147,14 @@ fn cases<'r>(report: &'r Report, options: &Options, file: &'r FileEntry) -> Vec<
     let mut covered: Vec<&str> = Vec::new();
     for (name, status) in &file.rules {
         let info = report.rules.iter().find(|r| &r.name == name);
-        let id = info.map_or(name.as_str(), |r| r.id.as_str());
+        let id = info.map_or(name.as_str(), |r| r.meta.id.as_str());
         covered.push(id);
         let mine: Vec<&Finding> = findings
             .iter()
             .copied()
             .filter(|f| f.id == id && &f.rule == name)
             .collect();
-        let title = info.and_then(|r| r.title.as_deref()).unwrap_or(name);
+        let title = info.and_then(|r| r.meta.title.as_deref()).unwrap_or(name);
         out.push(case(format!("{id} {name}"), title, *status, mine, options));
     }
     // Findings of palisade's own checks (suppressions), which are not among the file's rules.

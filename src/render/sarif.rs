@@ -15,7 +15,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::check::ir::Severity;
+use crate::check::ir::{RuleMeta, Severity};
 use crate::eval::FindingStatus;
 use crate::report::{FileEntry, FileStatus, Finding, Report, RuleInfo};
 
@@ -204,7 +204,7 @@ pub fn render(report: &Report) -> String {
     let results = report
         .findings
         .iter()
-        .map(|f| result(f, rules.iter().position(|r| r.id == f.id)))
+        .map(|f| result(f, rules.iter().position(|r| r.meta.id == f.id)))
         .collect();
     let notifications: Vec<Notification> = report.files.iter().filter_map(notification).collect();
     let log = Log {
@@ -236,23 +236,26 @@ pub fn render(report: &Report) -> String {
 fn missing_rules(report: &Report) -> Vec<RuleInfo> {
     let mut out: Vec<RuleInfo> = Vec::new();
     for f in &report.findings {
-        if report.rule(&f.id).is_none() && !out.iter().any(|r| r.id == f.id) {
+        if report.rule(&f.id).is_none() && !out.iter().any(|r| r.meta.id == f.id) {
             out.push(RuleInfo {
-                id: f.id.clone(),
                 name: f.rule.clone(),
-                severity: f.severity,
-                title: f.title.clone(),
-                rationale: None,
-                remediation: f.remediation.clone(),
-                tags: Vec::new(),
+                meta: RuleMeta {
+                    id: f.id.clone(),
+                    severity: f.severity,
+                    title: f.title.clone(),
+                    rationale: None,
+                    remediation: f.remediation.clone(),
+                    tags: Vec::new(),
+                },
             });
         }
     }
     out
 }
 
-fn descriptor(rule: &RuleInfo) -> Descriptor<'_> {
-    let title = rule.title.clone().unwrap_or_else(|| rule.name.clone());
+fn descriptor(info: &RuleInfo) -> Descriptor<'_> {
+    let rule = &info.meta;
+    let title = rule.title.clone().unwrap_or_else(|| info.name.clone());
     let full = rule.rationale.clone().unwrap_or_else(|| title.clone());
     let fix = rule.remediation.clone().unwrap_or_else(|| title.clone());
     let markdown = match &rule.rationale {
@@ -265,7 +268,7 @@ fn descriptor(rule: &RuleInfo) -> Descriptor<'_> {
     }
     Descriptor {
         id: &rule.id,
-        name: &rule.name,
+        name: &info.name,
         short_description: Text::plain(title),
         full_description: Text::plain(full),
         help: Text {

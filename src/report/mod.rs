@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use crate::check::ir::{Program, Severity};
+use crate::check::ir::{Program, RuleMeta, Severity};
 use crate::eval::{FindingStatus, RuleOutcome, Status};
 use crate::source::{Position, SourceFile, Span};
 use crate::template::{LoadError, Template};
@@ -84,23 +84,13 @@ pub struct Report {
     pub rules: Vec<RuleInfo>,
 }
 
-/// A reported rule's metadata, after `--only`/`--skip` and severity overrides.
+/// A reported rule's name and annotations; the severity is the one after overrides.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleInfo {
-    /// The rule's `@id`.
-    pub id: String,
     /// The rule's name.
     pub name: String,
-    /// Severity (after overrides).
-    pub severity: Severity,
-    /// `@title`.
-    pub title: Option<String>,
-    /// `@rationale`.
-    pub rationale: Option<String>,
-    /// `@remediation`.
-    pub remediation: Option<String>,
-    /// `@tags`.
-    pub tags: Vec<String>,
+    /// Its annotations, with the severity in force.
+    pub meta: RuleMeta,
 }
 
 /// The metadata of the rules `options` selects, in load order, followed by palisade's own
@@ -109,18 +99,15 @@ pub fn rule_infos(program: &Program, options: &Options) -> Vec<RuleInfo> {
     let mut rules: Vec<RuleInfo> = program
         .reported_rules()
         .filter(|r| options.selects(&r.meta.id))
-        .map(|r| RuleInfo {
-            id: r.meta.id.clone(),
-            name: r.name.clone(),
-            severity: options
-                .severities
-                .get(&r.meta.id)
-                .copied()
-                .unwrap_or(r.meta.severity),
-            title: r.meta.title.clone(),
-            rationale: r.meta.rationale.clone(),
-            remediation: r.meta.remediation.clone(),
-            tags: r.meta.tags.clone(),
+        .map(|r| {
+            let mut meta = r.meta.clone();
+            if let Some(severity) = options.severities.get(&meta.id) {
+                meta.severity = *severity;
+            }
+            RuleInfo {
+                name: r.name.clone(),
+                meta,
+            }
         })
         .collect();
     rules.extend(suppress::rule_infos());
@@ -453,7 +440,7 @@ impl Report {
 
     /// The metadata of the rule with this id, if it was run.
     pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
-        self.rules.iter().find(|r| r.id == id)
+        self.rules.iter().find(|r| r.meta.id == id)
     }
 
     /// True when some template could not be read.

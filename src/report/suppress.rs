@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{Finding, RuleInfo};
-use crate::check::ir::{Program, Severity};
+use crate::check::ir::{Program, RuleMeta, Severity};
 use crate::eval::FindingStatus;
 use crate::source::{SourceFile, Span};
 use crate::template::{Node, Template};
@@ -63,13 +63,15 @@ fn own_rule(id: &str) -> &'static OwnRule {
 /// The metadata of palisade's own suppression checks, as reported rules.
 pub(super) fn rule_infos() -> impl Iterator<Item = RuleInfo> {
     OWN_RULES.iter().map(|r| RuleInfo {
-        id: r.id.to_string(),
         name: r.name.to_string(),
-        severity: r.severity,
-        title: Some(r.title.to_string()),
-        rationale: Some(r.rationale.to_string()),
-        remediation: Some(r.remediation.to_string()),
-        tags: vec!["suppression".to_string()],
+        meta: RuleMeta {
+            id: r.id.to_string(),
+            severity: r.severity,
+            title: Some(r.title.to_string()),
+            rationale: Some(r.rationale.to_string()),
+            remediation: Some(r.remediation.to_string()),
+            tags: vec!["suppression".to_string()],
+        },
     })
 }
 
