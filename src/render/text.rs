@@ -1,5 +1,6 @@
-//! The text report: one block per finding with its source line underlined, grouped by file,
-//! then a summary.
+//! The text report: for each file with something to show, a header with its counts, one block
+//! per finding with its source line underlined, and a dim line per suppressed finding; then a
+//! summary. `--quiet` keeps only the failing findings, one line each, and the summary.
 
 use std::time::Duration;
 
@@ -121,13 +122,14 @@ fn suppressed_line(f: &Finding, style: Style) -> String {
         .as_ref()
         .map(|r| format!(" [{r}]"))
         .unwrap_or_default();
-    style.dim(&format!(
-        "  suppressed {} at {}:{}{subject}: {}\n",
+    let line = format!(
+        "  suppressed {} at {}:{}{subject}: {}",
         f.id,
         f.line,
         f.column,
         f.suppression_reason.as_deref().unwrap_or("")
-    ))
+    );
+    format!("{}\n", style.dim(&line))
 }
 
 fn severity_label(f: &Finding, style: Style) -> String {
