@@ -598,11 +598,7 @@ pub fn updated_text(file: &TestFile, results: &[CaseResult]) -> Result<String, T
     let shifts: Vec<i64> = edits
         .iter()
         .map(|e| match e.input {
-            Some(input) => edits
-                .iter()
-                .filter(|o| o.start <= input)
-                .map(|o| delta(o))
-                .sum(),
+            Some(input) => edits.iter().filter(|o| o.start <= input).map(&delta).sum(),
             None => 0,
         })
         .collect();

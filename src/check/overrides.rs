@@ -14,6 +14,24 @@ pub struct ParamOverride {
     pub name: String,
     /// The new value.
     pub value: serde_json::Value,
+    /// Where it was written, when that is a file (the configuration file) rather than the
+    /// command line.
+    pub origin: Option<OverrideOrigin>,
+}
+
+/// The place in a file where an override was written.
+#[derive(Clone, Debug)]
+pub struct OverrideOrigin {
+    /// The file.
+    pub file: Arc<SourceFile>,
+    /// The param's name in it.
+    pub span: Span,
+}
+
+impl PartialEq for OverrideOrigin {
+    fn eq(&self, other: &Self) -> bool {
+        self.file.name() == other.file.name() && self.span == other.span
+    }
 }
 
 impl ParamOverride {
@@ -32,6 +50,7 @@ impl ParamOverride {
         Ok(ParamOverride {
             name: name.to_string(),
             value,
+            origin: None,
         })
     }
 }
@@ -169,14 +188,22 @@ pub(super) fn report_unused(overrides: &[ParamOverride], used: &[bool], diags: &
         if *used {
             continue;
         }
-        let text = format!("--param-override {}={}", o.name, o.value);
-        let file = Arc::new(SourceFile::new("<command line>", text.clone()));
-        let start = "--param-override ".len() as u32;
+        let (file, span) = match &o.origin {
+            Some(origin) => (Arc::clone(&origin.file), origin.span),
+            None => {
+                let text = format!("--param-override {}={}", o.name, o.value);
+                let start = "--param-override ".len() as u32;
+                (
+                    Arc::new(SourceFile::new("<command line>", text)),
+                    Span::new(start, start + o.name.len() as u32),
+                )
+            }
+        };
         diags.push(
             Diagnostic::error(
                 Code::InvalidOverride,
                 &file,
-                Span::new(start, start + o.name.len() as u32),
+                span,
                 format!("no loaded policy declares a param `{}`", o.name),
             )
             .with_label("unknown param")

@@ -5,6 +5,8 @@
 pub mod catalogue;
 pub mod diagnostic;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod text;
 
 /// ANSI styling that is switched off when output is not a terminal or `NO_COLOR` is set.
