@@ -19,56 +19,27 @@ pub struct Bundled {
     pub tests: &'static str,
 }
 
+/// `policies/NAME.guard` and `policies/NAME.tests.yaml`, embedded.
+macro_rules! bundled {
+    ($name:literal) => {
+        Bundled {
+            name: $name,
+            policy: include_str!(concat!("../policies/", $name, ".guard")),
+            tests: include_str!(concat!("../policies/", $name, ".tests.yaml")),
+        }
+    };
+}
+
 /// Every bundled policy file, in the order they are loaded (the order of their ids).
 pub const BUNDLED: &[Bundled] = &[
-    // SG001-SG004, practice (a): the VPC default group.
-    Bundled {
-        name: "default_group",
-        policy: include_str!("../policies/default_group.guard"),
-        tests: include_str!("../policies/default_group.tests.yaml"),
-    },
-    // SG010-SG012, practice (b): inbound from the internet.
-    Bundled {
-        name: "ingress",
-        policy: include_str!("../policies/ingress.guard"),
-        tests: include_str!("../policies/ingress.tests.yaml"),
-    },
-    // SG020-SG023, practice (c): outbound to the internet, DNS.
-    Bundled {
-        name: "egress",
-        policy: include_str!("../policies/egress.guard"),
-        tests: include_str!("../policies/egress.tests.yaml"),
-    },
-    // SG030-SG032, practice (d): sprawl and unused groups.
-    Bundled {
-        name: "sprawl",
-        policy: include_str!("../policies/sprawl.guard"),
-        tests: include_str!("../policies/sprawl.tests.yaml"),
-    },
-    // SG040-SG042, practice (e): large ranges, group references.
-    Bundled {
-        name: "ranges",
-        policy: include_str!("../policies/ranges.guard"),
-        tests: include_str!("../policies/ranges.tests.yaml"),
-    },
-    // SG050-SG052, practice (f): descriptions and names.
-    Bundled {
-        name: "naming",
-        policy: include_str!("../policies/naming.guard"),
-        tests: include_str!("../policies/naming.tests.yaml"),
-    },
-    // SG060, practice (g): monitoring.
-    Bundled {
-        name: "monitoring",
-        policy: include_str!("../policies/monitoring.guard"),
-        tests: include_str!("../policies/monitoring.tests.yaml"),
-    },
-    // SG070-SG071: all protocols, wide port ranges.
-    Bundled {
-        name: "hygiene",
-        policy: include_str!("../policies/hygiene.guard"),
-        tests: include_str!("../policies/hygiene.tests.yaml"),
-    },
+    bundled!("default_group"), // SG001-SG004, practice (a): the VPC default group
+    bundled!("ingress"),       // SG010-SG012, practice (b): inbound from the internet
+    bundled!("egress"),        // SG020-SG023, practice (c): outbound to the internet, DNS
+    bundled!("sprawl"),        // SG030-SG032, practice (d): sprawl and unused groups
+    bundled!("ranges"),        // SG040-SG042, practice (e): large ranges, group references
+    bundled!("naming"),        // SG050-SG052, practice (f): descriptions and names
+    bundled!("monitoring"),    // SG060, practice (g): monitoring
+    bundled!("hygiene"),       // SG070-SG071: all protocols, wide port ranges
 ];
 
 impl Bundled {

@@ -1,7 +1,8 @@
 //! The bundled policy library: what is embedded is what is in `policies/`, every file checks
 //! cleanly, the catalogue is the product's (ids, severities, texts), every rule is tested
 //! (PASS, FAIL, and SKIP where it has a `when`), every test case holds when run through
-//! `palisade::testing` (the code behind `palisade test`), and `docs/policies.md` is current.
+//! `palisade::testing` (the code behind `palisade test`), `docs/policies.md` is current, and the
+//! example templates show what they are there to show.
 
 #![cfg(test)]
 
@@ -10,8 +11,11 @@ use std::path::{Path, PathBuf};
 
 use palisade::bundled::{self, BUNDLED};
 use palisade::check::{self, Program};
+use palisade::engine;
 use palisade::eval::Status;
+use palisade::model::Parameters;
 use palisade::render::catalogue;
+use palisade::template;
 use palisade::testing::{self, TestFile};
 
 /// The catalogue of the product specification: id, severity.
@@ -239,4 +243,41 @@ fn the_policy_catalogue_document_is_current() {
         "docs/policies.md is out of date; regenerate it with\n\n    \
          cargo run --release -- rules --format markdown > docs/policies.md\n"
     );
+}
+
+#[test]
+fn the_good_examples_pass_every_rule_and_the_bad_ones_show_several() {
+    let program = program();
+    let dir = root().join("examples");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    assert!(names.iter().any(|n| n.starts_with("good")), "{names:?}");
+    for name in names {
+        let path = dir.join(&name);
+        let loaded = template::read_file(&path, name.clone())
+            .and_then(template::parse)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.message));
+        let outcomes = engine::evaluate_template(&program, &loaded, &Parameters::new());
+        let statuses: Vec<Status> = outcomes.iter().map(|o| o.status).collect();
+        let failing: BTreeSet<&str> = outcomes
+            .iter()
+            .filter(|o| o.status != Status::Pass && o.status != Status::Skip)
+            .filter_map(|o| program.rule(o.rule).map(|r| r.meta.id.as_str()))
+            .collect();
+        if name.starts_with("good") {
+            assert!(
+                failing.is_empty() && statuses.contains(&Status::Pass),
+                "{name} should pass every rule; fails {failing:?}"
+            );
+        } else {
+            assert!(
+                failing.len() >= 3,
+                "{name} should show several rules failing; shows {failing:?}"
+            );
+        }
+    }
 }
