@@ -229,3 +229,45 @@ fn rule_references_and_negation() {
         ]
     );
 }
+
+#[test]
+fn unknown_blocks_of_known_version_and_size_are_still_measured() {
+    let text = "\
+Parameters:
+  Ip: {Type: String}
+Resources:
+  Sg:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: g
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Sub '${Ip}/32'}
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Join ['', [!Ref Ip, /24]]}
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIpv6: !Sub '${Ip}/32'}
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Ref Ip}
+";
+    let t = template::parse(Arc::new(SourceFile::new("t.yaml", text))).unwrap();
+    let m = crate::model::build(&t, &crate::model::Parameters::new());
+    let model = [("rules", m.rules)];
+    let s: Vec<Status> = run_with_model(
+        "rule v4_host_is_not_internet { rules[0].peer.cidr NOT IS_INTERNET }\n\
+         rule v4_host_size { prefix_len(rules[0].peer.cidr) == 32 \n address_count(rules[0].peer.cidr) == 1 }\n\
+         rule v4_version { rules[0].peer.cidr WITHIN 0.0.0.0/0 \n rules[0].peer.cidr NOT OVERLAPS ::/0 }\n\
+         rule joined_size { prefix_len(rules[1].peer.cidr) == 24 \n rules[1].peer.cidr IS_CIDR }\n\
+         rule v6_slash_32_may_be_internet { rules[2].peer.cidr NOT IS_INTERNET }\n\
+         rule v6_version { rules[2].peer.cidr WITHIN ::/0 }\n\
+         rule unsized_is_unknown { prefix_len(rules[3].peer.cidr) == 32 }\n\
+         rule other_blocks_stay_unknown { rules[0].peer.cidr WITHIN 10.0.0.0/8 }",
+        text,
+        &model,
+    )
+    .into_iter()
+    .map(|(_, s, _)| s)
+    .collect();
+    use Status::{Pass, Unknown};
+    assert_eq!(
+        s,
+        [Pass, Pass, Pass, Pass, Unknown, Pass, Unknown, Unknown],
+        "an IPv4 /32 is never the internet; an IPv6 /32 may be"
+    );
+}

@@ -128,6 +128,14 @@ pub enum UnknownHint {
     /// The value is a CIDR block whose prefix length is known although its address is not,
     /// e.g. `!Sub "${OfficeIp}/32"`.
     CidrPrefix(u8),
+    /// The value is a CIDR block of a known IP version and prefix length whose address is not
+    /// known: `CidrIp: !Sub "${OfficeIp}/32"` is an IPv4 /32, whatever `OfficeIp` is.
+    Cidr {
+        /// True for an IPv6 block (`CidrIpv6`), false for IPv4 (`CidrIp`).
+        v6: bool,
+        /// The prefix length.
+        prefix: u8,
+    },
 }
 
 impl Unknown {
