@@ -432,7 +432,7 @@ fn version_test(u: &Unknown, b: V<'_>) -> Option<Truth> {
     let v6 = match &u.hint {
         UnknownHint::Cidr { v6, .. } => *v6,
         // `!GetAtt Vpc.CidrBlock` is the VPC's IPv4 block.
-        UnknownHint::VpcCidr(_) => false,
+        UnknownHint::VpcCidr(_) | UnknownHint::BlockInVpc(_) => false,
         _ => return None,
     };
     let nets = networks(b)?;
@@ -527,8 +527,13 @@ pub(crate) fn unary(item: &Item<'_>, op: UnaryOp) -> Truth {
         return match (op, &u.hint) {
             // An unknown value is some value: never null.
             (UnaryOp::IsNull, _) => Truth::False,
-            (UnaryOp::IsInternet, UnknownHint::VpcCidr(_)) => Truth::False,
-            (UnaryOp::IsCidr, UnknownHint::VpcCidr(_) | UnknownHint::Cidr { .. }) => Truth::True,
+            (UnaryOp::IsInternet, UnknownHint::VpcCidr(_) | UnknownHint::BlockInVpc(_)) => {
+                Truth::False
+            }
+            (
+                UnaryOp::IsCidr,
+                UnknownHint::VpcCidr(_) | UnknownHint::BlockInVpc(_) | UnknownHint::Cidr { .. },
+            ) => Truth::True,
             // Narrower than the widest "internet" block of its version.
             (UnaryOp::IsInternet, UnknownHint::Cidr { v6, prefix })
                 if *prefix > if *v6 { 32 } else { 8 } =>

@@ -395,7 +395,7 @@ impl<'a> Evaluator<'a> {
                 self.text(clause.span)
             );
             if let Some(m) = message {
-                text = format!("{} (unknown: {reason})", self.message(m, item));
+                text = explained(self.message(m, item), "unknown", &reason);
             }
             o.findings
                 .push(self.finding(item, FindingStatus::Unknown, text, ctx));
@@ -424,7 +424,11 @@ impl<'a> Evaluator<'a> {
             o.reason = Some(Rc::clone(&doubt));
             for f in &mut o.findings {
                 f.status = FindingStatus::Unknown;
-                f.message = format!("{} (unknown whether it applies: {doubt})", f.message);
+                f.message = explained(
+                    std::mem::take(&mut f.message),
+                    "unknown whether it applies",
+                    &doubt,
+                );
             }
         }
         self.doubted(o, ctx)
@@ -439,7 +443,11 @@ impl<'a> Evaluator<'a> {
             for f in &mut o.findings {
                 if f.status == FindingStatus::Fail {
                     f.status = FindingStatus::Unknown;
-                    f.message = format!("{} (unknown whether it applies: {doubt})", f.message);
+                    f.message = explained(
+                        std::mem::take(&mut f.message),
+                        "unknown whether it applies",
+                        doubt,
+                    );
                 }
             }
         }
@@ -458,13 +466,24 @@ impl<'a> Evaluator<'a> {
             for f in &mut o.findings {
                 f.message = match f.status {
                     FindingStatus::Fail => text.clone(),
-                    FindingStatus::Unknown => format!(
-                        "{text} (unknown whether it applies: {})",
-                        o.reason.as_deref().unwrap_or("")
+                    FindingStatus::Unknown => explained(
+                        text.clone(),
+                        "unknown whether it applies",
+                        o.reason.as_deref().unwrap_or(""),
                     ),
                 };
             }
         }
         o
+    }
+}
+
+/// `message (what: reason)`, unless the message already gives the reason (a message that
+/// shows the unknown value shows its reason too).
+fn explained(message: String, what: &str, reason: &str) -> String {
+    if reason.is_empty() || message.contains(reason) {
+        message
+    } else {
+        format!("{message} ({what}: {reason})")
     }
 }
