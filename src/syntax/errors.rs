@@ -117,7 +117,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::group => "`(`",
         Rule::when_block | Rule::kw_when => "`when`",
         Rule::type_block | Rule::type_name => "a resource type such as `AWS::EC2::SecurityGroup`",
-        Rule::query_block => "a block `{ … }`",
+        Rule::query_term => "a clause",
         Rule::rule_call => "a rule name",
         Rule::clause => "a clause",
         Rule::operand => "a value or query",

@@ -347,13 +347,26 @@ impl Lower<'_> {
                     body,
                 }
             }
-            Rule::query_block => {
+            Rule::query_term => {
+                let span = self.span(&body_pair);
                 let mut w = self.children(body_pair);
                 let query = self.query(w.expect(self, Rule::query)?)?;
-                let body = self.block(w.expect(self, Rule::block)?)?;
-                TermBody::QueryBlock { query, body }
+                match w.take(Rule::block) {
+                    Some(block) => TermBody::QueryBlock {
+                        query,
+                        body: self.block(block)?,
+                    },
+                    None => {
+                        TermBody::Clause(self.clause_rest(Operand::Query(query), &mut w, span)?)
+                    }
+                }
             }
-            Rule::clause => TermBody::Clause(self.clause(body_pair)?),
+            Rule::clause => {
+                let span = self.span(&body_pair);
+                let mut w = self.children(body_pair);
+                let lhs = self.operand(w.expect(self, Rule::operand)?)?;
+                TermBody::Clause(self.clause_rest(lhs, &mut w, span)?)
+            }
             Rule::rule_call => {
                 let mut w = self.children(body_pair);
                 let name = self.name(w.expect(self, Rule::name)?);
@@ -377,10 +390,9 @@ impl Lower<'_> {
         })
     }
 
-    fn clause(&mut self, pair: Pair<'_, Rule>) -> Result<Clause> {
-        let span = self.span(&pair);
-        let mut c = self.children(pair);
-        let lhs = self.operand(c.expect(self, Rule::operand)?)?;
+    /// The operator and right-hand side of a clause (of a `clause` or a `query_term`) whose
+    /// left-hand side is already lowered.
+    fn clause_rest(&mut self, lhs: Operand, c: &mut Children<'_>, span: Span) -> Result<Clause> {
         let op_pair = c.any(self, "an operator")?;
         let op_span = self.span(&op_pair);
         let op_rule = op_pair.as_rule();

@@ -144,3 +144,39 @@ fn keywords_are_not_names() {
     let e = err("rule keys { a exists }");
     assert!(e[0].contains("expected a name, found `keys`"), "{e:?}");
 }
+
+#[test]
+fn nested_filters_parse_in_linear_time() {
+    // Each level used to be parsed twice (as a query block, then as a clause), so 30 levels
+    // took longer than anyone would wait.
+    let mut clause = "x EXISTS".to_string();
+    for _ in 0..30 {
+        clause = format!("x[ {clause} ] EXISTS");
+    }
+    let f = ok(&format!("rule r {{ {clause} }}"));
+    let Item::Rule(rule) = &f.items[0] else {
+        panic!()
+    };
+    let BlockItem::Statement(s) = &rule.body.items[0] else {
+        panic!()
+    };
+    assert!(matches!(s.terms[0].body, TermBody::Clause(_)));
+}
+
+#[test]
+fn a_query_followed_by_a_block_is_a_query_block() {
+    let f = ok("rule r { Resources.* { Type EXISTS } Resources.* EXISTS }");
+    let Item::Rule(rule) = &f.items[0] else {
+        panic!()
+    };
+    let kinds: Vec<bool> = rule
+        .body
+        .items
+        .iter()
+        .map(|i| match i {
+            BlockItem::Statement(s) => matches!(s.terms[0].body, TermBody::QueryBlock { .. }),
+            BlockItem::Let(_) => panic!(),
+        })
+        .collect();
+    assert_eq!(kinds, [true, false]);
+}
