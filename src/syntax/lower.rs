@@ -73,6 +73,10 @@ pub(super) fn lower_interpolation(
         .with_label("expected a query such as `peer.cidr` or `%var`")
         .with_help("write `{{` and `}}` around a query, e.g. `{{Properties.GroupName}}`")
     };
+    // Messages are skipped by the nesting check of the whole file; their queries get their own.
+    if let Some(at) = super::too_deep(text) {
+        return Err(super::too_deep_error(file, offset + at));
+    }
     let mut pairs = PolicyParser::parse(Rule::interpolation, text).map_err(|_| bad(&cx))?;
     let interpolation = pairs.next().ok_or_else(|| bad(&cx))?;
     let mut children = cx.children(interpolation);

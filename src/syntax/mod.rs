@@ -28,15 +28,7 @@ pub const MAX_NESTING: usize = 32;
 /// (warnings may come with a tree).
 pub fn parse(file: &Arc<SourceFile>) -> (Option<ast::PolicyFile>, Diagnostics) {
     if let Some(at) = too_deep(file.text()) {
-        let d = Diagnostic::error(
-            Code::TooDeep,
-            file,
-            Span::new(at, at + 1),
-            format!("brackets are nested more than {MAX_NESTING} levels deep"),
-        )
-        .with_label("too deep here")
-        .with_help("split the expression into named rules or `let` variables");
-        return (None, d.into());
+        return (None, too_deep_error(file, at).into());
     }
     let pairs = match PolicyParser::parse(Rule::policy_file, file.text()) {
         Ok(pairs) => pairs,
@@ -49,6 +41,18 @@ pub fn parse(file: &Arc<SourceFile>) -> (Option<ast::PolicyFile>, Diagnostics) {
     } else {
         (tree, diags)
     }
+}
+
+/// The diagnostic for a bracket at `at` that opens deeper than [`MAX_NESTING`].
+fn too_deep_error(file: &Arc<SourceFile>, at: u32) -> Diagnostic {
+    Diagnostic::error(
+        Code::TooDeep,
+        file,
+        Span::new(at, at + 1),
+        format!("brackets are nested more than {MAX_NESTING} levels deep"),
+    )
+    .with_label("too deep here")
+    .with_help("split the expression into named rules or `let` variables")
 }
 
 /// The offset of the first bracket that opens deeper than [`MAX_NESTING`], ignoring brackets

@@ -180,3 +180,16 @@ fn a_query_followed_by_a_block_is_a_query_block() {
         .collect();
     assert_eq!(kinds, [true, false]);
 }
+
+#[test]
+fn deep_nesting_inside_a_message_is_refused_too() {
+    let mut clause = "x EXISTS".to_string();
+    for _ in 0..40 {
+        clause = format!("x[ {clause} ] EXISTS");
+    }
+    let e = err(&format!(
+        "rule r {{ a EXISTS << {{{{ a[ {clause} ] }}}} >> }}"
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("error[syntax::too-deep]"), "{e:?}");
+}
