@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use super::compare::{self, Truth};
 use super::item::Item;
-use super::{Ctx, Evaluator, FindingStatus, MAX_CALL_DEPTH, Outcome, Status};
+use super::{Ctx, Evaluator, FindingStatus, MAX_CALL_DEPTH, Outcome, Status, findings};
 use crate::check::ir::{Body, BodyItem, Clause, ClauseOp, Message, Term, TermKind, UnaryOp};
 
 impl<'a> Evaluator<'a> {
@@ -128,7 +128,10 @@ impl<'a> Evaluator<'a> {
                     };
                     if ctx.collect {
                         let text = self.text(term.span);
-                        let message = format!("`{text}` holds, but the rule requires it not to");
+                        let message = format!(
+                            "`{}` holds, but the rule requires it not to",
+                            findings::without_negation(&text)
+                        );
                         o.findings
                             .push(self.finding(&ctx.this, FindingStatus::Fail, message, ctx));
                         o = self.doubted(o, ctx);
@@ -271,6 +274,16 @@ impl<'a> Evaluator<'a> {
             if negated {
                 truth = truth.not();
             }
+            if lhs.is_empty() && truth == Truth::False {
+                let o = self.failure(&ctx.this, ctx, || {
+                    format!(
+                        "`{}` selects nothing, expected `{}`",
+                        self.lhs_text(clause),
+                        self.rest_text(clause)
+                    )
+                });
+                return self.with_message(o, message, &ctx.this, ctx);
+            }
             let anchor = lhs.first().cloned().unwrap_or_else(|| ctx.this.clone());
             return self.verdict(truth, &anchor, clause, message, ctx);
         }
@@ -278,8 +291,9 @@ impl<'a> Evaluator<'a> {
             if some {
                 let o = self.failure(&ctx.this, ctx, || {
                     format!(
-                        "`{}` selects nothing, so no value satisfies the clause",
-                        self.text(clause.lhs.span())
+                        "`{}` selects nothing, so no value satisfies `{}`",
+                        self.lhs_text(clause),
+                        self.rest_text(clause)
                     )
                 });
                 return self.with_message(o, message, &ctx.this, ctx);
@@ -335,7 +349,7 @@ impl<'a> Evaluator<'a> {
                     let o = self.failure(&anchor, ctx, || {
                         format!(
                             "no value of `{}` satisfies `{}`",
-                            self.text(clause.lhs.span()),
+                            self.lhs_text(clause),
                             self.rest_text(clause)
                         )
                     });
@@ -382,7 +396,7 @@ impl<'a> Evaluator<'a> {
         if ctx.collect {
             let mut text = format!(
                 "cannot tell whether `{}` holds: {reason}",
-                self.text(clause.span)
+                self.clause_text(clause)
             );
             if let Some(m) = message {
                 text = format!("{} (unknown: {reason})", self.message(m, item));

@@ -229,3 +229,24 @@ fn rule_references_and_negation() {
         ]
     );
 }
+
+#[test]
+fn messages_of_negated_terms_and_empty_queries_say_what_was_expected() {
+    let r = run(
+        "rule folded { not Resources.Db.Properties.GroupName == 'db' }\n\
+         rule group { not (Resources.Db.Properties.GroupName == 'db') }\n\
+         rule nothing { Resources.*[ Type == 'AWS::SQS::Queue' ] NOT EMPTY }\n\
+         rule none_some { some Resources.*[ Type == 'AWS::SQS::Queue' ].Properties == 1 }",
+        SGS,
+    );
+    let messages: Vec<&str> = r.iter().map(|(_, _, f)| f[0].message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "`Resources.Db.Properties.GroupName` is `db`, expected `!= 'db'`",
+            "`(Resources.Db.Properties.GroupName == 'db')` holds, but the rule requires it not to",
+            "`Resources.*[ Type == 'AWS::SQS::Queue' ]` selects nothing, expected `NOT EMPTY`",
+            "`Resources.*[ Type == 'AWS::SQS::Queue' ].Properties` selects nothing, so no value satisfies `== 1`",
+        ]
+    );
+}
