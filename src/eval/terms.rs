@@ -106,16 +106,16 @@ impl<'a> Evaluator<'a> {
                 body,
             } => self.each(query, condition.as_ref(), body, ctx),
             TermKind::Clause(clause) => return self.clause(clause, term.message.as_ref(), ctx),
-            TermKind::RuleRef(id) => self
-                .memo
-                .get(id.0 as usize)
-                .cloned()
-                .flatten()
-                .unwrap_or_else(|| {
+            TermKind::RuleRef(id) => {
+                let outcome = self.memo.get(id.0 as usize).cloned().flatten();
+                let outcome = outcome.unwrap_or_else(|| {
                     Outcome::unknown(Rc::from(
                         "a referenced rule was not evaluated (internal error)",
                     ))
-                }),
+                });
+                // Inside a `when` whose condition is unknown, a failing rule is in doubt too.
+                self.doubted(outcome, ctx)
+            }
             TermKind::RuleCall { rule, args } => self.call_rule(*rule, args, ctx),
         };
         if term.negated {

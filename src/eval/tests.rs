@@ -250,3 +250,20 @@ fn messages_of_negated_terms_and_empty_queries_say_what_was_expected() {
         ]
     );
 }
+
+#[test]
+fn a_failing_rule_referenced_under_an_unknown_condition_is_unknown() {
+    let r = run(
+        "rule failing { Resources.Db.Properties.GroupName == 'x' }\n\
+         rule doubt { when Resources.Db.Properties.GroupName == Resources.Db.Properties.Nope { failing } }",
+        SGS,
+    );
+    assert_eq!(r[0].1, Status::Fail);
+    assert_eq!(r[1].1, Status::Unknown);
+    assert_eq!(r[1].2[0].status, FindingStatus::Unknown);
+    assert!(
+        r[1].2[0].message.contains("unknown whether it applies"),
+        "{:?}",
+        r[1].2
+    );
+}
