@@ -267,3 +267,21 @@ fn a_failing_rule_referenced_under_an_unknown_condition_is_unknown() {
         r[1].2
     );
 }
+
+#[test]
+fn a_variable_holding_a_list_names_each_of_its_keys() {
+    let s = statuses(
+        "let names = ['Web', 'Db']\n\
+         param groups = ['Db']\n\
+         rule both { count(Resources.%names) == 2 }\n\
+         rule param_keys { Resources.%groups.Properties.GroupName == 'db' }",
+        SGS,
+    );
+    assert_eq!(
+        s,
+        [
+            ("both".into(), Status::Pass),
+            ("param_keys".into(), Status::Pass)
+        ]
+    );
+}
