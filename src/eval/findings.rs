@@ -57,8 +57,16 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 if let Val::Missing(key) = &item.val {
+                    // A missing list item is labelled `[n]`; its pointer segment is `n`.
+                    let index = key
+                        .strip_prefix('[')
+                        .and_then(|k| k.strip_suffix(']'))
+                        .filter(|k| k.parse::<i64>().is_ok());
                     pointer.push('/');
-                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                    match index {
+                        Some(i) => pointer.push_str(i),
+                        None => pointer.push_str(&key.replace('~', "~0").replace('/', "~1")),
+                    }
                 }
                 finding.pointer = pointer;
                 if let (Some((Seg::Key("Resources"), _)), Some((Seg::Key(id), Some(resource)))) =

@@ -285,3 +285,16 @@ fn a_variable_holding_a_list_names_each_of_its_keys() {
         ]
     );
 }
+
+#[test]
+fn a_missing_list_item_has_a_json_pointer() {
+    let r = run(
+        "rule r { Resources.Web.Properties.SecurityGroupIngress[5].CidrIp == '10.0.0.0/8' }",
+        SGS,
+    );
+    assert_eq!(
+        r[0].2[0].pointer,
+        "/Resources/Web/Properties/SecurityGroupIngress/5"
+    );
+    assert!(r[0].2[0].message.contains("(no `[5]`)"), "{:?}", r[0].2);
+}
