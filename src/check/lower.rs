@@ -635,11 +635,12 @@ impl Checker<'_> {
                         args.len()
                     ),
                 )
-                .with_label("called here")
-                .with_help(format!(
-                    "see the list of functions in docs/language.md; `{}` takes {n}",
-                    func.name()
-                ));
+                .with_label(format!(
+                    "{} argument{} given",
+                    args.len(),
+                    plural(args.len())
+                ))
+                .with_help(format!("call it as `{}`", func.usage()));
             self.report(d);
             return Expr::Lit(Lit::Null, call.span);
         }

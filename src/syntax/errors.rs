@@ -30,9 +30,40 @@ pub(super) fn syntax_error(file: &Arc<SourceFile>, error: Error<Rule>) -> Diagno
     } else {
         format!("expected {expected_text}, found {}", found.text)
     };
+    if found.len == 0 && offset as usize == file.text().len() {
+        return end_of_file(file, message, &expected);
+    }
     Diagnostic::error(Code::Syntax, file, span, message)
         .with_label("unexpected here")
         .with_help(help_for(&expected, &found.text))
+}
+
+/// A file that ends too early: pointed at its last character (a label past the last line
+/// would not be shown), with the bracket left open if there is one.
+fn end_of_file(
+    file: &Arc<SourceFile>,
+    message: String,
+    expected: &BTreeSet<&'static str>,
+) -> Diagnostic {
+    let end = file.text().trim_end().len() as u32;
+    let d = Diagnostic::error(Code::Syntax, file, Span::at(end), message)
+        .with_label("the file ends here");
+    match super::unclosed_bracket(file.text()) {
+        Some((at, open)) => {
+            let close = match open {
+                '(' => ')',
+                '[' => ']',
+                _ => '}',
+            };
+            let p = file.position(at);
+            d.with_related(Span::new(at, at + 1), "opened here and never closed")
+                .with_help(format!(
+                    "the `{open}` at line {}, column {} is not closed; add the missing `{close}`",
+                    p.line, p.column
+                ))
+        }
+        None => d.with_help(help_for(expected, "end of file")),
+    }
 }
 
 struct Found {
@@ -83,9 +114,6 @@ fn help_for(expected: &BTreeSet<&'static str>, found: &str) -> String {
     let word = found.trim_matches('`');
     if expected.contains("a name") && is_keyword(word) {
         return format!("`{word}` is a keyword and cannot be used as a name; choose another name");
-    }
-    if expected.contains("`}`") && found == "end of file" {
-        return "a `{` is not closed; add the missing `}`".to_string();
     }
     if expected.contains("an operator such as `==`, `IN` or `EXISTS`") {
         return "a clause compares a query with a value, e.g. `Properties.GroupName EXISTS` or `ports IN r[80, 443]`".to_string();

@@ -502,11 +502,14 @@ impl Lower<'_> {
                         Ok(i) => Step::Index(i),
                         Err(_) => {
                             let span = self.span(&step);
-                            let d = self.diag(
-                                Code::InvalidLiteral,
-                                span,
-                                format!("index `{text}` is too large"),
-                            );
+                            let d = self
+                                .diag(
+                                    Code::InvalidLiteral,
+                                    span,
+                                    format!("index `{text}` is too large"),
+                                )
+                                .with_label("not a list position")
+                                .with_help("list positions are 0, 1, 2, … from the start and -1, -2, … from the end");
                             self.report(d);
                             Step::Index(0)
                         }
@@ -596,6 +599,7 @@ impl Lower<'_> {
                             span,
                             format!("`{text}` does not fit in a 64-bit integer"),
                         )
+                        .with_label("too large")
                         .with_help(
                             "use a number between -9223372036854775808 and 9223372036854775807",
                         );
@@ -612,6 +616,7 @@ impl Lower<'_> {
                             span,
                             format!("`{text}` is not a finite number"),
                         )
+                        .with_label("too large")
                         .with_help("use a smaller number");
                     self.report(d);
                     LiteralValue::Null

@@ -193,3 +193,15 @@ fn deep_nesting_inside_a_message_is_refused_too() {
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].contains("error[syntax::too-deep]"), "{e:?}");
 }
+
+#[test]
+fn an_unclosed_bracket_is_pointed_at_when_the_file_ends() {
+    let file = Arc::new(SourceFile::new("t.guard", "rule x {\n  a[ b EXISTS\n\n"));
+    let (_, diags) = parse(&file);
+    let d = diags.iter().next().unwrap();
+    // At the end of the last line with text, where a label can be shown.
+    assert_eq!(d.position().to_string(), "2:14");
+    assert_eq!(d.related.len(), 1);
+    assert_eq!(file.slice(d.related[0].0), "[");
+    assert!(d.help.as_deref().unwrap().contains("add the missing `]`"));
+}
