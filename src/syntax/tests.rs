@@ -205,3 +205,34 @@ fn an_unclosed_bracket_is_pointed_at_when_the_file_ends() {
     assert_eq!(file.slice(d.related[0].0), "[");
     assert!(d.help.as_deref().unwrap().contains("add the missing `]`"));
 }
+
+#[test]
+fn an_exclusive_range_is_not_a_function_call() {
+    let f = ok("let open = r(0, 1024)\nrule r { x IN r(22, 80) }");
+    let Item::Let(l) = &f.items[0] else { panic!() };
+    assert!(matches!(
+        &l.value,
+        Operand::Literal(Literal {
+            value: LiteralValue::Range(Range {
+                low_inclusive: false,
+                high_inclusive: false,
+                ..
+            }),
+            ..
+        })
+    ));
+    let Item::Rule(rule) = &f.items[1] else {
+        panic!()
+    };
+    let BlockItem::Statement(s) = &rule.body.items[0] else {
+        panic!()
+    };
+    let TermBody::Clause(Clause {
+        op: ClauseOp::Binary { rhs, .. },
+        ..
+    }) = &s.terms[0].body
+    else {
+        panic!()
+    };
+    assert!(matches!(rhs, Operand::Literal(_)), "{rhs:?}");
+}
