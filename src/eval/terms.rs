@@ -27,8 +27,9 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Terms joined by `or`: one passing term is enough. When every term failed with exactly
-    /// one finding, the failure is one finding (at the first term's value) rather than one
-    /// per term; its message is a term's custom message, or all the terms' messages.
+    /// one finding, all about the same resource, the failure is one finding (at the first
+    /// term's value) rather than one per term; its message is a term's custom message, or all
+    /// the terms' messages.
     fn disjunction(&mut self, terms: &'a [Term], ctx: &Ctx<'a>) -> Outcome {
         let mut outcomes = Vec::with_capacity(terms.len());
         for term in terms {
@@ -38,7 +39,16 @@ impl<'a> Evaluator<'a> {
             }
             outcomes.push(outcome);
         }
-        let single = outcomes.len() > 1 && outcomes.iter().all(|o| o.findings.len() == 1);
+        // One finding per term, all about the same resource: one finding says it all. Findings
+        // about different resources stay apart, each where it belongs.
+        let resource = outcomes
+            .first()
+            .and_then(|o| o.findings.first())
+            .map(|f| &f.resource);
+        let single = outcomes.len() > 1
+            && outcomes.iter().all(|o| {
+                o.findings.len() == 1 && o.findings.first().map(|f| &f.resource) == resource
+            });
         let custom = terms
             .iter()
             .zip(&outcomes)

@@ -298,3 +298,20 @@ fn a_missing_list_item_has_a_json_pointer() {
     );
     assert!(r[0].2[0].message.contains("(no `[5]`)"), "{:?}", r[0].2);
 }
+
+#[test]
+fn an_or_failing_on_different_resources_keeps_a_finding_for_each() {
+    let r = run(
+        "rule r { Resources.Web.Properties.GroupName EXISTS or Resources.Db.Properties.Nope EXISTS }",
+        SGS,
+    );
+    let resources: Vec<Option<&str>> = r[0].2.iter().map(|f| f.resource.as_deref()).collect();
+    assert_eq!(resources, [Some("Web"), Some("Db")]);
+    // On one resource, the failures of an `or` make one finding.
+    let r = run(
+        "rule r { Resources.Db.Properties.A EXISTS or Resources.Db.Properties.B EXISTS }",
+        SGS,
+    );
+    assert_eq!(r[0].2.len(), 1, "{:?}", r[0].2);
+    assert!(r[0].2[0].message.contains("; and "), "{:?}", r[0].2);
+}
