@@ -90,7 +90,15 @@ pub(super) fn lower_program(
             }
         }
     }
-    overrides::report_unused(overrides, &used_overrides, cx.diags);
+    let mut params: Vec<String> = cx
+        .vars
+        .iter()
+        .filter(|v| matches!(v.kind, VarKind::Param(_)))
+        .map(|v| v.name.clone())
+        .collect();
+    params.sort();
+    params.dedup();
+    overrides::report_unused(overrides, &used_overrides, &params, cx.diags);
     let rules: Vec<Rule> = rules.into_iter().flatten().collect();
     annotations::check_unique_ids(&rules, &cx.files, cx.diags);
     let order = deps::order(&rules, &cx.deps, &cx.files, cx.diags);
@@ -684,7 +692,7 @@ impl Checker<'_> {
                             ),
                         )
                         .with_label(format!("{} here", lit.type_name()))
-                        .with_help(format!("see docs/language.md for `{}`", func.name()));
+                        .with_help(format!("call it as `{}`", func.usage()));
                     self.report(d);
                 }
             }

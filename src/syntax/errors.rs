@@ -33,9 +33,58 @@ pub(super) fn syntax_error(file: &Arc<SourceFile>, error: Error<Rule>) -> Diagno
     if found.len == 0 && offset as usize == file.text().len() {
         return end_of_file(file, message, &expected);
     }
-    Diagnostic::error(Code::Syntax, file, span, message)
-        .with_label("unexpected here")
-        .with_help(help_for(&expected, &found.text))
+    let d = Diagnostic::error(Code::Syntax, file, span, message).with_label("unexpected here");
+    let before = file.text().get(..offset as usize).unwrap_or("");
+    let rest = file.text().get(offset as usize..).unwrap_or("");
+    if let Some(d) = bracket_problem(d.clone(), file, before, rest) {
+        return d;
+    }
+    let help = if rest.starts_with("<<") {
+        "a message opened with `<<` must be closed with `>>`".to_string()
+    } else if rest.starts_with(['"', '\'']) {
+        "a string ends on the line it starts on; close the quote on this line".to_string()
+    } else {
+        help_for(&expected, &found.text)
+    };
+    d.with_help(help)
+}
+
+/// A closing bracket that closes nothing, or the wrong bracket.
+fn bracket_problem(
+    d: Diagnostic,
+    file: &Arc<SourceFile>,
+    before: &str,
+    rest: &str,
+) -> Option<Diagnostic> {
+    let close = rest
+        .chars()
+        .next()
+        .filter(|c| matches!(c, ')' | ']' | '}'))?;
+    match super::unclosed_bracket(before) {
+        None => Some(d.with_help(format!("this `{close}` closes nothing; remove it"))),
+        Some((at, open)) if closer(open) != close => {
+            let p = file.position(at);
+            Some(
+                d.with_related(Span::new(at, at + 1), "opened here and never closed")
+                    .with_help(format!(
+                        "the `{open}` at line {}, column {} is not closed; add `{}` before this `{close}`",
+                        p.line,
+                        p.column,
+                        closer(open)
+                    )),
+            )
+        }
+        Some(_) => None,
+    }
+}
+
+/// The bracket that closes `open`.
+fn closer(open: char) -> char {
+    match open {
+        '(' => ')',
+        '[' => ']',
+        _ => '}',
+    }
 }
 
 /// A file that ends too early: pointed at its last character (a label past the last line
@@ -50,11 +99,7 @@ fn end_of_file(
         .with_label("the file ends here");
     match super::unclosed_bracket(file.text()) {
         Some((at, open)) => {
-            let close = match open {
-                '(' => ')',
-                '[' => ']',
-                _ => '}',
-            };
+            let close = closer(open);
             let p = file.position(at);
             d.with_related(Span::new(at, at + 1), "opened here and never closed")
                 .with_help(format!(
@@ -117,6 +162,10 @@ fn help_for(expected: &BTreeSet<&'static str>, found: &str) -> String {
     }
     if expected.contains("an operator such as `==`, `IN` or `EXISTS`") {
         return "a clause compares a query with a value, e.g. `Properties.GroupName EXISTS` or `ports IN r[80, 443]`".to_string();
+    }
+    if expected.contains("a condition") && found == "`{`" {
+        return "`when` needs a condition before the `{`, e.g. `when %groups NOT EMPTY { … }`"
+            .to_string();
     }
     if expected.contains("a rule body `{ … }`") {
         return "a rule is written `rule name [when condition] { clauses }`".to_string();

@@ -236,3 +236,35 @@ fn an_exclusive_range_is_not_a_function_call() {
     };
     assert!(matches!(rhs, Operand::Literal(_)), "{rhs:?}");
 }
+
+#[test]
+fn syntax_errors_explain_brackets_quotes_and_conditions() {
+    let help = |text: &str| {
+        let file = Arc::new(SourceFile::new("t.guard", text));
+        let (_, diags) = parse(&file);
+        let d = diags.iter().next().unwrap();
+        (d.message.clone(), d.help.clone().unwrap_or_default())
+    };
+    let (message, h) = help("rule a when {\n  x EXISTS\n}\n");
+    assert_eq!(message, "expected a condition, found `{`");
+    assert!(h.starts_with("`when` needs a condition"), "{h}");
+    assert_eq!(
+        help("rule a { x EXISTS } }").1,
+        "this `}` closes nothing; remove it"
+    );
+    let (_, h) = help("rule a {\n  x[ y == 1\n}\n");
+    assert!(
+        h.starts_with("the `[` at line 2, column 4 is not closed"),
+        "{h}"
+    );
+    assert!(
+        help("rule a { x EXISTS << m }")
+            .1
+            .contains("closed with `>>`")
+    );
+    assert!(
+        help("rule a { \"x\n\" == y }")
+            .1
+            .contains("close the quote")
+    );
+}
