@@ -56,6 +56,24 @@ fn bracket_problem(
     before: &str,
     rest: &str,
 ) -> Option<Diagnostic> {
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '@')
+        .collect();
+    if matches!(word.as_str(), "rule" | "RULE" | "param" | "PARAM") || word.starts_with('@') {
+        // A top-level item inside a block: the block was not closed.
+        let (at, open) = super::unclosed_bracket(before)?;
+        let p = file.position(at);
+        return Some(
+            d.with_related(Span::new(at, at + 1), "opened here and never closed")
+                .with_help(format!(
+                    "the `{open}` at line {}, column {} is not closed (add a `{}`), so `{word}` falls inside it",
+                    p.line,
+                    p.column,
+                    closer(open)
+                )),
+        );
+    }
     let close = rest
         .chars()
         .next()

@@ -268,3 +268,21 @@ fn syntax_errors_explain_brackets_quotes_and_conditions() {
             .contains("close the quote")
     );
 }
+
+#[test]
+fn a_rule_inside_an_unclosed_block_is_explained() {
+    let file = Arc::new(SourceFile::new(
+        "t.guard",
+        "rule a {\n  Resources.* { Type EXISTS\n}\nrule b { x EXISTS }\n",
+    ));
+    let (_, diags) = parse(&file);
+    let d = diags.iter().next().unwrap();
+    // Not "expected a range, found `ule`": the word `rule` starts with `r`.
+    assert!(d.message.ends_with("found `rule`"), "{}", d.message);
+    assert_eq!(d.position().to_string(), "4:1");
+    let help = d.help.as_deref().unwrap();
+    assert!(
+        help.starts_with("the `{` at line 1, column 8 is not closed (add a `}`), so `rule`"),
+        "{help}"
+    );
+}
