@@ -533,11 +533,11 @@ pub fn updated_text(file: &TestFile, results: &[CaseResult]) -> Result<String, T
         match map.entry("findings") {
             Some(entry) => {
                 let start = line_start(text, entry.key_span.start as usize);
-                let end = line_end_after(text, entry.value.span.end as usize);
+                let end = line_end_after(text, content_end(text, entry.value.span));
                 edits.push((start, end, block));
             }
             None => {
-                let end = line_end_after(text, case.span.end as usize);
+                let end = line_end_after(text, content_end(text, case.span));
                 edits.push((end, end, block));
             }
         }
@@ -574,6 +574,13 @@ fn findings_block(observed: &[serde_json::Value], indent: usize) -> String {
         out.push_str(&format!("{pad}  - {{ {} }}\n", parts.join(", ")));
     }
     out
+}
+
+/// The end of a node's last text: a block node's span may run on over the blank lines after
+/// it, which an edit must keep.
+fn content_end(text: &str, span: Span) -> usize {
+    let node = text.get(span.range()).unwrap_or("");
+    span.start as usize + node.trim_end().len()
 }
 
 fn line_start(text: &str, offset: usize) -> usize {
