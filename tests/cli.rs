@@ -61,6 +61,23 @@ fn regex_escape(text: &str) -> String {
         .collect()
 }
 
+/// Asserts that a transcript ends with `code`.
+#[cfg(test)]
+fn assert_exit(code: i32, transcript: &str) {
+    assert!(
+        transcript.starts_with(&format!("exit: {code}\n")),
+        "{transcript}"
+    );
+}
+
+/// Asserts a transcript's exit code and snapshots it.
+#[cfg(test)]
+fn expect(code: i32, name: &str, transcript: String) -> String {
+    assert_exit(code, &transcript);
+    snapshot(name, &transcript, None);
+    transcript
+}
+
 const RULES: [&str; 3] = ["--rules", "policy.guard", "--no-bundled"];
 
 #[cfg(test)]
@@ -73,90 +90,106 @@ fn validate(extra: &[&str]) -> String {
 
 #[test]
 fn validate_passes() {
-    let t = validate(&["good.yaml"]);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
-    snapshot("validate_passes", &t, None);
+    expect(0, "validate_passes", validate(&["good.yaml"]));
 }
 
 #[test]
 fn validate_fails_with_19() {
-    let t = validate(&["bad.yaml"]);
-    assert!(t.starts_with("exit: 19\n"), "{t}");
-    snapshot("validate_fails", &t, None);
+    expect(19, "validate_fails", validate(&["bad.yaml"]));
 }
 
 #[test]
 fn validate_as_json() {
-    let t = validate(&["good.yaml", "bad.yaml", "--format", "json"]);
-    assert!(t.starts_with("exit: 19\n"), "{t}");
-    snapshot("validate_json", &t, None);
+    expect(
+        19,
+        "validate_json",
+        validate(&["good.yaml", "bad.yaml", "--format", "json"]),
+    );
 }
 
 #[test]
 fn validate_unreadable_template_exits_4() {
-    let t = validate(&["good.yaml", "broken.yaml", "missing.yaml"]);
-    assert!(t.starts_with("exit: 4\n"), "{t}");
-    snapshot("validate_broken_template", &t, None);
+    expect(
+        4,
+        "validate_broken_template",
+        validate(&["good.yaml", "broken.yaml", "missing.yaml"]),
+    );
 }
 
 #[test]
 fn validate_invalid_policy_exits_5() {
-    let t = run(&[
-        "validate",
-        "good.yaml",
-        "--rules",
-        "invalid.guard",
-        "--no-bundled",
-    ]);
-    assert!(t.starts_with("exit: 5\n"), "{t}");
-    snapshot("validate_invalid_policy", &t, None);
+    expect(
+        5,
+        "validate_invalid_policy",
+        run(&[
+            "validate",
+            "good.yaml",
+            "--rules",
+            "invalid.guard",
+            "--no-bundled",
+        ]),
+    );
 }
 
 #[test]
 fn validate_usage_errors_exit_2() {
-    let t = validate(&["good.yaml", "--format", "yaml"]);
-    assert!(t.starts_with("exit: 2\n"), "{t}");
-    snapshot("validate_bad_flag", &t, None);
-    let t = validate(&["good.yaml", "--only", "NOPE"]);
-    assert!(t.starts_with("exit: 2\n"), "{t}");
-    snapshot("validate_unknown_id", &t, None);
-    let t = validate(&["good.yaml", "--param-override", "no-equals-sign"]);
-    assert!(t.starts_with("exit: 2\n"), "{t}");
-    snapshot("validate_malformed_override", &t, None);
+    expect(
+        2,
+        "validate_bad_flag",
+        validate(&["good.yaml", "--format", "yaml"]),
+    );
+    expect(
+        2,
+        "validate_unknown_id",
+        validate(&["good.yaml", "--only", "NOPE"]),
+    );
+    expect(
+        2,
+        "validate_malformed_override",
+        validate(&["good.yaml", "--param-override", "no-equals-sign"]),
+    );
 }
 
 #[test]
 fn validate_only_and_skip() {
-    let t = validate(&["bad.yaml", "--only", "CLI002"]);
-    assert!(t.starts_with("exit: 19\n"), "{t}");
-    snapshot("validate_only", &t, None);
+    expect(
+        19,
+        "validate_only",
+        validate(&["bad.yaml", "--only", "CLI002"]),
+    );
     // Left: CLI003, whose severity is info.
-    let t = validate(&["bad.yaml", "--skip", "CLI001,CLI002", "--quiet"]);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
-    snapshot("validate_skip", &t, None);
+    expect(
+        0,
+        "validate_skip",
+        validate(&["bad.yaml", "--skip", "CLI001,CLI002", "--quiet"]),
+    );
 }
 
 #[test]
 fn validate_fail_on() {
     // info.yaml only breaks the info rule: it fails the run at --fail-on info only.
     let t = validate(&["info.yaml", "--quiet"]);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
-    let t = validate(&["info.yaml", "--fail-on", "info", "--quiet"]);
-    assert!(t.starts_with("exit: 19\n"), "{t}");
-    snapshot("validate_fail_on_info", &t, None);
-    let t = validate(&["bad.yaml", "--fail-on", "critical", "--quiet"]);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
-    snapshot("validate_fail_on_critical", &t, None);
+    assert_exit(0, &t);
+    expect(
+        19,
+        "validate_fail_on_info",
+        validate(&["info.yaml", "--fail-on", "info", "--quiet"]),
+    );
+    expect(
+        0,
+        "validate_fail_on_critical",
+        validate(&["bad.yaml", "--fail-on", "critical", "--quiet"]),
+    );
 }
 
 #[test]
 fn validate_unknown_fail_and_warn() {
-    let t = validate(&["unknown.yaml"]);
-    assert!(t.starts_with("exit: 19\n"), "{t}");
-    snapshot("validate_unknown_fails", &t, None);
-    let t = validate(&["unknown.yaml", "--unknown", "warn"]);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
-    snapshot("validate_unknown_warns", &t, None);
+    expect(19, "validate_unknown_fails", validate(&["unknown.yaml"]));
+    expect(
+        0,
+        "validate_unknown_warns",
+        validate(&["unknown.yaml", "--unknown", "warn"]),
+    );
 }
 
 #[test]
@@ -169,18 +202,20 @@ fn validate_param_override() {
         "--param-override",
         "blocked_ports=[3389]",
     ]);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
+    assert_exit(0, &t);
     let t = validate(&["bad.yaml", "--only", "CLI001"]);
-    assert!(t.starts_with("exit: 19\n"), "{t}");
-    let t = validate(&[
-        "bad.yaml",
-        "--param-override",
-        "blocked_ports=\"ssh\"",
-        "--param-override",
-        "blocked=[22]",
-    ]);
-    assert!(t.starts_with("exit: 5\n"), "{t}");
-    snapshot("validate_invalid_overrides", &t, None);
+    assert_exit(19, &t);
+    expect(
+        5,
+        "validate_invalid_overrides",
+        validate(&[
+            "bad.yaml",
+            "--param-override",
+            "blocked_ports=\"ssh\"",
+            "--param-override",
+            "blocked=[22]",
+        ]),
+    );
 }
 
 #[test]
@@ -200,30 +235,34 @@ fn validate_writes_the_report_to_a_file() {
 
 #[test]
 fn test_passes() {
-    let t = run(&[
-        "test",
-        "--rules",
-        "policy.guard",
-        "--tests",
-        "policy.tests.yaml",
-    ]);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
-    snapshot("test_passes", &t, None);
+    let t = expect(
+        0,
+        "test_passes",
+        run(&[
+            "test",
+            "--rules",
+            "policy.guard",
+            "--tests",
+            "policy.tests.yaml",
+        ]),
+    );
     // Without --tests, the tests next to the policy are found.
     assert_eq!(run(&["test", "--rules", "policy.guard"]), t);
 }
 
 #[test]
 fn test_fails_with_7() {
-    let t = run(&[
-        "test",
-        "--rules",
-        "policy.guard",
-        "--tests",
-        "failing.tests.yaml",
-    ]);
-    assert!(t.starts_with("exit: 7\n"), "{t}");
-    snapshot("test_fails", &t, None);
+    expect(
+        7,
+        "test_fails",
+        run(&[
+            "test",
+            "--rules",
+            "policy.guard",
+            "--tests",
+            "failing.tests.yaml",
+        ]),
+    );
 }
 
 #[test]
@@ -233,7 +272,7 @@ fn invalid_test_files_exit_1() {
         ("test_unknown_rule", "unknown-rule.tests.yaml"),
     ] {
         let t = run(&["test", "--rules", "policy.guard", "--tests", file]);
-        assert!(t.starts_with("exit: 1\n"), "{t}");
+        assert_exit(1, &t);
         snapshot(name, &t, None);
     }
 }
@@ -263,7 +302,7 @@ fn test_update_rewrites_findings() {
     let mut update_args = args.to_vec();
     update_args.push("--update");
     let t = run_in(tmp.path(), &update_args);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
+    assert_exit(0, &t);
     let updated = std::fs::read_to_string(tmp.path().join("update.tests.yaml")).unwrap();
     snapshot(
         "test_update",
@@ -292,37 +331,39 @@ fn test_update_still_fails_on_wrong_statuses() {
             "--update",
         ],
     );
-    assert!(t.starts_with("exit: 7\n"), "{t}");
+    assert_exit(7, &t);
     snapshot("test_update_wrong_status", &t, Some(tmp.path()));
 }
 
 #[test]
 fn rules_lists_ids_severities_and_titles() {
-    let t = run(&["rules", "--rules", "policy.guard"]);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
-    snapshot("rules_text", &t, None);
-    let t = run(&["rules", "--rules", "policy.guard", "--format", "json"]);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
-    snapshot("rules_json", &t, None);
+    expect(0, "rules_text", run(&["rules", "--rules", "policy.guard"]));
+    expect(
+        0,
+        "rules_json",
+        run(&["rules", "--rules", "policy.guard", "--format", "json"]),
+    );
 }
 
 #[test]
 fn explain_a_rule() {
-    let t = run(&["explain", "CLI001", "--rules", "policy.guard"]);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
-    snapshot("explain", &t, None);
-    let t = run(&["explain", "CLI999", "--rules", "policy.guard"]);
-    assert!(t.starts_with("exit: 2\n"), "{t}");
-    snapshot("explain_unknown_id", &t, None);
+    expect(
+        0,
+        "explain",
+        run(&["explain", "CLI001", "--rules", "policy.guard"]),
+    );
+    expect(
+        2,
+        "explain_unknown_id",
+        run(&["explain", "CLI999", "--rules", "policy.guard"]),
+    );
 }
 
 #[test]
 fn completions_and_help() {
     let t = run(&["completions", "bash"]);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
+    assert_exit(0, &t);
     assert!(t.contains("_palisade()"), "{t}");
     snapshot("completions_bash", &t, None);
-    let t = run(&["--help"]);
-    assert!(t.starts_with("exit: 0\n"), "{t}");
-    snapshot("help", &t, None);
+    expect(0, "help", run(&["--help"]));
 }

@@ -285,28 +285,14 @@ impl<'a> Evaluator<'a> {
                 truth = truth.not();
             }
             if lhs.is_empty() && truth == Truth::False {
-                let o = self.failure(&ctx.this, ctx, || {
-                    format!(
-                        "`{}` selects nothing, expected `{}`",
-                        self.lhs_text(clause),
-                        self.rest_text(clause)
-                    )
-                });
-                return self.with_message(o, message, &ctx.this, ctx);
+                return self.selects_nothing(clause, message, ctx, "expected");
             }
             let anchor = lhs.first().cloned().unwrap_or_else(|| ctx.this.clone());
             return self.verdict(truth, &anchor, clause, message, ctx);
         }
         if lhs.is_empty() {
             if some {
-                let o = self.failure(&ctx.this, ctx, || {
-                    format!(
-                        "`{}` selects nothing, so no value satisfies `{}`",
-                        self.lhs_text(clause),
-                        self.rest_text(clause)
-                    )
-                });
-                return self.with_message(o, message, &ctx.this, ctx);
+                return self.selects_nothing(clause, message, ctx, "so no value satisfies");
             }
             return Outcome::skip();
         }
@@ -373,6 +359,25 @@ impl<'a> Evaluator<'a> {
             acc = acc.and(self.verdict(truth, item, clause, message, ctx));
         }
         acc
+    }
+
+    /// The failure of a clause whose left-hand side selected nothing, at the current value:
+    /// "`lhs` selects nothing, {verdict} `op rhs`".
+    fn selects_nothing(
+        &mut self,
+        clause: &'a Clause,
+        message: Option<&'a Message>,
+        ctx: &Ctx<'a>,
+        verdict: &str,
+    ) -> Outcome {
+        let o = self.failure(&ctx.this, ctx, || {
+            format!(
+                "`{}` selects nothing, {verdict} `{}`",
+                self.lhs_text(clause),
+                self.rest_text(clause)
+            )
+        });
+        self.with_message(o, message, &ctx.this, ctx)
     }
 
     /// The outcome of one tested value.
