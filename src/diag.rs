@@ -21,7 +21,7 @@ pub enum Code {
     InvalidRegex,
     /// A range literal is empty or has bad bounds.
     InvalidRange,
-    /// A string literal has a bad escape, or a number does not fit.
+    /// A number does not fit in 64 bits, or a list index is too large.
     InvalidLiteral,
     /// An interpolation inside a message is not a query.
     InvalidMessage,

@@ -111,10 +111,8 @@ const FINDING_FIELDS: [&str; 10] = [
 pub struct CaseResult {
     /// The case's name.
     pub name: String,
-    /// Rule statuses that differ from the expectations.
-    pub status_mismatches: Vec<String>,
-    /// Differences between the expected `findings:` and the observed ones.
-    pub finding_mismatches: Vec<String>,
+    /// Differences between expectations and observations (empty: the case passed).
+    pub mismatches: Vec<String>,
     /// Observed findings, in the form `--update` writes.
     pub observed: Vec<serde_json::Value>,
 }
@@ -122,14 +120,7 @@ pub struct CaseResult {
 impl CaseResult {
     /// True when every expectation held.
     pub fn passed(&self) -> bool {
-        self.status_mismatches.is_empty() && self.finding_mismatches.is_empty()
-    }
-
-    /// Every difference, statuses first.
-    pub fn mismatches(&self) -> impl Iterator<Item = &String> {
-        self.status_mismatches
-            .iter()
-            .chain(&self.finding_mismatches)
+        self.mismatches.is_empty()
     }
 }
 
@@ -424,7 +415,7 @@ pub fn run_case(
     let outcomes = engine::evaluate_template(program, &template, &case.parameters);
     let name = template.source.name().to_string();
     let part = report::checked(program, &Options::default(), &name, &template, &outcomes);
-    let mut status_mismatches = Vec::new();
+    let mut mismatches = Vec::new();
     for (rule, expected, _) in &case.expected_rules {
         let observed = part
             .entry
@@ -445,7 +436,7 @@ pub fn run_case(
             if !reasons.is_empty() {
                 text.push_str(&format!(" ({})", reasons.join("; ")));
             }
-            status_mismatches.push(text);
+            mismatches.push(text);
         }
     }
     let observed: Vec<serde_json::Value> = part
@@ -453,10 +444,9 @@ pub fn run_case(
         .iter()
         .map(|f| serde_json::to_value(f).unwrap_or_default())
         .collect();
-    let finding_mismatches = match &case.expected_findings {
-        Some(expected) => compare_findings(expected, &observed),
-        None => Vec::new(),
-    };
+    if let Some(expected) = &case.expected_findings {
+        mismatches.extend(compare_findings(expected, &observed));
+    }
     let summary = part
         .findings
         .iter()
@@ -473,44 +463,52 @@ pub fn run_case(
         .collect();
     Ok(CaseResult {
         name: case.name.clone(),
-        status_mismatches,
-        finding_mismatches,
+        mismatches,
         observed: summary,
     })
 }
 
 /// Each expected finding must match a distinct observed one, and no observed one may be left.
+/// The pairing is a maximum matching, so a loose expectation (`{ id: X }`) never takes the only
+/// finding a stricter one (`{ id: X, line: 9 }`) could match.
 fn compare_findings(
     expected: &[Vec<(String, serde_json::Value)>],
     observed: &[serde_json::Value],
 ) -> Vec<String> {
-    let mut used = vec![false; observed.len()];
-    let mut out = Vec::new();
-    for fields in expected {
-        let found = observed.iter().enumerate().find(|(i, o)| {
-            !used.get(*i).copied().unwrap_or(true)
-                && fields.iter().all(|(k, v)| match (k.as_str(), o.get(k)) {
-                    ("message", Some(serde_json::Value::String(m))) => {
-                        v.as_str().is_some_and(|want| m.contains(want))
-                    }
-                    (_, Some(got)) => got == v,
-                    (_, None) => v.is_null(),
-                })
-        });
-        match found {
-            Some((i, _)) => {
-                if let Some(u) = used.get_mut(i) {
-                    *u = true;
-                }
+    let fits = |fields: &[(String, serde_json::Value)], o: &serde_json::Value| {
+        fields.iter().all(|(k, v)| match (k.as_str(), o.get(k)) {
+            ("message", Some(serde_json::Value::String(m))) => {
+                v.as_str().is_some_and(|want| m.contains(want))
             }
-            None => out.push(format!(
+            (_, Some(got)) => got == v,
+            (_, None) => v.is_null(),
+        })
+    };
+    let candidates: Vec<Vec<usize>> = expected
+        .iter()
+        .map(|fields| {
+            (0..observed.len())
+                .filter(|&j| observed.get(j).is_some_and(|o| fits(fields, o)))
+                .collect()
+        })
+        .collect();
+    // owner[j]: the expected finding paired with observed finding j.
+    let mut owner: Vec<Option<usize>> = vec![None; observed.len()];
+    for i in 0..expected.len() {
+        let mut seen = vec![false; observed.len()];
+        pair_up(i, &candidates, &mut owner, &mut seen);
+    }
+    let mut out = Vec::new();
+    for (i, fields) in expected.iter().enumerate() {
+        if !owner.contains(&Some(i)) {
+            out.push(format!(
                 "expected finding {} was not found",
                 show_fields(fields)
-            )),
+            ));
         }
     }
-    for (i, o) in observed.iter().enumerate() {
-        if !used.get(i).copied().unwrap_or(true) {
+    for (o, paired) in observed.iter().zip(&owner) {
+        if paired.is_none() {
             out.push(format!(
                 "unexpected finding {{id: {}, resource: {}, line: {}}}: {}",
                 o["id"].as_str().unwrap_or(""),
@@ -521,6 +519,33 @@ fn compare_findings(
         }
     }
     out
+}
+
+/// Finds an observed finding for expected finding `i`, moving earlier pairings to other
+/// candidates when that frees one (an augmenting path of Kuhn's algorithm).
+fn pair_up(
+    i: usize,
+    candidates: &[Vec<usize>],
+    owner: &mut [Option<usize>],
+    seen: &mut [bool],
+) -> bool {
+    for &j in candidates.get(i).map_or(&[][..], Vec::as_slice) {
+        match seen.get_mut(j) {
+            Some(s) if !*s => *s = true,
+            _ => continue,
+        }
+        let free = match owner.get(j).copied().flatten() {
+            None => true,
+            Some(k) => pair_up(k, candidates, owner, seen),
+        };
+        if free {
+            if let Some(slot) = owner.get_mut(j) {
+                *slot = Some(i);
+            }
+            return true;
+        }
+    }
+    false
 }
 
 fn show_fields(fields: &[(String, serde_json::Value)]) -> String {
@@ -535,17 +560,9 @@ pub fn updated_text(file: &TestFile, results: &[CaseResult]) -> Result<String, T
     let Some(cases) = file.root.as_list() else {
         return Ok(text.to_string());
     };
-    // First pass: where each case's `findings:` goes and how many lines it replaces.
-    struct Edit<'r> {
-        start: usize,
-        end: usize,
-        indent: usize,
-        observed: &'r [serde_json::Value],
-        /// Start of the case's inline input, whose lines the findings refer to.
-        input: Option<usize>,
-    }
-    let mut edits = Vec::new();
-    for ((case, result), spec) in cases.iter().zip(results).zip(&file.cases) {
+    // (start, end, replacement), applied from the end so offsets stay valid.
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for (case, result) in cases.iter().zip(results) {
         let Some(map) = case.as_map() else { continue };
         let indent = map
             .entries()
@@ -568,48 +585,22 @@ pub fn updated_text(file: &TestFile, results: &[CaseResult]) -> Result<String, T
                 Some("write each case as `- name: …` with one key per line"),
             ));
         }
-        let (start, end) = match map.entry("findings") {
-            Some(entry) => (
-                line_start(text, entry.key_span.start as usize),
-                line_end_after(text, entry.value.span.end as usize),
-            ),
-            None => {
-                let end = line_end_after(text, case.span.end as usize);
-                (end, end)
+        let block = findings_block(&result.observed, indent);
+        match map.entry("findings") {
+            Some(entry) => {
+                let start = line_start(text, entry.key_span.start as usize);
+                let end = line_end_after(text, content_end(text, entry.value.span));
+                edits.push((start, end, block));
             }
-        };
-        edits.push(Edit {
-            start,
-            end,
-            indent,
-            observed: &result.observed,
-            input: spec.input_span().map(|s| s.start as usize),
-        });
+            None => {
+                let end = line_end_after(text, content_end(text, case.span));
+                edits.push((end, end, block));
+            }
+        }
     }
-    // The findings of an inline input are lines of this file: lines added or removed above
-    // the input move them.
-    let delta = |e: &Edit<'_>| {
-        let old = text
-            .get(e.start..e.end)
-            .map_or(0, |t| t.matches('\n').count()) as i64;
-        let new = 1 + e.observed.len().max(1) as i64 - i64::from(e.observed.is_empty());
-        new - old
-    };
-    let shifts: Vec<i64> = edits
-        .iter()
-        .map(|e| match e.input {
-            Some(input) => edits.iter().filter(|o| o.start <= input).map(&delta).sum(),
-            None => 0,
-        })
-        .collect();
     let mut out = text.to_string();
-    let mut order: Vec<(usize, String, usize)> = edits
-        .iter()
-        .zip(&shifts)
-        .map(|(e, shift)| (e.start, findings_block(e.observed, e.indent, *shift), e.end))
-        .collect();
-    order.sort_by_key(|e| std::cmp::Reverse(e.0));
-    for (start, replacement, end) in order {
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for (start, end, replacement) in edits {
         if start <= end
             && end <= out.len()
             && out.is_char_boundary(start)
@@ -621,7 +612,7 @@ pub fn updated_text(file: &TestFile, results: &[CaseResult]) -> Result<String, T
     Ok(out)
 }
 
-fn findings_block(observed: &[serde_json::Value], indent: usize, shift: i64) -> String {
+fn findings_block(observed: &[serde_json::Value], indent: usize) -> String {
     let pad = " ".repeat(indent);
     if observed.is_empty() {
         return format!("{pad}findings: []\n");
@@ -631,7 +622,7 @@ fn findings_block(observed: &[serde_json::Value], indent: usize, shift: i64) -> 
         let mut parts = vec![
             format!("id: {}", f["id"].as_str().unwrap_or("")),
             format!("resource: {}", f["resource"].as_str().unwrap_or("null")),
-            format!("line: {}", f["line"].as_i64().map_or(0, |l| l + shift)),
+            format!("line: {}", f["line"]),
         ];
         if let Some(status) = f.get("status").and_then(|s| s.as_str()) {
             parts.push(format!("status: {status}"));
@@ -639,6 +630,13 @@ fn findings_block(observed: &[serde_json::Value], indent: usize, shift: i64) -> 
         out.push_str(&format!("{pad}  - {{ {} }}\n", parts.join(", ")));
     }
     out
+}
+
+/// The end of a node's last text: a block node's span may run on over the blank lines after
+/// it, which an edit must keep.
+fn content_end(text: &str, span: Span) -> usize {
+    let node = text.get(span.range()).unwrap_or("");
+    span.start as usize + node.trim_end().len()
 }
 
 fn line_start(text: &str, offset: usize) -> usize {
@@ -664,54 +662,30 @@ fn line_end_after(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::check;
 
-    const POLICY: &str = "@id(\"X1\") rule no_open { Resources.*.Properties.Open != true }";
+    fn fields(pairs: &[(&str, serde_json::Value)]) -> Vec<(String, serde_json::Value)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
 
     #[test]
-    fn update_writes_findings_whose_lines_hold_in_the_new_text() {
-        let tests = "\
-- name: first
-  input:
-    Resources:
-      A: {Properties: {Open: true}}
-  expectations: {rules: {no_open: FAIL}}
-- name: second
-  input:
-    Resources:
-      B: {Properties: {Open: true}}
-  expectations: {rules: {no_open: FAIL}}
-";
-        let policy = Arc::new(SourceFile::new("p.guard", POLICY));
-        let (program, _) = check(&[policy], &[]).unwrap();
-        let file = parse(Arc::new(SourceFile::new("t.tests.yaml", tests)), None).unwrap();
-        let results: Vec<_> = file
-            .cases
-            .iter()
-            .map(|c| run_case(&file, c, &program).unwrap())
-            .collect();
-        let updated = updated_text(&file, &results).unwrap();
-        // Run the updated file: its `findings:` must hold, although the first insertion moved
-        // the second case down by two lines.
-        let file = parse(
-            Arc::new(SourceFile::new("t.tests.yaml", updated.clone())),
-            None,
-        )
-        .unwrap();
-        for case in &file.cases {
-            let r = run_case(&file, case, &program).unwrap();
-            assert!(r.passed(), "{:?}\n{updated}", r.finding_mismatches);
-        }
-        assert!(
-            updated.contains("- { id: X1, resource: B, line: 11 }"),
-            "{updated}"
-        );
-        // Updating again changes nothing.
-        let results: Vec<_> = file
-            .cases
-            .iter()
-            .map(|c| run_case(&file, c, &program).unwrap())
-            .collect();
-        assert_eq!(updated_text(&file, &results).unwrap(), updated);
+    fn a_loose_expectation_does_not_take_a_strict_one_s_finding() {
+        let observed = vec![
+            serde_json::json!({"id": "X", "line": 3, "message": "a"}),
+            serde_json::json!({"id": "X", "line": 9, "message": "b"}),
+        ];
+        // The loose one comes first and could take line 3 or line 9.
+        let expected = vec![
+            fields(&[("id", "X".into())]),
+            fields(&[("id", "X".into()), ("line", 3.into())]),
+        ];
+        assert_eq!(compare_findings(&expected, &observed), Vec::<String>::new());
+        let too_many = vec![fields(&[("line", 3.into())]), fields(&[("line", 3.into())])];
+        let problems = compare_findings(&too_many, &observed);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("expected finding {line: 3}"));
+        assert!(problems[1].starts_with("unexpected finding {id: X, resource: null, line: 9}"));
     }
 }

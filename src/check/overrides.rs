@@ -183,7 +183,12 @@ pub(super) fn example(declared: &Lit) -> String {
 }
 
 /// An override that names no param is an error: it would silently do nothing.
-pub(super) fn report_unused(overrides: &[ParamOverride], used: &[bool], diags: &mut Diagnostics) {
+pub(super) fn report_unused(
+    overrides: &[ParamOverride],
+    used: &[bool],
+    params: &[String],
+    diags: &mut Diagnostics,
+) {
     for (o, used) in overrides.iter().zip(used) {
         if *used {
             continue;
@@ -207,7 +212,10 @@ pub(super) fn report_unused(overrides: &[ParamOverride], used: &[bool], diags: &
                 format!("no loaded policy declares a param `{}`", o.name),
             )
             .with_label("unknown param")
-            .with_help("`palisade rules --format json` lists the bundled rules; params are declared with `param NAME = value` in policy files"),
+            .with_help(format!(
+                "{}; a param is declared in a policy file with `param NAME = value`",
+                super::scope::suggest(&o.name, params, "declared params", "")
+            )),
         );
     }
 }

@@ -57,10 +57,8 @@ impl<'a> Evaluator<'a> {
                 }
                 QueryStep::Index(i) => out.push(index(&item, *i, self.track)),
                 QueryStep::VarKey(var) => {
-                    for key in self.var(*var).iter() {
-                        if let Some(text) = super::compare::convert::as_text(key) {
-                            out.extend(self.key(&item, &text));
-                        }
+                    for key in self.key_names(*var) {
+                        out.extend(self.key(&item, &key));
                     }
                 }
                 QueryStep::Filter { body, by_key } => {
@@ -127,6 +125,26 @@ impl<'a> Evaluator<'a> {
             },
             Val::Lit(_) | Val::Missing(_) => vec![item.missing(key)],
         }
+    }
+
+    /// The keys `.%var` names: each scalar value of the variable, and each item of a list
+    /// value (so `let names = ["A", "B"]` names two keys, like `Resources.*.Ref` would).
+    fn key_names(&mut self, var: crate::check::ir::VarId) -> Vec<String> {
+        let values = self.var(var);
+        let mut names = Vec::new();
+        for value in values.iter() {
+            let is_list = match &value.val {
+                Val::Lit(lit) => matches!(lit, Lit::List(_)),
+                _ => matches!(value.node().map(|n| &n.value), Some(Value::List(_))),
+            };
+            let items = if is_list {
+                self.children(value, true)
+            } else {
+                vec![value.clone()]
+            };
+            names.extend(items.iter().filter_map(super::compare::convert::as_text));
+        }
+        names
     }
 
     /// `*` and `[*]`: the values of a map, the items of a list. `[*]` on a single value

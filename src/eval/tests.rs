@@ -271,3 +271,89 @@ Resources:
         "an IPv4 /32 is never the internet; an IPv6 /32 may be"
     );
 }
+
+#[test]
+fn messages_of_negated_terms_and_empty_queries_say_what_was_expected() {
+    let r = run(
+        "rule folded { not Resources.Db.Properties.GroupName == 'db' }\n\
+         rule group { not (Resources.Db.Properties.GroupName == 'db') }\n\
+         rule nothing { Resources.*[ Type == 'AWS::SQS::Queue' ] NOT EMPTY }\n\
+         rule none_some { some Resources.*[ Type == 'AWS::SQS::Queue' ].Properties == 1 }",
+        SGS,
+    );
+    let messages: Vec<&str> = r.iter().map(|(_, _, f)| f[0].message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "`Resources.Db.Properties.GroupName` is `db`, expected `!= 'db'`",
+            "`(Resources.Db.Properties.GroupName == 'db')` holds, but the rule requires it not to",
+            "`Resources.*[ Type == 'AWS::SQS::Queue' ]` selects nothing, expected `NOT EMPTY`",
+            "`Resources.*[ Type == 'AWS::SQS::Queue' ].Properties` selects nothing, so no value satisfies `== 1`",
+        ]
+    );
+}
+
+#[test]
+fn a_failing_rule_referenced_under_an_unknown_condition_is_unknown() {
+    let r = run(
+        "rule failing { Resources.Db.Properties.GroupName == 'x' }\n\
+         rule doubt { when Resources.Db.Properties.GroupName == Resources.Db.Properties.Nope { failing } }",
+        SGS,
+    );
+    assert_eq!(r[0].1, Status::Fail);
+    assert_eq!(r[1].1, Status::Unknown);
+    assert_eq!(r[1].2[0].status, FindingStatus::Unknown);
+    assert!(
+        r[1].2[0].message.contains("unknown whether it applies"),
+        "{:?}",
+        r[1].2
+    );
+}
+
+#[test]
+fn a_variable_holding_a_list_names_each_of_its_keys() {
+    let s = statuses(
+        "let names = ['Web', 'Db']\n\
+         param groups = ['Db']\n\
+         rule both { count(Resources.%names) == 2 }\n\
+         rule param_keys { Resources.%groups.Properties.GroupName == 'db' }",
+        SGS,
+    );
+    assert_eq!(
+        s,
+        [
+            ("both".into(), Status::Pass),
+            ("param_keys".into(), Status::Pass)
+        ]
+    );
+}
+
+#[test]
+fn a_missing_list_item_has_a_json_pointer() {
+    let r = run(
+        "rule r { Resources.Web.Properties.SecurityGroupIngress[5].CidrIp == '10.0.0.0/8' }",
+        SGS,
+    );
+    assert_eq!(
+        r[0].2[0].pointer,
+        "/Resources/Web/Properties/SecurityGroupIngress/5"
+    );
+    assert!(r[0].2[0].message.contains("(no `[5]`)"), "{:?}", r[0].2);
+}
+
+#[test]
+fn an_or_failing_on_different_resources_keeps_a_finding_for_each() {
+    let r = run(
+        "rule r { Resources.Web.Properties.GroupName EXISTS or Resources.Db.Properties.Nope EXISTS }",
+        SGS,
+    );
+    let resources: Vec<Option<&str>> = r[0].2.iter().map(|f| f.resource.as_deref()).collect();
+    assert_eq!(resources, [Some("Web"), Some("Db")]);
+    // On one resource, the failures of an `or` make one finding.
+    let r = run(
+        "rule r { Resources.Db.Properties.A EXISTS or Resources.Db.Properties.B EXISTS }",
+        SGS,
+    );
+    assert_eq!(r[0].2.len(), 1, "{:?}", r[0].2);
+    assert!(r[0].2[0].message.contains("; and "), "{:?}", r[0].2);
+}
