@@ -246,7 +246,8 @@ fn run_example(example: &Example) -> String {
         Ok(t) => t,
         Err(e) => return format!("template error: {}\n", e.message),
     };
-    let outcomes = engine::evaluate_template(&program, &template, &palisade::model::Parameters::new());
+    let outcomes =
+        engine::evaluate_template(&program, &template, &palisade::model::Parameters::new());
     let part = report::checked(
         &program,
         &Options::default(),

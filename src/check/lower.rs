@@ -609,20 +609,42 @@ impl Checker<'_> {
             }
             ast::QueryHead::Key(name) => Head::Key(name.text.clone()),
         };
+        let mut after_key = matches!(query.head, ast::QueryHead::Key(_));
         let steps = query
             .steps
             .iter()
-            .map(|step| match step {
+            .map(|step| {
+                let by_name = after_key;
+                after_key = matches!(step, ast::Step::Key(_) | ast::Step::VariableKey(_));
+                (step, by_name)
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|(step, by_name)| match step {
                 ast::Step::Key(k) => QueryStep::Key(k.text.clone()),
                 ast::Step::AllValues => QueryStep::AllValues,
                 ast::Step::AllItems => QueryStep::AllItems,
                 ast::Step::Index(i) => QueryStep::Index(*i),
                 ast::Step::VariableKey(name) => QueryStep::VarKey(self.lookup_var(name)),
-                ast::Step::Filter(block) => {
+                ast::Step::Filter {
+                    capture,
+                    body: block,
+                } => {
                     self.filters.push(false);
+                    self.scopes.push();
+                    let capture = capture.as_ref().map(|name| {
+                        let id = self.new_var(name, VarKind::Local);
+                        self.define(name, id);
+                        id
+                    });
                     let body = self.block(&block.items, block.span);
+                    self.scopes.pop();
                     let by_key = self.filters.pop().unwrap_or(false);
-                    QueryStep::Filter { body, by_key }
+                    QueryStep::Filter {
+                        body,
+                        per_entry: by_key || by_name || capture.is_some(),
+                        capture,
+                    }
                 }
             })
             .collect();
@@ -729,7 +751,8 @@ fn type_query(type_name: &ast::Name) -> Query {
                     items: vec![BodyItem::Disjunction(vec![condition])],
                     span,
                 },
-                by_key: false,
+                per_entry: false,
+                capture: None,
             },
         ],
         span,

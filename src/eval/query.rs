@@ -61,8 +61,12 @@ impl<'a> Evaluator<'a> {
                         out.extend(self.key(&item, &key));
                     }
                 }
-                QueryStep::Filter { body, by_key } => {
-                    self.filter(item, body, *by_key, &mut out);
+                QueryStep::Filter {
+                    body,
+                    per_entry,
+                    capture,
+                } => {
+                    self.filter(item, body, *per_entry, *capture, &mut out);
                 }
             }
         }
@@ -213,20 +217,29 @@ impl<'a> Evaluator<'a> {
         &mut self,
         item: Item<'a>,
         body: &'a crate::check::ir::Body,
-        by_key: bool,
+        per_entry: bool,
+        capture: Option<crate::check::ir::VarId>,
         out: &mut Vec<Item<'a>>,
     ) {
         let candidates: Vec<(Item<'a>, Option<Item<'a>>)> =
-            match (item.node().map(|n| &n.value), by_key) {
+            match (item.node().map(|n| &n.value), per_entry) {
                 (Some(Value::List(_)), _) => self
                     .children(&item, true)
                     .into_iter()
-                    .map(|c| (c, None))
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let index = Item::computed(
+                            Node::new(Value::Int(i as i64), c.span().unwrap_or_default()),
+                            &c,
+                        );
+                        (c, Some(index))
+                    })
                     .collect(),
                 (Some(Value::Map(_)), true) => self.entries(&item),
                 _ => vec![(item, None)],
             };
         for (candidate, key) in candidates {
+            let saved = capture.map(|var| (var, self.bind(var, key.iter().cloned().collect())));
             let inner = Ctx {
                 this: candidate.clone(),
                 key,
@@ -234,6 +247,9 @@ impl<'a> Evaluator<'a> {
                 collect: false,
             };
             let outcome = self.body(body, &inner);
+            if let Some((var, old)) = saved {
+                self.restore(var, old);
+            }
             match outcome.status {
                 Status::Pass => out.push(candidate),
                 Status::Unknown => out.push(candidate.with_doubt(outcome.reason)),

@@ -173,6 +173,9 @@ impl<'a> Evaluator<'a> {
         ctx: &Ctx<'a>,
     ) -> Outcome {
         let items = self.query(query, ctx);
+        if query.some {
+            return self.each_some(query, items, condition, body, ctx);
+        }
         let mut acc = Outcome::skip();
         for item in items {
             if item.is_missing() {
@@ -207,6 +210,63 @@ impl<'a> Evaluator<'a> {
             acc = acc.and(outcome);
         }
         acc
+    }
+
+    /// `some query { body }`: the body must hold for at least one selected value. Failing, it
+    /// is one finding at the current value, with the failures of each value left out.
+    fn each_some(
+        &mut self,
+        query: &'a crate::check::ir::Query,
+        items: Vec<Item<'a>>,
+        condition: Option<&'a Body>,
+        body: &'a Body,
+        ctx: &Ctx<'a>,
+    ) -> Outcome {
+        let mut reason: Option<Rc<str>> = None;
+        for item in items.into_iter().filter(|i| !i.is_missing()) {
+            let inner = Ctx {
+                this: item.clone(),
+                key: None,
+                doubt: None,
+                collect: false,
+            };
+            if let Some(condition) = condition {
+                if self.body(condition, &inner).status != Status::Pass {
+                    continue;
+                }
+            }
+            let outcome = self.body(body, &inner);
+            match (outcome.status, &item.doubt) {
+                (Status::Pass, None) => return Outcome::pass(),
+                (Status::Pass, Some(doubt)) => {
+                    reason.get_or_insert_with(|| Rc::clone(doubt));
+                }
+                (Status::Unknown, _) => {
+                    if reason.is_none() {
+                        reason = outcome.reason;
+                    }
+                }
+                (Status::Fail | Status::Skip, _) => {}
+            }
+        }
+        if let Some(reason) = reason {
+            let mut o = Outcome::unknown(Rc::clone(&reason));
+            if ctx.collect {
+                let text = format!(
+                    "cannot tell whether some value of `{}` satisfies the block: {reason}",
+                    self.text(query.span)
+                );
+                o.findings
+                    .push(self.finding(&ctx.this, FindingStatus::Unknown, text, ctx));
+            }
+            return o;
+        }
+        self.failure(&ctx.this, ctx, || {
+            format!(
+                "no value of `{}` satisfies the block",
+                self.text(query.span)
+            )
+        })
     }
 
     fn call_rule(

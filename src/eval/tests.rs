@@ -357,3 +357,23 @@ fn an_or_failing_on_different_resources_keeps_a_finding_for_each() {
     assert_eq!(r[0].2.len(), 1, "{:?}", r[0].2);
     assert!(r[0].2[0].message.contains("; and "), "{:?}", r[0].2);
 }
+
+#[test]
+fn some_blocks_need_one_value_that_satisfies_the_whole_block() {
+    let s = statuses(
+        "rule one_matches { some Resources.Web.Properties.SecurityGroupIngress[*] { FromPort == 22; CidrIp == 10.0.0.0/8 } }\n\
+         rule none_matches { some Resources.Web.Properties.SecurityGroupIngress[*] { FromPort == 22; CidrIp == 0.0.0.0/0 } }\n\
+         rule all_do_not { Resources.Web.Properties.SecurityGroupIngress[*] { FromPort == 22 } }\n\
+         rule nothing_selected { some Resources.Db.Properties.SecurityGroupIngress[*] { FromPort == 22 } }",
+        SGS,
+    );
+    assert_eq!(
+        s,
+        [
+            ("one_matches".into(), Status::Pass),
+            ("none_matches".into(), Status::Fail),
+            ("all_do_not".into(), Status::Fail),
+            ("nothing_selected".into(), Status::Fail),
+        ]
+    );
+}

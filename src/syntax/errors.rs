@@ -249,6 +249,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::key_name | Rule::name | Rule::identifier => "a name",
         Rule::variable => "a variable `%name`",
         Rule::filter => "a filter `[ … ]`",
+        Rule::filter_capture => "a name to bind each key to",
         Rule::list => "a list `[ … ]`",
         Rule::map | Rule::map_entry => "a map `{ … }`",
         Rule::range | Rule::range_open | Rule::range_close => "a range `r[a, b]`",

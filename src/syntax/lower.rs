@@ -291,6 +291,13 @@ impl Lower<'_> {
     }
 
     fn block_items(&mut self, pairs: Pairs<'_, Rule>) -> Result<Vec<BlockItem>> {
+        self.block_items_iter(pairs)
+    }
+
+    fn block_items_iter<'i>(
+        &mut self,
+        pairs: impl Iterator<Item = Pair<'i, Rule>>,
+    ) -> Result<Vec<BlockItem>> {
         let mut items = Vec::new();
         for child in pairs {
             match child.as_rule() {
@@ -527,10 +534,19 @@ impl Lower<'_> {
                 }
                 Rule::filter => {
                     let fspan = self.span(&step);
-                    Step::Filter(Block {
-                        items: self.block_items(step.into_inner())?,
-                        span: fspan,
-                    })
+                    let mut inner = step.into_inner().peekable();
+                    let capture = match inner.peek().map(Pair::as_rule) {
+                        Some(Rule::filter_capture) => inner
+                            .next()
+                            .and_then(|c| c.into_inner().next())
+                            .map(|n| self.name(n)),
+                        _ => None,
+                    };
+                    let items = self.block_items_iter(inner)?;
+                    Step::Filter {
+                        capture,
+                        body: Block { items, span: fspan },
+                    }
                 }
                 _ => return Err(self.internal(self.span(&step), "a query step")),
             });
