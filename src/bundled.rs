@@ -19,8 +19,28 @@ pub struct Bundled {
     pub tests: &'static str,
 }
 
-/// Every bundled policy file, in the order they are loaded.
-pub const BUNDLED: &[Bundled] = &[];
+/// `policies/NAME.guard` and `policies/NAME.tests.yaml`, embedded.
+macro_rules! bundled {
+    ($name:literal) => {
+        Bundled {
+            name: $name,
+            policy: include_str!(concat!("../policies/", $name, ".guard")),
+            tests: include_str!(concat!("../policies/", $name, ".tests.yaml")),
+        }
+    };
+}
+
+/// Every bundled policy file, in the order they are loaded (the order of their ids).
+pub const BUNDLED: &[Bundled] = &[
+    bundled!("default_group"), // SG001-SG004, practice (a): the VPC default group
+    bundled!("ingress"),       // SG010-SG012, practice (b): inbound from the internet
+    bundled!("egress"),        // SG020-SG023, practice (c): outbound to the internet, DNS
+    bundled!("sprawl"),        // SG030-SG032, practice (d): sprawl and unused groups
+    bundled!("ranges"),        // SG040-SG042, practice (e): large ranges, group references
+    bundled!("naming"),        // SG050-SG052, practice (f): descriptions and names
+    bundled!("monitoring"),    // SG060, practice (g): monitoring
+    bundled!("hygiene"),       // SG070-SG071: all protocols, wide port ranges
+];
 
 impl Bundled {
     /// The policy as a source file named `bundled/<name>.guard`.

@@ -21,7 +21,7 @@ pub enum Code {
     InvalidRegex,
     /// A range literal is empty or has bad bounds.
     InvalidRange,
-    /// A string literal has a bad escape, or a number does not fit.
+    /// A number does not fit in 64 bits, or a list index is too large.
     InvalidLiteral,
     /// An interpolation inside a message is not a query.
     InvalidMessage,
@@ -49,6 +49,8 @@ pub enum Code {
     InvalidOverride,
     /// A parameterized rule is used without arguments, or a plain rule with arguments.
     InvalidRuleUse,
+    /// The configuration file has an unknown key, a value of the wrong type or an unknown id.
+    InvalidConfig,
     /// Something that should not happen; a bug in palisade.
     Internal,
 }
@@ -76,6 +78,7 @@ impl Code {
             Code::InvalidAnnotation => "check::invalid-annotation",
             Code::InvalidOverride => "check::invalid-override",
             Code::InvalidRuleUse => "check::invalid-rule-use",
+            Code::InvalidConfig => "config::invalid",
             Code::Internal => "internal",
         }
     }

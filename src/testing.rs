@@ -469,37 +469,46 @@ pub fn run_case(
 }
 
 /// Each expected finding must match a distinct observed one, and no observed one may be left.
+/// The pairing is a maximum matching, so a loose expectation (`{ id: X }`) never takes the only
+/// finding a stricter one (`{ id: X, line: 9 }`) could match.
 fn compare_findings(
     expected: &[Vec<(String, serde_json::Value)>],
     observed: &[serde_json::Value],
 ) -> Vec<String> {
-    let mut used = vec![false; observed.len()];
-    let mut out = Vec::new();
-    for fields in expected {
-        let found = observed.iter().enumerate().find(|(i, o)| {
-            !used.get(*i).copied().unwrap_or(true)
-                && fields.iter().all(|(k, v)| match (k.as_str(), o.get(k)) {
-                    ("message", Some(serde_json::Value::String(m))) => {
-                        v.as_str().is_some_and(|want| m.contains(want))
-                    }
-                    (_, Some(got)) => got == v,
-                    (_, None) => v.is_null(),
-                })
-        });
-        match found {
-            Some((i, _)) => {
-                if let Some(u) = used.get_mut(i) {
-                    *u = true;
-                }
+    let fits = |fields: &[(String, serde_json::Value)], o: &serde_json::Value| {
+        fields.iter().all(|(k, v)| match (k.as_str(), o.get(k)) {
+            ("message", Some(serde_json::Value::String(m))) => {
+                v.as_str().is_some_and(|want| m.contains(want))
             }
-            None => out.push(format!(
+            (_, Some(got)) => got == v,
+            (_, None) => v.is_null(),
+        })
+    };
+    let candidates: Vec<Vec<usize>> = expected
+        .iter()
+        .map(|fields| {
+            (0..observed.len())
+                .filter(|&j| observed.get(j).is_some_and(|o| fits(fields, o)))
+                .collect()
+        })
+        .collect();
+    // owner[j]: the expected finding paired with observed finding j.
+    let mut owner: Vec<Option<usize>> = vec![None; observed.len()];
+    for i in 0..expected.len() {
+        let mut seen = vec![false; observed.len()];
+        pair_up(i, &candidates, &mut owner, &mut seen);
+    }
+    let mut out = Vec::new();
+    for (i, fields) in expected.iter().enumerate() {
+        if !owner.contains(&Some(i)) {
+            out.push(format!(
                 "expected finding {} was not found",
                 show_fields(fields)
-            )),
+            ));
         }
     }
-    for (i, o) in observed.iter().enumerate() {
-        if !used.get(i).copied().unwrap_or(true) {
+    for (o, paired) in observed.iter().zip(&owner) {
+        if paired.is_none() {
             out.push(format!(
                 "unexpected finding {{id: {}, resource: {}, line: {}}}: {}",
                 o["id"].as_str().unwrap_or(""),
@@ -510,6 +519,33 @@ fn compare_findings(
         }
     }
     out
+}
+
+/// Finds an observed finding for expected finding `i`, moving earlier pairings to other
+/// candidates when that frees one (an augmenting path of Kuhn's algorithm).
+fn pair_up(
+    i: usize,
+    candidates: &[Vec<usize>],
+    owner: &mut [Option<usize>],
+    seen: &mut [bool],
+) -> bool {
+    for &j in candidates.get(i).map_or(&[][..], Vec::as_slice) {
+        match seen.get_mut(j) {
+            Some(s) if !*s => *s = true,
+            _ => continue,
+        }
+        let free = match owner.get(j).copied().flatten() {
+            None => true,
+            Some(k) => pair_up(k, candidates, owner, seen),
+        };
+        if free {
+            if let Some(slot) = owner.get_mut(j) {
+                *slot = Some(i);
+            }
+            return true;
+        }
+    }
+    false
 }
 
 fn show_fields(fields: &[(String, serde_json::Value)]) -> String {
@@ -553,11 +589,11 @@ pub fn updated_text(file: &TestFile, results: &[CaseResult]) -> Result<String, T
         match map.entry("findings") {
             Some(entry) => {
                 let start = line_start(text, entry.key_span.start as usize);
-                let end = line_end_after(text, entry.value.span.end as usize);
+                let end = line_end_after(text, content_end(text, entry.value.span));
                 edits.push((start, end, block));
             }
             None => {
-                let end = line_end_after(text, case.span.end as usize);
+                let end = line_end_after(text, content_end(text, case.span));
                 edits.push((end, end, block));
             }
         }
@@ -596,6 +632,13 @@ fn findings_block(observed: &[serde_json::Value], indent: usize) -> String {
     out
 }
 
+/// The end of a node's last text: a block node's span may run on over the blank lines after
+/// it, which an edit must keep.
+fn content_end(text: &str, span: Span) -> usize {
+    let node = text.get(span.range()).unwrap_or("");
+    span.start as usize + node.trim_end().len()
+}
+
 fn line_start(text: &str, offset: usize) -> usize {
     text.get(..offset)
         .and_then(|t| t.rfind('\n'))
@@ -614,4 +657,35 @@ fn line_end_after(text: &str, offset: usize) -> usize {
     text.get(from..)
         .and_then(|t| t.find('\n'))
         .map_or(text.len(), |i| from + i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, serde_json::Value)]) -> Vec<(String, serde_json::Value)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_loose_expectation_does_not_take_a_strict_one_s_finding() {
+        let observed = vec![
+            serde_json::json!({"id": "X", "line": 3, "message": "a"}),
+            serde_json::json!({"id": "X", "line": 9, "message": "b"}),
+        ];
+        // The loose one comes first and could take line 3 or line 9.
+        let expected = vec![
+            fields(&[("id", "X".into())]),
+            fields(&[("id", "X".into()), ("line", 3.into())]),
+        ];
+        assert_eq!(compare_findings(&expected, &observed), Vec::<String>::new());
+        let too_many = vec![fields(&[("line", 3.into())]), fields(&[("line", 3.into())])];
+        let problems = compare_findings(&too_many, &observed);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("expected finding {line: 3}"));
+        assert!(problems[1].starts_with("unexpected finding {id: X, resource: null, line: 9}"));
+    }
 }

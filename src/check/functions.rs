@@ -88,6 +88,30 @@ impl Func {
             .map_or(0, |(_, _, a)| *a)
     }
 
+    /// How a call is written, e.g. `join(query, delimiter)`.
+    pub fn usage(self) -> &'static str {
+        match self {
+            Func::Count => "count(query)",
+            Func::Join => "join(query, delimiter)",
+            Func::ToLower => "to_lower(query)",
+            Func::ToUpper => "to_upper(query)",
+            Func::RegexReplace => "regex_replace(query, pattern, replacement)",
+            Func::Substring => "substring(query, start, end)",
+            Func::ParseInt => "parse_int(query)",
+            Func::ParseFloat => "parse_float(query)",
+            Func::ParseString => "parse_string(query)",
+            Func::ParseBoolean => "parse_boolean(query)",
+            Func::ParseChar => "parse_char(query)",
+            Func::JsonParse => "json_parse(query)",
+            Func::UrlDecode => "url_decode(query)",
+            Func::Now => "now()",
+            Func::ParseEpoch => "parse_epoch(query)",
+            Func::PrefixLen => "prefix_len(query)",
+            Func::AddressCount => "address_count(query)",
+            Func::PortCount => "port_count(query)",
+        }
+    }
+
     /// True for functions that give one value per input value (and keep its position);
     /// false for those that combine all values into one.
     pub fn maps_each_value(self) -> bool {
@@ -105,6 +129,10 @@ mod tests {
             assert_eq!(Func::lookup(name), Some(f));
             assert_eq!(f.name(), name);
             assert_eq!(f.arity(), arity);
+            let usage = f.usage();
+            assert!(usage.starts_with(&format!("{name}(")), "{usage}");
+            let args = usage.trim_start_matches(name).trim_matches(['(', ')']);
+            assert_eq!(args.split(", ").filter(|a| !a.is_empty()).count(), arity);
         }
         assert_eq!(Func::lookup("length"), None);
     }

@@ -345,12 +345,16 @@ pub enum QueryStep {
     Index(i64),
     /// `.%var`
     VarKey(VarId),
-    /// `[ body ]`; `by_key` when the body uses `keys` (the filter then runs per map entry).
+    /// `[ body ]` or `[ name | body ]`.
     Filter {
         /// The condition.
         body: Body,
-        /// Per map entry rather than per value.
-        by_key: bool,
+        /// Run per entry of a map (rather than on the map as a whole): when the body uses
+        /// `keys`, a key is captured, or the map was reached by its key (`Resources[ … ]`, as
+        /// in Guard; after `*` or `[*]` each selected map is tested whole).
+        per_entry: bool,
+        /// The variable bound to each entry's key (or each item's index).
+        capture: Option<VarId>,
     },
 }
 

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::functions::{FUNCTIONS, Func};
+mod calls;
+
+use super::functions::Func;
 use super::ir::*;
 use super::overrides::{self, ParamOverride};
 use super::scope::{Scopes, suggest};
@@ -92,7 +94,15 @@ pub(super) fn lower_program(
             }
         }
     }
-    overrides::report_unused(overrides, &used_overrides, cx.diags);
+    let mut params: Vec<String> = cx
+        .vars
+        .iter()
+        .filter(|v| matches!(v.kind, VarKind::Param(_)))
+        .map(|v| v.name.clone())
+        .collect();
+    params.sort();
+    params.dedup();
+    overrides::report_unused(overrides, &used_overrides, &params, cx.diags);
     let rules: Vec<Rule> = rules.into_iter().flatten().collect();
     annotations::check_unique_ids(&rules, &cx.files, cx.diags);
     let order = deps::order(&rules, &cx.deps, &cx.files, cx.diags);
@@ -566,167 +576,12 @@ impl Checker<'_> {
         }
     }
 
-    /// Type errors visible in the text: the right-hand side of an operator is a literal (or a
-    /// param) of a type the operator cannot use.
-    fn check_rhs(&mut self, op: BinaryOp, rhs: &Expr, op_span: Span) {
-        let lit = match rhs {
-            Expr::Lit(l, _) => l,
-            Expr::Query(q) if q.steps.is_empty() => match &q.head {
-                Head::Var(v) => match self.vars.get(v.0 as usize).map(|v| &v.kind) {
-                    Some(VarKind::Param(l)) => l,
-                    _ => return,
-                },
-                _ => return,
-            },
-            _ => return,
-        };
-        let problem = match op {
-            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => (!matches!(lit, Lit::Int(_) | Lit::Float(_) | Lit::String(_)))
-                .then_some(("compares numbers or strings", "compare with a number, e.g. `ToPort <= 1024`")),
-            BinaryOp::In => (!matches!(lit, Lit::List(_) | Lit::Range(_)))
-                .then_some(("needs a list or a range", "write `x IN [a, b]` or `x IN r[1, 1024]`; use `==` to compare with one value")),
-            BinaryOp::Within | BinaryOp::Overlaps => (!network_or_ports(lit))
-                .then_some(("needs CIDRs or ports", "write a CIDR (`10.0.0.0/8`), a port (`22`), a range (`r[0, 1023]`) or a list of them")),
-            BinaryOp::Eq | BinaryOp::Ne => None,
-        };
-        if let Some((needs, help)) = problem {
-            let d = self
-                .err(
-                    Code::TypeMismatch,
-                    rhs.span(),
-                    format!(
-                        "`{}` {needs}, but this is {}",
-                        op.as_str(),
-                        describe_type(lit)
-                    ),
-                )
-                .with_label(format!("{} here", lit.type_name()))
-                .with_related(op_span, "operator")
-                .with_help(help);
-            self.report(d);
-        }
-    }
-
     fn expr(&mut self, operand: &ast::Operand) -> Expr {
         match operand {
             ast::Operand::Query(q) => Expr::Query(self.query(q)),
             ast::Operand::Literal(l) => Expr::Lit(self.literal(l), l.span),
             ast::Operand::Call(c) => self.call(c),
         }
-    }
-
-    fn call(&mut self, call: &ast::Call) -> Expr {
-        let args: Vec<Expr> = call.args.iter().map(|a| self.expr(a)).collect();
-        let Some(func) = Func::lookup(&call.name.text) else {
-            let known: Vec<String> = FUNCTIONS.iter().map(|(_, n, _)| n.to_string()).collect();
-            let mut help = suggest(&call.name.text, &known, "functions", "");
-            if self.rule_ids.contains_key(&call.name.text) {
-                help = format!(
-                    "`{}` is a rule; a rule call is a clause on its own, not a value",
-                    call.name.text
-                );
-            }
-            let d = self
-                .err(
-                    Code::UndefinedFunction,
-                    call.name.span,
-                    format!("unknown function `{}`", call.name.text),
-                )
-                .with_label("not a built-in function")
-                .with_help(help);
-            self.report(d);
-            return Expr::Lit(Lit::Null, call.span);
-        };
-        if args.len() != func.arity() {
-            let n = func.arity();
-            let d = self
-                .err(
-                    Code::WrongArity,
-                    call.span,
-                    format!(
-                        "`{}` takes {n} argument{}, got {}",
-                        func.name(),
-                        plural(n),
-                        args.len()
-                    ),
-                )
-                .with_label("called here")
-                .with_help(format!(
-                    "see the list of functions in docs/language.md; `{}` takes {n}",
-                    func.name()
-                ));
-            self.report(d);
-            return Expr::Lit(Lit::Null, call.span);
-        }
-        let args = self.check_call_args(func, args);
-        Expr::Call {
-            func,
-            args,
-            span: call.span,
-        }
-    }
-
-    /// Literal arguments with a fixed meaning: a regex pattern is compiled now, a delimiter
-    /// must be a string, substring bounds must be integers.
-    fn check_call_args(&mut self, func: Func, mut args: Vec<Expr>) -> Vec<Expr> {
-        let expect = |index: usize, what: &str, ok: fn(&Lit) -> bool| (index, what.to_string(), ok);
-        let checks = match func {
-            Func::Join => vec![expect(1, "a string delimiter", |l| {
-                matches!(l, Lit::String(_))
-            })],
-            Func::Substring => vec![
-                expect(1, "an integer start", |l| matches!(l, Lit::Int(_))),
-                expect(2, "an integer end", |l| matches!(l, Lit::Int(_))),
-            ],
-            Func::RegexReplace => vec![expect(2, "a string replacement", |l| {
-                matches!(l, Lit::String(_))
-            })],
-            _ => Vec::new(),
-        };
-        for (index, what, ok) in checks {
-            if let Some(Expr::Lit(lit, span)) = args.get(index) {
-                if !ok(lit) {
-                    let d = self
-                        .err(
-                            Code::TypeMismatch,
-                            *span,
-                            format!(
-                                "argument {} of `{}` must be {what}, but this is {}",
-                                index + 1,
-                                func.name(),
-                                describe_type(lit)
-                            ),
-                        )
-                        .with_label(format!("{} here", lit.type_name()))
-                        .with_help(format!("see docs/language.md for `{}`", func.name()));
-                    self.report(d);
-                }
-            }
-        }
-        if func == Func::RegexReplace {
-            if let Some(Expr::Lit(lit, span)) = args.get_mut(1) {
-                if let Lit::String(pattern) = lit {
-                    match regex::Regex::new(pattern) {
-                        Ok(re) => *lit = Lit::Regex(Arc::new(re)),
-                        Err(e) => {
-                            let reason = e
-                                .to_string()
-                                .lines()
-                                .last()
-                                .unwrap_or("")
-                                .trim()
-                                .to_string();
-                            let d = self
-                                .err(Code::InvalidRegex, *span, format!("invalid regex `{pattern}`"))
-                                .with_label(reason)
-                                .with_help("palisade regexes use Rust `regex` syntax (no look-around or back-references)");
-                            self.report(d);
-                        }
-                    }
-                }
-            }
-        }
-        args
     }
 
     fn query(&mut self, query: &ast::Query) -> Query {
@@ -754,20 +609,42 @@ impl Checker<'_> {
             }
             ast::QueryHead::Key(name) => Head::Key(name.text.clone()),
         };
+        let mut after_key = matches!(query.head, ast::QueryHead::Key(_));
         let steps = query
             .steps
             .iter()
-            .map(|step| match step {
+            .map(|step| {
+                let by_name = after_key;
+                after_key = matches!(step, ast::Step::Key(_) | ast::Step::VariableKey(_));
+                (step, by_name)
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|(step, by_name)| match step {
                 ast::Step::Key(k) => QueryStep::Key(k.text.clone()),
                 ast::Step::AllValues => QueryStep::AllValues,
                 ast::Step::AllItems => QueryStep::AllItems,
                 ast::Step::Index(i) => QueryStep::Index(*i),
                 ast::Step::VariableKey(name) => QueryStep::VarKey(self.lookup_var(name)),
-                ast::Step::Filter(block) => {
+                ast::Step::Filter {
+                    capture,
+                    body: block,
+                } => {
                     self.filters.push(false);
+                    self.scopes.push();
+                    let capture = capture.as_ref().map(|name| {
+                        let id = self.new_var(name, VarKind::Local);
+                        self.define(name, id);
+                        id
+                    });
                     let body = self.block(&block.items, block.span);
+                    self.scopes.pop();
                     let by_key = self.filters.pop().unwrap_or(false);
-                    QueryStep::Filter { body, by_key }
+                    QueryStep::Filter {
+                        body,
+                        per_entry: by_key || by_name || capture.is_some(),
+                        capture,
+                    }
                 }
             })
             .collect();
@@ -874,19 +751,11 @@ fn type_query(type_name: &ast::Name) -> Query {
                     items: vec![BodyItem::Disjunction(vec![condition])],
                     span,
                 },
-                by_key: false,
+                per_entry: false,
+                capture: None,
             },
         ],
         span,
-    }
-}
-
-fn network_or_ports(lit: &Lit) -> bool {
-    match lit {
-        Lit::Cidr(_) | Lit::Int(_) | Lit::Range(_) => true,
-        Lit::String(s) => s.parse::<ipnet::IpNet>().is_ok(),
-        Lit::List(items) => items.iter().all(network_or_ports),
-        _ => false,
     }
 }
 

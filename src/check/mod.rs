@@ -20,7 +20,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::SourceFile;
 use crate::syntax::{self, ast};
 pub use ir::Program;
-pub use overrides::ParamOverride;
+pub use overrides::{OverrideOrigin, ParamOverride};
 
 /// Parses and checks policy files together (rules may refer to rules of other files).
 ///

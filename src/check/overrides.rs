@@ -14,6 +14,24 @@ pub struct ParamOverride {
     pub name: String,
     /// The new value.
     pub value: serde_json::Value,
+    /// Where it was written, when that is a file (the configuration file) rather than the
+    /// command line.
+    pub origin: Option<OverrideOrigin>,
+}
+
+/// The place in a file where an override was written.
+#[derive(Clone, Debug)]
+pub struct OverrideOrigin {
+    /// The file.
+    pub file: Arc<SourceFile>,
+    /// The param's name in it.
+    pub span: Span,
+}
+
+impl PartialEq for OverrideOrigin {
+    fn eq(&self, other: &Self) -> bool {
+        self.file.name() == other.file.name() && self.span == other.span
+    }
 }
 
 impl ParamOverride {
@@ -32,6 +50,7 @@ impl ParamOverride {
         Ok(ParamOverride {
             name: name.to_string(),
             value,
+            origin: None,
         })
     }
 }
@@ -164,23 +183,39 @@ pub(super) fn example(declared: &Lit) -> String {
 }
 
 /// An override that names no param is an error: it would silently do nothing.
-pub(super) fn report_unused(overrides: &[ParamOverride], used: &[bool], diags: &mut Diagnostics) {
+pub(super) fn report_unused(
+    overrides: &[ParamOverride],
+    used: &[bool],
+    params: &[String],
+    diags: &mut Diagnostics,
+) {
     for (o, used) in overrides.iter().zip(used) {
         if *used {
             continue;
         }
-        let text = format!("--param-override {}={}", o.name, o.value);
-        let file = Arc::new(SourceFile::new("<command line>", text.clone()));
-        let start = "--param-override ".len() as u32;
+        let (file, span) = match &o.origin {
+            Some(origin) => (Arc::clone(&origin.file), origin.span),
+            None => {
+                let text = format!("--param-override {}={}", o.name, o.value);
+                let start = "--param-override ".len() as u32;
+                (
+                    Arc::new(SourceFile::new("<command line>", text)),
+                    Span::new(start, start + o.name.len() as u32),
+                )
+            }
+        };
         diags.push(
             Diagnostic::error(
                 Code::InvalidOverride,
                 &file,
-                Span::new(start, start + o.name.len() as u32),
+                span,
                 format!("no loaded policy declares a param `{}`", o.name),
             )
             .with_label("unknown param")
-            .with_help("`palisade rules --format json` lists the bundled rules; params are declared with `param NAME = value` in policy files"),
+            .with_help(format!(
+                "{}; a param is declared in a policy file with `param NAME = value`",
+                super::scope::suggest(&o.name, params, "declared params", "")
+            )),
         );
     }
 }

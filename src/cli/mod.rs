@@ -3,6 +3,7 @@
 //! Top of the pipeline. Subcommands write to injected writers so tests can run them
 //! in-process; only [`main`] touches the real standard streams and the exit code.
 
+mod config;
 pub mod exit;
 mod inputs;
 mod model;
@@ -74,6 +75,23 @@ pub enum Format {
     Text,
     /// The JSON report, schema `palisade/report/v1`.
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// JUnit XML: one test case per template × rule.
+    Junit,
+}
+
+/// Which configuration file applies.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigArgs {
+    /// Read this configuration file instead of looking for `palisade.toml` in the working
+    /// directory and the folders above it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Read no configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 }
 
 /// Severities, for `--fail-on`.
@@ -140,13 +158,13 @@ pub struct ValidateArgs {
     #[arg(long = "param-override", value_name = "NAME=JSON")]
     pub param_overrides: Vec<String>,
 
-    /// Fail (exit 19) on findings of this severity or higher.
-    #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
-    pub fail_on: SeverityArg,
+    /// Fail (exit 19) on findings of this severity or higher [default: low].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<SeverityArg>,
 
-    /// Whether unknown outcomes fail the run.
-    #[arg(long, value_enum, default_value_t = UnknownArg::Fail)]
-    pub unknown: UnknownArg,
+    /// Whether unknown outcomes fail the run [default: fail].
+    #[arg(long, value_enum)]
+    pub unknown: Option<UnknownArg>,
 
     /// Report only these rule ids; repeatable or comma-separated.
     #[arg(long, value_name = "ID", value_delimiter = ',')]
@@ -163,6 +181,14 @@ pub struct ValidateArgs {
     /// Print only failing findings (one line each) and the summary.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Treat named files that are not CloudFormation templates as skipped, as when they are
+    /// found in a folder (for hooks that pass every YAML and JSON file).
+    #[arg(long)]
+    pub ignore_non_templates: bool,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// Options of `palisade test`.
@@ -198,6 +224,9 @@ pub struct RulesArgs {
     /// Also list the rules of these policy files or folders.
     #[arg(long = "rules", value_name = "FILE|DIR")]
     pub rules: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// Output formats of `palisade rules`.
@@ -221,6 +250,9 @@ pub struct ExplainArgs {
     /// Also look in these policy files or folders.
     #[arg(long = "rules", value_name = "FILE|DIR")]
     pub rules: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// Options of `palisade model`.
@@ -259,8 +291,8 @@ pub fn main() -> ExitCode {
         }
     };
     let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    run(cli, &mut stdout.lock(), &mut stderr.lock()).into()
+    // Standard error stays unlocked: the progress bar writes to it from other threads.
+    run(cli, &mut stdout.lock(), &mut std::io::stderr()).into()
 }
 
 /// Runs a parsed command line, writing results to `out` and problems to `err`.

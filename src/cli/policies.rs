@@ -76,17 +76,33 @@ pub fn load(
     overrides: &[String],
     err: &mut dyn Write,
 ) -> Result<Program, Exit> {
-    let usage = |err: &mut dyn Write, message: String| {
-        let _ = writeln!(err, "error: {message}");
-        Exit::Usage
-    };
-    let mut parsed_overrides = Vec::new();
-    for o in overrides {
-        match ParamOverride::parse(o) {
-            Ok(o) => parsed_overrides.push(o),
-            Err(m) => return Err(usage(err, format!("--param-override {m}"))),
-        }
-    }
+    let parsed = parse_overrides(overrides, err)?;
+    load_with(rules, with_bundled, &parsed, err)
+}
+
+/// Parses `--param-override NAME=JSON` values.
+pub fn parse_overrides(
+    overrides: &[String],
+    err: &mut dyn Write,
+) -> Result<Vec<ParamOverride>, Exit> {
+    overrides
+        .iter()
+        .map(|o| ParamOverride::parse(o).map_err(|m| usage(err, format!("--param-override {m}"))))
+        .collect()
+}
+
+fn usage(err: &mut dyn Write, message: String) -> Exit {
+    let _ = writeln!(err, "error: {message}");
+    Exit::Usage
+}
+
+/// [`load`] with overrides already parsed (from the command line and the configuration file).
+pub fn load_with(
+    rules: &[PathBuf],
+    with_bundled: bool,
+    overrides: &[ParamOverride],
+    err: &mut dyn Write,
+) -> Result<Program, Exit> {
     let paths = policy_paths(rules).map_err(|m| usage(err, m))?;
     let mut sources = if with_bundled {
         bundled::policy_files()
@@ -106,7 +122,7 @@ pub fn load(
             "no policies to run: give --rules, or drop --no-bundled".to_string(),
         ));
     }
-    check_sources(&sources, &parsed_overrides, err)
+    check_sources(&sources, overrides, err)
 }
 
 /// Checks sources; prints diagnostics (warnings too) to `err`.

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use super::{Exit, ExplainArgs, ListFormat, RulesArgs, output, policies};
+use super::{Exit, ExplainArgs, ListFormat, RulesArgs, config, output, policies};
 use crate::bundled;
 use crate::check::Program;
 use crate::check::ir::Rule;
@@ -13,7 +13,11 @@ use crate::testing;
 
 /// Runs `palisade rules`.
 pub fn list(args: &RulesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let program = match policies::load(&args.rules, true, &[], err) {
+    let rules = match config::rule_paths(&args.rules, &args.config, err) {
+        Ok(rules) => rules,
+        Err(exit) => return exit,
+    };
+    let program = match policies::load(&rules, true, &[], err) {
         Ok(p) => p,
         Err(exit) => return exit,
     };
@@ -65,7 +69,11 @@ pub fn list(args: &RulesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
 
 /// Runs `palisade explain`.
 pub fn explain(args: &ExplainArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let program = match policies::load(&args.rules, true, &[], err) {
+    let rules = match config::rule_paths(&args.rules, &args.config, err) {
+        Ok(rules) => rules,
+        Err(exit) => return exit,
+    };
+    let program = match policies::load(&rules, true, &[], err) {
         Ok(p) => p,
         Err(exit) => return exit,
     };

@@ -91,6 +91,8 @@ fn run_files(
     let style = output::stdout_style();
     let mut exit = Exit::Ok;
     let (mut passed, mut failed) = (0usize, 0usize);
+    // Cases that still fail once `--update` has rewritten their findings.
+    let mut still_failing = 0usize;
     for (source, path) in tests {
         let file = match testing::parse(source, path.clone())
             .and_then(|f| testing::check_rule_names(&f, program).map(|()| f))
@@ -131,56 +133,102 @@ fn run_files(
             }
         }
         if args.update {
-            exit = exit.combine(update(&file, &path, &results, out, err));
+            let (e, failing) = update(&file, &path, &results, program, out, err);
+            exit = exit.combine(e);
+            still_failing += failing;
+        } else {
+            still_failing += results.iter().filter(|r| !r.passed()).count();
         }
     }
-    let verdict = if failed == 0 {
-        style.green("ok")
-    } else {
+    let verdict = if exit == Exit::TestFileError {
+        style.bold_red("error")
+    } else if still_failing > 0 {
         style.bold_red("failed")
+    } else if failed > 0 {
+        style.green("updated")
+    } else {
+        style.green("ok")
     };
+    let cases = passed + failed;
     let _ = writeln!(
         out,
-        "{verdict}: {} cases, {passed} passed, {failed} failed",
-        passed + failed
+        "{verdict}: {cases} case{}, {passed} passed, {failed} failed",
+        if cases == 1 { "" } else { "s" }
     );
-    if failed > 0 && !args.update {
+    if still_failing > 0 {
         exit = exit.combine(Exit::TestFailed);
     }
     exit
 }
 
+/// Rewrites the findings of a test file and returns the exit and how many cases still fail
+/// (their expected statuses, which `--update` leaves alone, do not hold).
+///
+/// Rewriting can add lines before a case's inline template and so move its findings; the file
+/// is therefore run and rewritten until it no longer changes (the second round only corrects
+/// line numbers, so it settles at once).
 fn update(
     file: &TestFile,
     path: &Option<PathBuf>,
     results: &[testing::CaseResult],
+    program: &Program,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Exit {
+) -> (Exit, usize) {
+    let failing = results.iter().filter(|r| !r.passed()).count();
     let Some(path) = path else {
         let _ = writeln!(
             err,
             "error: `--update` rewrites test files on disk; the bundled tests are part of the binary"
         );
-        return Exit::Usage;
+        return (Exit::Usage, failing);
     };
-    match testing::updated_text(file, results) {
-        Ok(text) if text != file.source.text() => match output::write_atomically(path, &text) {
-            Ok(()) => {
-                let _ = writeln!(out, "  updated {}", path.display());
-                Exit::Ok
-            }
-            Err(e) => {
-                let _ = writeln!(err, "error: cannot write `{}`: {e}", path.display());
-                Exit::Usage
-            }
-        },
-        Ok(_) => Exit::Ok,
+    let mut text = match testing::updated_text(file, results) {
+        Ok(text) => text,
         Err(e) => {
             print_error(err, &e);
-            Exit::TestFileError
+            return (Exit::TestFileError, failing);
         }
+    };
+    let mut failing = failing;
+    for _ in 0..4 {
+        let source = Arc::new(SourceFile::new(file.source.name(), text.as_str()));
+        let round = testing::parse(source, Some(path.clone())).and_then(|updated| {
+            let results = updated
+                .cases
+                .iter()
+                .map(|case| testing::run_case(&updated, case, program))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((testing::updated_text(&updated, &results)?, results))
+        });
+        let (next, results) = match round {
+            Ok(round) => round,
+            Err(e) => {
+                print_error(err, &e);
+                return (Exit::TestFileError, failing);
+            }
+        };
+        failing = results.iter().filter(|r| !r.passed()).count();
+        if next == text {
+            break;
+        }
+        text = next;
     }
+    if text != file.source.text() {
+        if let Err(e) = output::write_atomically(path, &text) {
+            let _ = writeln!(err, "error: cannot write `{}`: {e}", path.display());
+            return (Exit::Usage, failing);
+        }
+        let _ = writeln!(out, "  updated {}", path.display());
+    }
+    if failing > 0 {
+        let _ = writeln!(
+            out,
+            "  {failing} case{} still failing: `--update` rewrites findings, not expected statuses",
+            if failing == 1 { " is" } else { "s are" }
+        );
+    }
+    (Exit::Ok, failing)
 }
 
 /// Test files of a policy file: `NAME.tests.yaml` (or `.yml`, `.json`) next to it, and files

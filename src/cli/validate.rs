@@ -6,10 +6,11 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::config::{self, Config};
 use super::inputs::{self, Input};
 use super::{Exit, Format, SeverityArg, UnknownArg, ValidateArgs, output, policies};
-use crate::check::Program;
 use crate::check::ir::Severity;
+use crate::check::{ParamOverride, Program};
 use crate::engine;
 use crate::model::Parameters;
 use crate::render;
@@ -31,24 +32,14 @@ impl From<SeverityArg> for Severity {
 /// Runs `palisade validate`.
 pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let started = Instant::now();
-    let program = match policies::load(&args.rules, !args.no_bundled, &args.param_overrides, err) {
-        Ok(p) => p,
+    let config = match config::load(&args.config, err) {
+        Ok(c) => c,
         Err(exit) => return exit,
     };
-    let options = Options {
-        fail_on: args.fail_on.into(),
-        unknown: match args.unknown {
-            UnknownArg::Fail => UnknownPolicy::Fail,
-            UnknownArg::Warn => UnknownPolicy::Warn,
-        },
-        only: args.only.iter().cloned().collect(),
-        skip: args.skip.iter().cloned().collect(),
-        severities: Default::default(),
+    let (program, options) = match settle(args, config.as_ref(), err) {
+        Ok(settled) => settled,
+        Err(exit) => return exit,
     };
-    if let Err(message) = check_ids(&program, &options) {
-        let _ = writeln!(err, "error: {message}");
-        return Exit::Usage;
-    }
     let params = match super::model::parameters(
         args.parameters.parameters.as_deref(),
         &args.parameters.params,
@@ -64,15 +55,29 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         .iter()
         .map(|e| report::failed(&e.name, &e.error, None))
         .collect();
+    let progress = output::Progress::start(inputs.len());
     parts.extend(
         inputs
             .par_iter()
-            .map(|input| check_input(&program, &options, &params, input))
+            .map(|input| {
+                let part = check_input(
+                    &program,
+                    &options,
+                    &params,
+                    input,
+                    args.ignore_non_templates,
+                );
+                progress.tick();
+                part
+            })
             .collect::<Vec<_>>(),
     );
-    let report = Report::new(parts);
+    progress.finish();
+    let report = Report::new(parts).with_rules(report::rule_infos(&program, &options));
     let text = match args.format {
         Format::Json => render::json::render(&report),
+        Format::Sarif => render::sarif::render(&report),
+        Format::Junit => render::junit::render(&report, &options),
         Format::Text => {
             let style = if args.output.is_some() {
                 render::Style { color: false }
@@ -113,13 +118,82 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
     exit
 }
 
+/// The policies and report options of a run: the command line over the configuration file
+/// over the defaults. Lists of paths are replaced by the command line's; params are merged by
+/// name; `--skip` adds to the file's `disable` and `--only` takes ids back out of it.
+fn settle(
+    args: &ValidateArgs,
+    config: Option<&Config>,
+    err: &mut dyn Write,
+) -> Result<(Program, Options), Exit> {
+    let mut overrides: Vec<ParamOverride> = Vec::new();
+    let cli_overrides = policies::parse_overrides(&args.param_overrides, err)?;
+    if let Some(config) = config {
+        overrides.extend(
+            config
+                .params
+                .iter()
+                .filter(|p| !cli_overrides.iter().any(|o| o.name == p.name))
+                .cloned(),
+        );
+    }
+    overrides.extend(cli_overrides);
+    let rules = match config {
+        Some(config) if args.rules.is_empty() => config.rules.clone(),
+        _ => args.rules.clone(),
+    };
+    let no_bundled = args.no_bundled || config.and_then(|c| c.no_bundled).unwrap_or(false);
+    let program = policies::load_with(&rules, !no_bundled, &overrides, err)?;
+    if let Some(config) = config {
+        config.check_ids(&program, err)?;
+    }
+    let only: HashSet<String> = args.only.iter().cloned().collect();
+    let mut skip: HashSet<String> = args.skip.iter().cloned().collect();
+    if let Some(config) = config {
+        skip.extend(
+            config
+                .disable
+                .iter()
+                .map(|(id, _)| id.clone())
+                .filter(|id| !only.contains(id)),
+        );
+    }
+    let options = Options {
+        fail_on: args
+            .fail_on
+            .map(Severity::from)
+            .or(config.and_then(|c| c.fail_on))
+            .unwrap_or(Severity::Low),
+        unknown: match (args.unknown, config.and_then(|c| c.unknown)) {
+            (Some(UnknownArg::Fail), _) => UnknownPolicy::Fail,
+            (Some(UnknownArg::Warn), _) => UnknownPolicy::Warn,
+            (None, from_file) => from_file.unwrap_or_default(),
+        },
+        only,
+        skip,
+        severities: config
+            .map(|c| {
+                c.severities
+                    .iter()
+                    .map(|(id, _, severity)| (id.clone(), *severity))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    if let Err(message) = check_ids(&program, &args.only, &args.skip) {
+        let _ = writeln!(err, "error: {message}");
+        return Err(Exit::Usage);
+    }
+    Ok((program, options))
+}
+
 /// `--only` and `--skip` must name rules that are loaded.
-fn check_ids(program: &Program, options: &Options) -> Result<(), String> {
+fn check_ids(program: &Program, only: &[String], skip: &[String]) -> Result<(), String> {
     let known: HashSet<&str> = program
         .reported_rules()
         .map(|r| r.meta.id.as_str())
         .collect();
-    for id in options.only.iter().chain(&options.skip) {
+    for id in only.iter().chain(skip) {
         if !known.contains(id.as_str()) {
             let mut ids: Vec<&str> = known.iter().copied().collect();
             ids.sort_unstable();
@@ -138,6 +212,7 @@ fn check_input(
     options: &Options,
     params: &Parameters,
     input: &Input,
+    ignore_non_templates: bool,
 ) -> FileResult {
     let source = match inputs::read(input) {
         Ok(s) => s,
@@ -148,7 +223,7 @@ fn check_input(
         Err(e) => return report::failed(&input.name, &e, Some(&source)),
     };
     if !template.is_cloudformation() {
-        if !input.explicit {
+        if !input.explicit || ignore_non_templates {
             return report::skipped(&input.name);
         }
         let e = LoadError::not_cloudformation(&template);

@@ -402,7 +402,7 @@ fn network_test(a: V<'_>, b: V<'_>, within: bool) -> Truth {
         return unknown_truth(u);
     }
     if let Some(u) = unknown_of(a) {
-        return unknown_truth(u);
+        return version_test(u, b).unwrap_or_else(|| unknown_truth(u));
     }
     if let Some(set) = port_set(b) {
         if let Some(p) = ports(a) {
@@ -423,6 +423,25 @@ fn network_test(a: V<'_>, b: V<'_>, within: bool) -> Truth {
         }));
     }
     Truth::False
+}
+
+/// `WITHIN` or `OVERLAPS` of an unknown block whose IP version is known against `0.0.0.0/0` or
+/// `::/0` (the usual test of a block's version): a block is inside the /0 of its version and
+/// never meets the other. `None` when that does not decide it.
+fn version_test(u: &Unknown, b: V<'_>) -> Option<Truth> {
+    let v6 = match &u.hint {
+        UnknownHint::Cidr { v6, .. } => *v6,
+        // `!GetAtt Vpc.CidrBlock` is the VPC's IPv4 block.
+        UnknownHint::VpcCidr(_) | UnknownHint::BlockInVpc(_) => false,
+        _ => return None,
+    };
+    let nets = networks(b)?;
+    if !nets.iter().all(|n| n.prefix_len() == 0) {
+        return None;
+    }
+    Some(Truth::from_bool(
+        nets.iter().any(|n| matches!(n, IpNet::V6(_)) == v6),
+    ))
 }
 
 fn order(a: V<'_>, b: V<'_>, op: BinaryOp) -> Truth {
@@ -508,8 +527,19 @@ pub(crate) fn unary(item: &Item<'_>, op: UnaryOp) -> Truth {
         return match (op, &u.hint) {
             // An unknown value is some value: never null.
             (UnaryOp::IsNull, _) => Truth::False,
-            (UnaryOp::IsInternet, UnknownHint::VpcCidr(_)) => Truth::False,
-            (UnaryOp::IsCidr, UnknownHint::VpcCidr(_)) => Truth::True,
+            (UnaryOp::IsInternet, UnknownHint::VpcCidr(_) | UnknownHint::BlockInVpc(_)) => {
+                Truth::False
+            }
+            (
+                UnaryOp::IsCidr,
+                UnknownHint::VpcCidr(_) | UnknownHint::BlockInVpc(_) | UnknownHint::Cidr { .. },
+            ) => Truth::True,
+            // Narrower than the widest "internet" block of its version.
+            (UnaryOp::IsInternet, UnknownHint::Cidr { v6, prefix })
+                if *prefix > if *v6 { 32 } else { 8 } =>
+            {
+                Truth::False
+            }
             _ => unknown_truth(u),
         };
     }

@@ -3,7 +3,7 @@
 
 use super::item::{Item, Seg, Val};
 use super::{Ctx, Evaluator, Finding, FindingStatus};
-use crate::check::ir::{Clause, ClauseOp, Message, MessagePart};
+use crate::check::ir::{BinaryOp, Clause, ClauseOp, Message, MessagePart};
 use crate::source::Span;
 use crate::template::{Node, Value};
 
@@ -57,8 +57,16 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 if let Val::Missing(key) = &item.val {
+                    // A missing list item is labelled `[n]`; its pointer segment is `n`.
+                    let index = key
+                        .strip_prefix('[')
+                        .and_then(|k| k.strip_suffix(']'))
+                        .filter(|k| k.parse::<i64>().is_ok());
                     pointer.push('/');
-                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                    match index {
+                        Some(i) => pointer.push_str(i),
+                        None => pointer.push_str(&key.replace('~', "~0").replace('/', "~1")),
+                    }
                 }
                 finding.pointer = pointer;
                 if let (Some((Seg::Key("Resources"), _)), Some((Seg::Key(id), Some(resource)))) =
@@ -88,21 +96,46 @@ impl<'a> Evaluator<'a> {
         collapse(text)
     }
 
-    /// The operator and right-hand side of a clause as written.
+    /// The operator and right-hand side of a clause: the operator in its canonical spelling
+    /// with the negation folded in (so `not x == 1` reads `!= 1`), the right-hand side as written.
     pub(super) fn rest_text(&self, clause: &Clause) -> String {
-        let lhs_end = clause.lhs.span().end;
-        self.text(Span::new(lhs_end, clause.span.end))
+        match &clause.op {
+            ClauseOp::Unary { negated, op } => negate(*negated, op.as_str()),
+            ClauseOp::Binary { negated, op, rhs } => {
+                let op = match (negated, op) {
+                    (true, BinaryOp::Eq) => "!=".to_string(),
+                    (negated, op) => negate(*negated, op.as_str()),
+                };
+                format!("{op} {}", self.text(rhs.span()))
+            }
+        }
+    }
+
+    /// The left-hand side of a clause as written, without `some`.
+    pub(super) fn lhs_text(&self, clause: &Clause) -> String {
+        let text = self.text(clause.lhs.span());
+        match text.split_once(char::is_whitespace) {
+            Some(("some" | "SOME", rest)) => rest.trim_start().to_string(),
+            _ => text,
+        }
+    }
+
+    /// The clause as it is tested: `lhs op rhs`.
+    pub(super) fn clause_text(&self, clause: &Clause) -> String {
+        format!(
+            "{} {}",
+            self.text(clause.lhs.span()),
+            self.rest_text(clause)
+        )
     }
 
     /// "`lhs` is VALUE, expected `op rhs`".
     pub(super) fn default_message(&self, item: &Item<'a>, clause: &Clause) -> String {
-        let lhs = self.text(clause.lhs.span());
+        let lhs = self.lhs_text(clause);
         let rest = self.rest_text(clause);
-        match (&item.val, &clause.op) {
-            (Val::Missing(key), _) => format!("`{lhs}` is missing (no `{key}`), expected `{rest}`"),
-            (_, ClauseOp::Unary { .. }) | (_, ClauseOp::Binary { .. }) => {
-                format!("`{lhs}` is {}, expected `{rest}`", show(item))
-            }
+        match &item.val {
+            Val::Missing(key) => format!("`{lhs}` is missing (no `{key}`), expected `{rest}`"),
+            _ => format!("`{lhs}` is {}, expected `{rest}`", show(item)),
         }
     }
 
@@ -122,6 +155,8 @@ impl<'a> Evaluator<'a> {
                         doubt: None,
                     }));
                     bases.push(Item::document());
+                    // The first place with a value that is not null wins; a null found on the way
+                    // is shown only if nothing better turns up.
                     let mut shown = None;
                     for base in bases {
                         let ctx = Ctx {
@@ -130,16 +165,21 @@ impl<'a> Evaluator<'a> {
                             doubt: None,
                             collect: false,
                         };
-                        let values: Vec<String> = self
+                        let values: Vec<Item<'a>> = self
                             .query(q, &ctx)
-                            .iter()
+                            .into_iter()
                             .filter(|i| !i.is_missing())
-                            .map(show_plain)
                             .collect();
-                        if !values.is_empty() {
-                            shown = Some(values.join(", "));
-                            break;
+                        if values.is_empty() {
+                            continue;
                         }
+                        let text = values.iter().map(show_plain).collect::<Vec<_>>().join(", ");
+                        if values.iter().all(is_null) {
+                            shown.get_or_insert(text);
+                            continue;
+                        }
+                        shown = Some(text);
+                        break;
                     }
                     out.push_str(shown.as_deref().unwrap_or("(none)"));
                 }
@@ -169,6 +209,26 @@ fn conditions(node: &Node) -> Option<Vec<(String, bool)>> {
     (!pairs.is_empty()).then_some(pairs)
 }
 
+/// `NOT op` when negated, else `op`.
+fn negate(negated: bool, op: &str) -> String {
+    if negated {
+        format!("NOT {op}")
+    } else {
+        op.to_string()
+    }
+}
+
+/// The text of a negated term without its `not` / `!` (and without a custom message).
+pub(super) fn without_negation(text: &str) -> &str {
+    let text = text.split("<<").next().unwrap_or(text).trim();
+    let rest = text
+        .strip_prefix('!')
+        .or_else(|| text.strip_prefix("not"))
+        .or_else(|| text.strip_prefix("NOT"))
+        .unwrap_or(text);
+    rest.trim_start()
+}
+
 /// Whitespace runs (line breaks included) become single spaces; ends are trimmed.
 fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -185,11 +245,21 @@ fn show(item: &Item<'_>) -> String {
     }
 }
 
+fn is_null(item: &Item<'_>) -> bool {
+    match &item.val {
+        Val::Node(n) => matches!(n.resolved().value, Value::Null),
+        Val::Owned(n) => matches!(n.resolved().value, Value::Null),
+        Val::Lit(l) => matches!(l, crate::check::ir::Lit::Null),
+        _ => false,
+    }
+}
+
 /// A value for a custom message: strings as they are.
 fn show_plain(item: &Item<'_>) -> String {
     match &item.val {
         Val::Node(n) => show_node(n, false),
         Val::Owned(n) => show_node(n, false),
+        Val::Lit(crate::check::ir::Lit::String(s)) => s.clone(),
         Val::Lit(l) => l.to_string(),
         Val::Missing(k) => format!("missing `{k}`"),
         Val::Document => "the template".to_string(),

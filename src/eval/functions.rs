@@ -9,7 +9,7 @@ use crate::check::functions::Func;
 use crate::check::ir::{Expr, Lit};
 use crate::net;
 use crate::source::Span;
-use crate::template::{Node, Unknown, Value};
+use crate::template::{Node, Unknown, UnknownHint, Value};
 
 impl<'a> Evaluator<'a> {
     pub(super) fn call(&mut self, func: Func, args: &'a [Expr], ctx: &Ctx<'a>) -> Vec<Item<'a>> {
@@ -44,13 +44,35 @@ impl<'a> Evaluator<'a> {
                 .filter_map(|item| {
                     let span = item.span().unwrap_or(at);
                     let value = match convert::as_unknown(item) {
-                        Some(u) => Some(Value::Unknown(Box::new(u.clone()))),
+                        Some(u) => Some(
+                            known_size(func, u)
+                                .unwrap_or_else(|| Value::Unknown(Box::new(u.clone()))),
+                        ),
                         None => map_one(func, item, &values, span),
                     };
                     value.map(|v| Item::computed(Node::new(v, span), item))
                 })
                 .collect(),
         }
+    }
+}
+
+/// `prefix_len` and `address_count` of an unknown block whose version and prefix length are
+/// known (`CidrIp: !Sub "${OfficeIp}/32"`).
+fn known_size(func: Func, u: &Unknown) -> Option<Value> {
+    let UnknownHint::Cidr { v6, prefix } = u.hint else {
+        return None;
+    };
+    match func {
+        Func::PrefixLen => Some(Value::Int(i64::from(prefix))),
+        Func::AddressCount => {
+            let bits = if v6 { 128u8 } else { 32 };
+            let count = 1u128
+                .checked_shl(u32::from(bits.saturating_sub(prefix)))
+                .unwrap_or(u128::MAX);
+            Some(i64::try_from(count).map_or(Value::Float(count as f64), Value::Int))
+        }
+        _ => None,
     }
 }
 

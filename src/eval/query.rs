@@ -57,14 +57,16 @@ impl<'a> Evaluator<'a> {
                 }
                 QueryStep::Index(i) => out.push(index(&item, *i, self.track)),
                 QueryStep::VarKey(var) => {
-                    for key in self.var(*var).iter() {
-                        if let Some(text) = super::compare::convert::as_text(key) {
-                            out.extend(self.key(&item, &text));
-                        }
+                    for key in self.key_names(*var) {
+                        out.extend(self.key(&item, &key));
                     }
                 }
-                QueryStep::Filter { body, by_key } => {
-                    self.filter(item, body, *by_key, &mut out);
+                QueryStep::Filter {
+                    body,
+                    per_entry,
+                    capture,
+                } => {
+                    self.filter(item, body, *per_entry, *capture, &mut out);
                 }
             }
         }
@@ -127,6 +129,26 @@ impl<'a> Evaluator<'a> {
             },
             Val::Lit(_) | Val::Missing(_) => vec![item.missing(key)],
         }
+    }
+
+    /// The keys `.%var` names: each scalar value of the variable, and each item of a list
+    /// value (so `let names = ["A", "B"]` names two keys, like `Resources.*.Ref` would).
+    fn key_names(&mut self, var: crate::check::ir::VarId) -> Vec<String> {
+        let values = self.var(var);
+        let mut names = Vec::new();
+        for value in values.iter() {
+            let is_list = match &value.val {
+                Val::Lit(lit) => matches!(lit, Lit::List(_)),
+                _ => matches!(value.node().map(|n| &n.value), Some(Value::List(_))),
+            };
+            let items = if is_list {
+                self.children(value, true)
+            } else {
+                vec![value.clone()]
+            };
+            names.extend(items.iter().filter_map(super::compare::convert::as_text));
+        }
+        names
     }
 
     /// `*` and `[*]`: the values of a map, the items of a list. `[*]` on a single value
@@ -195,20 +217,29 @@ impl<'a> Evaluator<'a> {
         &mut self,
         item: Item<'a>,
         body: &'a crate::check::ir::Body,
-        by_key: bool,
+        per_entry: bool,
+        capture: Option<crate::check::ir::VarId>,
         out: &mut Vec<Item<'a>>,
     ) {
         let candidates: Vec<(Item<'a>, Option<Item<'a>>)> =
-            match (item.node().map(|n| &n.value), by_key) {
+            match (item.node().map(|n| &n.value), per_entry) {
                 (Some(Value::List(_)), _) => self
                     .children(&item, true)
                     .into_iter()
-                    .map(|c| (c, None))
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let index = Item::computed(
+                            Node::new(Value::Int(i as i64), c.span().unwrap_or_default()),
+                            &c,
+                        );
+                        (c, Some(index))
+                    })
                     .collect(),
                 (Some(Value::Map(_)), true) => self.entries(&item),
                 _ => vec![(item, None)],
             };
         for (candidate, key) in candidates {
+            let saved = capture.map(|var| (var, self.bind(var, key.iter().cloned().collect())));
             let inner = Ctx {
                 this: candidate.clone(),
                 key,
@@ -216,6 +247,9 @@ impl<'a> Evaluator<'a> {
                 collect: false,
             };
             let outcome = self.body(body, &inner);
+            if let Some((var, old)) = saved {
+                self.restore(var, old);
+            }
             match outcome.status {
                 Status::Pass => out.push(candidate),
                 Status::Unknown => out.push(candidate.with_doubt(outcome.reason)),

@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use super::compare::{self, Truth};
 use super::item::Item;
-use super::{Ctx, Evaluator, FindingStatus, MAX_CALL_DEPTH, Outcome, Status};
+use super::{Ctx, Evaluator, FindingStatus, MAX_CALL_DEPTH, Outcome, Status, findings};
 use crate::check::ir::{Body, BodyItem, Clause, ClauseOp, Message, Term, TermKind, UnaryOp};
 
 impl<'a> Evaluator<'a> {
@@ -27,8 +27,9 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Terms joined by `or`: one passing term is enough. When every term failed with exactly
-    /// one finding, the failure is one finding (at the first term's value) rather than one
-    /// per term; its message is a term's custom message, or all the terms' messages.
+    /// one finding, all about the same resource, the failure is one finding (at the first
+    /// term's value) rather than one per term; its message is a term's custom message, or all
+    /// the terms' messages.
     fn disjunction(&mut self, terms: &'a [Term], ctx: &Ctx<'a>) -> Outcome {
         let mut outcomes = Vec::with_capacity(terms.len());
         for term in terms {
@@ -38,7 +39,16 @@ impl<'a> Evaluator<'a> {
             }
             outcomes.push(outcome);
         }
-        let single = outcomes.len() > 1 && outcomes.iter().all(|o| o.findings.len() == 1);
+        // One finding per term, all about the same resource: one finding says it all. Findings
+        // about different resources stay apart, each where it belongs.
+        let resource = outcomes
+            .first()
+            .and_then(|o| o.findings.first())
+            .map(|f| &f.resource);
+        let single = outcomes.len() > 1
+            && outcomes.iter().all(|o| {
+                o.findings.len() == 1 && o.findings.first().map(|f| &f.resource) == resource
+            });
         let custom = terms
             .iter()
             .zip(&outcomes)
@@ -107,16 +117,16 @@ impl<'a> Evaluator<'a> {
                 body,
             } => self.each(query, condition.as_ref(), body, ctx),
             TermKind::Clause(clause) => return self.clause(clause, term.message.as_ref(), ctx),
-            TermKind::RuleRef(id) => self
-                .memo
-                .get(id.0 as usize)
-                .cloned()
-                .flatten()
-                .unwrap_or_else(|| {
+            TermKind::RuleRef(id) => {
+                let outcome = self.memo.get(id.0 as usize).cloned().flatten();
+                let outcome = outcome.unwrap_or_else(|| {
                     Outcome::unknown(Rc::from(
                         "a referenced rule was not evaluated (internal error)",
                     ))
-                }),
+                });
+                // Inside a `when` whose condition is unknown, a failing rule is in doubt too.
+                self.doubted(outcome, ctx)
+            }
             TermKind::RuleCall { rule, args } => self.call_rule(*rule, args, ctx),
         };
         if term.negated {
@@ -129,7 +139,10 @@ impl<'a> Evaluator<'a> {
                     };
                     if ctx.collect {
                         let text = self.text(term.span);
-                        let message = format!("`{text}` holds, but the rule requires it not to");
+                        let message = format!(
+                            "`{}` holds, but the rule requires it not to",
+                            findings::without_negation(&text)
+                        );
                         o.findings
                             .push(self.finding(&ctx.this, FindingStatus::Fail, message, ctx));
                         o = self.doubted(o, ctx);
@@ -160,6 +173,9 @@ impl<'a> Evaluator<'a> {
         ctx: &Ctx<'a>,
     ) -> Outcome {
         let items = self.query(query, ctx);
+        if query.some {
+            return self.each_some(query, items, condition, body, ctx);
+        }
         let mut acc = Outcome::skip();
         for item in items {
             if item.is_missing() {
@@ -194,6 +210,63 @@ impl<'a> Evaluator<'a> {
             acc = acc.and(outcome);
         }
         acc
+    }
+
+    /// `some query { body }`: the body must hold for at least one selected value. Failing, it
+    /// is one finding at the current value, with the failures of each value left out.
+    fn each_some(
+        &mut self,
+        query: &'a crate::check::ir::Query,
+        items: Vec<Item<'a>>,
+        condition: Option<&'a Body>,
+        body: &'a Body,
+        ctx: &Ctx<'a>,
+    ) -> Outcome {
+        let mut reason: Option<Rc<str>> = None;
+        for item in items.into_iter().filter(|i| !i.is_missing()) {
+            let inner = Ctx {
+                this: item.clone(),
+                key: None,
+                doubt: None,
+                collect: false,
+            };
+            if let Some(condition) = condition {
+                if self.body(condition, &inner).status != Status::Pass {
+                    continue;
+                }
+            }
+            let outcome = self.body(body, &inner);
+            match (outcome.status, &item.doubt) {
+                (Status::Pass, None) => return Outcome::pass(),
+                (Status::Pass, Some(doubt)) => {
+                    reason.get_or_insert_with(|| Rc::clone(doubt));
+                }
+                (Status::Unknown, _) => {
+                    if reason.is_none() {
+                        reason = outcome.reason;
+                    }
+                }
+                (Status::Fail | Status::Skip, _) => {}
+            }
+        }
+        if let Some(reason) = reason {
+            let mut o = Outcome::unknown(Rc::clone(&reason));
+            if ctx.collect {
+                let text = format!(
+                    "cannot tell whether some value of `{}` satisfies the block: {reason}",
+                    self.text(query.span)
+                );
+                o.findings
+                    .push(self.finding(&ctx.this, FindingStatus::Unknown, text, ctx));
+            }
+            return o;
+        }
+        self.failure(&ctx.this, ctx, || {
+            format!(
+                "no value of `{}` satisfies the block",
+                self.text(query.span)
+            )
+        })
     }
 
     fn call_rule(
@@ -281,18 +354,15 @@ impl<'a> Evaluator<'a> {
             if negated {
                 truth = truth.not();
             }
+            if lhs.is_empty() && truth == Truth::False {
+                return self.selects_nothing(clause, message, ctx, "expected");
+            }
             let anchor = lhs.first().cloned().unwrap_or_else(|| ctx.this.clone());
             return self.verdict(truth, &anchor, clause, message, ctx);
         }
         if lhs.is_empty() {
             if some {
-                let o = self.failure(&ctx.this, ctx, || {
-                    format!(
-                        "`{}` selects nothing, so no value satisfies the clause",
-                        self.text(clause.lhs.span())
-                    )
-                });
-                return self.with_message(o, message, &ctx.this, ctx);
+                return self.selects_nothing(clause, message, ctx, "so no value satisfies");
             }
             return Outcome::skip();
         }
@@ -345,7 +415,7 @@ impl<'a> Evaluator<'a> {
                     let o = self.failure(&anchor, ctx, || {
                         format!(
                             "no value of `{}` satisfies `{}`",
-                            self.text(clause.lhs.span()),
+                            self.lhs_text(clause),
                             self.rest_text(clause)
                         )
                     });
@@ -359,6 +429,25 @@ impl<'a> Evaluator<'a> {
             acc = acc.and(self.verdict(truth, item, clause, message, ctx));
         }
         acc
+    }
+
+    /// The failure of a clause whose left-hand side selected nothing, at the current value:
+    /// "`lhs` selects nothing, {verdict} `op rhs`".
+    fn selects_nothing(
+        &mut self,
+        clause: &'a Clause,
+        message: Option<&'a Message>,
+        ctx: &Ctx<'a>,
+        verdict: &str,
+    ) -> Outcome {
+        let o = self.failure(&ctx.this, ctx, || {
+            format!(
+                "`{}` selects nothing, {verdict} `{}`",
+                self.lhs_text(clause),
+                self.rest_text(clause)
+            )
+        });
+        self.with_message(o, message, &ctx.this, ctx)
     }
 
     /// The outcome of one tested value.
@@ -392,10 +481,10 @@ impl<'a> Evaluator<'a> {
         if ctx.collect {
             let mut text = format!(
                 "cannot tell whether `{}` holds: {reason}",
-                self.text(clause.span)
+                self.clause_text(clause)
             );
             if let Some(m) = message {
-                text = format!("{} (unknown: {reason})", self.message(m, item));
+                text = explained(self.message(m, item), "unknown", &reason);
             }
             o.findings
                 .push(self.finding(item, FindingStatus::Unknown, text, ctx));
@@ -424,7 +513,11 @@ impl<'a> Evaluator<'a> {
             o.reason = Some(Rc::clone(&doubt));
             for f in &mut o.findings {
                 f.status = FindingStatus::Unknown;
-                f.message = format!("{} (unknown whether it applies: {doubt})", f.message);
+                f.message = explained(
+                    std::mem::take(&mut f.message),
+                    "unknown whether it applies",
+                    &doubt,
+                );
             }
         }
         self.doubted(o, ctx)
@@ -439,7 +532,11 @@ impl<'a> Evaluator<'a> {
             for f in &mut o.findings {
                 if f.status == FindingStatus::Fail {
                     f.status = FindingStatus::Unknown;
-                    f.message = format!("{} (unknown whether it applies: {doubt})", f.message);
+                    f.message = explained(
+                        std::mem::take(&mut f.message),
+                        "unknown whether it applies",
+                        doubt,
+                    );
                 }
             }
         }
@@ -458,13 +555,24 @@ impl<'a> Evaluator<'a> {
             for f in &mut o.findings {
                 f.message = match f.status {
                     FindingStatus::Fail => text.clone(),
-                    FindingStatus::Unknown => format!(
-                        "{text} (unknown whether it applies: {})",
-                        o.reason.as_deref().unwrap_or("")
+                    FindingStatus::Unknown => explained(
+                        text.clone(),
+                        "unknown whether it applies",
+                        o.reason.as_deref().unwrap_or(""),
                     ),
                 };
             }
         }
         o
+    }
+}
+
+/// `message (what: reason)`, unless the message already gives the reason (a message that
+/// shows the unknown value shows its reason too).
+fn explained(message: String, what: &str, reason: &str) -> String {
+    if reason.is_empty() || message.contains(reason) {
+        message
+    } else {
+        format!("{message} ({what}: {reason})")
     }
 }

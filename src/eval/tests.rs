@@ -229,3 +229,151 @@ fn rule_references_and_negation() {
         ]
     );
 }
+
+#[test]
+fn unknown_blocks_of_known_version_and_size_are_still_measured() {
+    let text = "\
+Parameters:
+  Ip: {Type: String}
+Resources:
+  Sg:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: g
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Sub '${Ip}/32'}
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Join ['', [!Ref Ip, /24]]}
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIpv6: !Sub '${Ip}/32'}
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Ref Ip}
+";
+    let t = template::parse(Arc::new(SourceFile::new("t.yaml", text))).unwrap();
+    let m = crate::model::build(&t, &crate::model::Parameters::new());
+    let model = [("rules", m.rules)];
+    let s: Vec<Status> = run_with_model(
+        "rule v4_host_is_not_internet { rules[0].peer.cidr NOT IS_INTERNET }\n\
+         rule v4_host_size { prefix_len(rules[0].peer.cidr) == 32 \n address_count(rules[0].peer.cidr) == 1 }\n\
+         rule v4_version { rules[0].peer.cidr WITHIN 0.0.0.0/0 \n rules[0].peer.cidr NOT OVERLAPS ::/0 }\n\
+         rule joined_size { prefix_len(rules[1].peer.cidr) == 24 \n rules[1].peer.cidr IS_CIDR }\n\
+         rule v6_slash_32_may_be_internet { rules[2].peer.cidr NOT IS_INTERNET }\n\
+         rule v6_version { rules[2].peer.cidr WITHIN ::/0 }\n\
+         rule unsized_is_unknown { prefix_len(rules[3].peer.cidr) == 32 }\n\
+         rule other_blocks_stay_unknown { rules[0].peer.cidr WITHIN 10.0.0.0/8 }",
+        text,
+        &model,
+    )
+    .into_iter()
+    .map(|(_, s, _)| s)
+    .collect();
+    use Status::{Pass, Unknown};
+    assert_eq!(
+        s,
+        [Pass, Pass, Pass, Pass, Unknown, Pass, Unknown, Unknown],
+        "an IPv4 /32 is never the internet; an IPv6 /32 may be"
+    );
+}
+
+#[test]
+fn messages_of_negated_terms_and_empty_queries_say_what_was_expected() {
+    let r = run(
+        "rule folded { not Resources.Db.Properties.GroupName == 'db' }\n\
+         rule group { not (Resources.Db.Properties.GroupName == 'db') }\n\
+         rule nothing { Resources.*[ Type == 'AWS::SQS::Queue' ] NOT EMPTY }\n\
+         rule none_some { some Resources.*[ Type == 'AWS::SQS::Queue' ].Properties == 1 }",
+        SGS,
+    );
+    let messages: Vec<&str> = r.iter().map(|(_, _, f)| f[0].message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "`Resources.Db.Properties.GroupName` is `db`, expected `!= 'db'`",
+            "`(Resources.Db.Properties.GroupName == 'db')` holds, but the rule requires it not to",
+            "`Resources.*[ Type == 'AWS::SQS::Queue' ]` selects nothing, expected `NOT EMPTY`",
+            "`Resources.*[ Type == 'AWS::SQS::Queue' ].Properties` selects nothing, so no value satisfies `== 1`",
+        ]
+    );
+}
+
+#[test]
+fn a_failing_rule_referenced_under_an_unknown_condition_is_unknown() {
+    let r = run(
+        "rule failing { Resources.Db.Properties.GroupName == 'x' }\n\
+         rule doubt { when Resources.Db.Properties.GroupName == Resources.Db.Properties.Nope { failing } }",
+        SGS,
+    );
+    assert_eq!(r[0].1, Status::Fail);
+    assert_eq!(r[1].1, Status::Unknown);
+    assert_eq!(r[1].2[0].status, FindingStatus::Unknown);
+    assert!(
+        r[1].2[0].message.contains("unknown whether it applies"),
+        "{:?}",
+        r[1].2
+    );
+}
+
+#[test]
+fn a_variable_holding_a_list_names_each_of_its_keys() {
+    let s = statuses(
+        "let names = ['Web', 'Db']\n\
+         param groups = ['Db']\n\
+         rule both { count(Resources.%names) == 2 }\n\
+         rule param_keys { Resources.%groups.Properties.GroupName == 'db' }",
+        SGS,
+    );
+    assert_eq!(
+        s,
+        [
+            ("both".into(), Status::Pass),
+            ("param_keys".into(), Status::Pass)
+        ]
+    );
+}
+
+#[test]
+fn a_missing_list_item_has_a_json_pointer() {
+    let r = run(
+        "rule r { Resources.Web.Properties.SecurityGroupIngress[5].CidrIp == '10.0.0.0/8' }",
+        SGS,
+    );
+    assert_eq!(
+        r[0].2[0].pointer,
+        "/Resources/Web/Properties/SecurityGroupIngress/5"
+    );
+    assert!(r[0].2[0].message.contains("(no `[5]`)"), "{:?}", r[0].2);
+}
+
+#[test]
+fn an_or_failing_on_different_resources_keeps_a_finding_for_each() {
+    let r = run(
+        "rule r { Resources.Web.Properties.GroupName EXISTS or Resources.Db.Properties.Nope EXISTS }",
+        SGS,
+    );
+    let resources: Vec<Option<&str>> = r[0].2.iter().map(|f| f.resource.as_deref()).collect();
+    assert_eq!(resources, [Some("Web"), Some("Db")]);
+    // On one resource, the failures of an `or` make one finding.
+    let r = run(
+        "rule r { Resources.Db.Properties.A EXISTS or Resources.Db.Properties.B EXISTS }",
+        SGS,
+    );
+    assert_eq!(r[0].2.len(), 1, "{:?}", r[0].2);
+    assert!(r[0].2[0].message.contains("; and "), "{:?}", r[0].2);
+}
+
+#[test]
+fn some_blocks_need_one_value_that_satisfies_the_whole_block() {
+    let s = statuses(
+        "rule one_matches { some Resources.Web.Properties.SecurityGroupIngress[*] { FromPort == 22; CidrIp == 10.0.0.0/8 } }\n\
+         rule none_matches { some Resources.Web.Properties.SecurityGroupIngress[*] { FromPort == 22; CidrIp == 0.0.0.0/0 } }\n\
+         rule all_do_not { Resources.Web.Properties.SecurityGroupIngress[*] { FromPort == 22 } }\n\
+         rule nothing_selected { some Resources.Db.Properties.SecurityGroupIngress[*] { FromPort == 22 } }",
+        SGS,
+    );
+    assert_eq!(
+        s,
+        [
+            ("one_matches".into(), Status::Pass),
+            ("none_matches".into(), Status::Fail),
+            ("all_do_not".into(), Status::Fail),
+            ("nothing_selected".into(), Status::Fail),
+        ]
+    );
+}

@@ -97,11 +97,39 @@ fn trailing_prefix(parts: &[Part<'_>]) -> Option<u8> {
     let Some(Part::Text(last)) = parts.last() else {
         return None;
     };
-    let digits = last.strip_prefix('/')?;
+    prefix_suffix(last)
+}
+
+/// The prefix length of a text that is exactly `/N` (the known end of a CIDR block).
+fn prefix_suffix(text: &str) -> Option<u8> {
+    let digits = text.strip_prefix('/')?;
     if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     digits.parse().ok().filter(|&n: &u8| n <= 128)
+}
+
+/// Joins texts; when one is unknown, the result is unknown, with the hint of a known prefix
+/// length when everything after the last unknown part is `/N` (`!Join ["", [!Ref Ip, /32]]`).
+fn join_texts(texts: Vec<Result<Str, Unknown>>, delimiter: &str) -> Result<Str, Unknown> {
+    let Some(last) = texts.iter().rposition(Result::is_err) else {
+        let known: Vec<Str> = texts.into_iter().filter_map(Result::ok).collect();
+        return Ok(Str::from(known.join(delimiter)));
+    };
+    let mut rest = texts.into_iter().skip(last);
+    let Some(Err(mut u)) = rest.next() else {
+        return Err(Unknown::new("`Fn::Join` of an unknown value"));
+    };
+    let after: Vec<Str> = rest.filter_map(Result::ok).collect();
+    let suffix = if after.is_empty() {
+        String::new()
+    } else {
+        format!("{delimiter}{}", after.join(delimiter))
+    };
+    if let (Some(len), UnknownHint::None) = (prefix_suffix(&suffix), &u.hint) {
+        u.hint = UnknownHint::CidrPrefix(len);
+    }
+    Err(u)
 }
 
 impl<'t> Resolver<'t> {
@@ -190,9 +218,7 @@ impl<'t> Resolver<'t> {
         self.binary(arg, span, at, usage, |d, l| {
             let joined = to_text(&d.val).and_then(|d| match &l.val {
                 RVal::List(items) => {
-                    let texts: Result<Vec<Str>, Unknown> =
-                        items.iter().map(|i| to_text(&i.val)).collect();
-                    Ok(Str::from(texts?.join(d.as_str())))
+                    join_texts(items.iter().map(|i| to_text(&i.val)).collect(), d.as_str())
                 }
                 other => to_text(other),
             });

@@ -535,7 +535,23 @@ fn cidr_node(value: &RNode<'_>, v6: bool) -> (Node, Option<Str>) {
             ),
             Some(vpc.clone()),
         ),
-        RVal::Unknown(u) => (Node::unknown(u.clone(), span), None),
+        RVal::Unknown(u) => (Node::unknown(sized_cidr(u, v6), span), None),
+        // `!GetAtt Subnet.CidrBlock`: the block of a subnet (VPCs are `VpcCidr` above).
+        RVal::Resource {
+            id,
+            attr: Some(attr),
+        } if attr.as_str() == "CidrBlock" && !v6 => (
+            Node::unknown(
+                Unknown {
+                    reason: Str::from(format!(
+                        "`!GetAtt {id}.CidrBlock` is only known at deploy time"
+                    )),
+                    hint: UnknownHint::BlockInVpc(id.clone()),
+                },
+                span,
+            ),
+            None,
+        ),
         other => (
             Node::unknown(
                 super::functions::to_text(other)
@@ -546,4 +562,16 @@ fn cidr_node(value: &RNode<'_>, v6: bool) -> (Node, Option<Str>) {
             None,
         ),
     }
+}
+
+/// An unknown block whose prefix length is known (`!Sub "${Ip}/32"`) becomes a block of the
+/// slot's IP version, so that its size and family can still be reasoned about.
+fn sized_cidr(u: &Unknown, v6: bool) -> Unknown {
+    let mut u = u.clone();
+    if let UnknownHint::CidrPrefix(prefix) = u.hint {
+        if prefix <= if v6 { 128 } else { 32 } {
+            u.hint = UnknownHint::Cidr { v6, prefix };
+        }
+    }
+    u
 }

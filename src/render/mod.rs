@@ -6,6 +6,8 @@ pub mod catalogue;
 pub mod diagnostic;
 mod excerpt;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod text;
 mod window;
 

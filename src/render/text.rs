@@ -1,5 +1,6 @@
-//! The text report: one block per finding with its source line underlined, grouped by file,
-//! then a summary.
+//! The text report: for each file with something to show, a header with its counts, one block
+//! per finding with its source line underlined, and a dim line per suppressed finding; then a
+//! summary. `--quiet` keeps only the failing findings, one line each, and the summary.
 
 use std::time::Duration;
 
@@ -55,15 +56,81 @@ pub fn render(report: &Report, options: &Options, text: &TextOptions) -> String 
             }
             _ => {}
         }
+        let mut mine = Vec::new();
         while let Some(f) = findings.next_if(|f| f.file == file.path) {
-            if f.suppressed || (text.quiet && !f.fails_run(options)) {
-                continue;
+            mine.push(f);
+        }
+        let (suppressed, shown): (Vec<&Finding>, Vec<&Finding>) =
+            mine.into_iter().partition(|f| f.suppressed);
+        if text.quiet {
+            for f in shown.iter().filter(|f| f.fails_run(options)) {
+                render_finding(&mut out, f, None, style, true);
             }
-            render_finding(&mut out, f, file.source.as_deref(), style, text.quiet);
+            continue;
+        }
+        if shown.is_empty() && suppressed.is_empty() {
+            continue;
+        }
+        out.push_str(&file_header(&file.path, &shown, suppressed.len(), style));
+        for f in &shown {
+            render_finding(&mut out, f, file.source.as_deref(), style, false);
+        }
+        for f in &suppressed {
+            out.push_str(&suppressed_line(f, style));
+        }
+        if !suppressed.is_empty() {
+            out.push('\n');
         }
     }
     out.push_str(&summary(report, options, text));
     out
+}
+
+/// `=== path: 2 findings (1 high, 1 low), 1 suppressed`, then a blank line.
+fn file_header(path: &str, shown: &[&Finding], suppressed: usize, style: Style) -> String {
+    let mut parts = Vec::new();
+    if !shown.is_empty() {
+        let by_severity: Vec<String> = Severity::ALL
+            .iter()
+            .rev()
+            .filter_map(|sev| {
+                let n = shown.iter().filter(|f| f.severity == *sev).count();
+                (n > 0).then(|| format!("{n} {sev}"))
+            })
+            .collect();
+        parts.push(format!(
+            "{} finding{} ({})",
+            shown.len(),
+            plural(shown.len()),
+            by_severity.join(", ")
+        ));
+    }
+    if suppressed > 0 {
+        parts.push(format!("{suppressed} suppressed"));
+    }
+    format!(
+        "{} {}{}\n\n",
+        style.dim("==="),
+        style.bold(path),
+        style.dim(&format!(": {}", parts.join(", ")))
+    )
+}
+
+/// One dim line for a suppressed finding, with the reason it was accepted.
+fn suppressed_line(f: &Finding, style: Style) -> String {
+    let subject = f
+        .resource
+        .as_ref()
+        .map(|r| format!(" [{r}]"))
+        .unwrap_or_default();
+    let line = format!(
+        "  suppressed {} at {}:{}{subject}: {}",
+        f.id,
+        f.line,
+        f.column,
+        f.suppression_reason.as_deref().unwrap_or("")
+    );
+    format!("{}\n", style.dim(&line))
 }
 
 fn severity_label(f: &Finding, style: Style) -> String {

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use crate::check::ir::{Program, Severity};
+use crate::check::ir::{Program, RuleMeta, Severity};
 use crate::eval::{FindingStatus, RuleOutcome, Status};
-use crate::source::{Position, SourceFile};
+use crate::source::{Position, SourceFile, Span};
 use crate::template::{LoadError, Template};
 pub use suppress::{INVALID_SUPPRESSION, UNKNOWN_SUPPRESSION_ID};
 
@@ -79,6 +79,39 @@ pub struct Report {
     pub files: Vec<FileEntry>,
     /// Every finding, grouped by file in input order.
     pub findings: Vec<Finding>,
+    /// The rules that were run and reported, with their metadata (for SARIF and JUnit).
+    #[serde(skip)]
+    pub rules: Vec<RuleInfo>,
+}
+
+/// A reported rule's name and annotations; the severity is the one after overrides.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleInfo {
+    /// The rule's name.
+    pub name: String,
+    /// Its annotations, with the severity in force.
+    pub meta: RuleMeta,
+}
+
+/// The metadata of the rules `options` selects, in load order, followed by palisade's own
+/// checks of suppressions (`PAL001`, `PAL002`).
+pub fn rule_infos(program: &Program, options: &Options) -> Vec<RuleInfo> {
+    let mut rules: Vec<RuleInfo> = program
+        .reported_rules()
+        .filter(|r| options.selects(&r.meta.id))
+        .map(|r| {
+            let mut meta = r.meta.clone();
+            if let Some(severity) = options.severities.get(&meta.id) {
+                meta.severity = *severity;
+            }
+            RuleInfo {
+                name: r.name.clone(),
+                meta,
+            }
+        })
+        .collect();
+    rules.extend(suppress::rule_infos());
+    rules
 }
 
 /// Counts over the whole run.
@@ -180,6 +213,10 @@ pub struct Finding {
     /// Where the value ends (for SARIF regions and underlining).
     #[serde(skip)]
     pub end: Position,
+    /// False for findings about the template as a whole, whose line and column are only a
+    /// placeholder.
+    #[serde(skip)]
+    pub located: bool,
     /// The rule's title.
     #[serde(skip)]
     pub title: Option<Arc<str>>,
@@ -221,6 +258,17 @@ fn conditions<S: serde::Serializer>(
     }
 }
 
+/// Where a value's text ends, leaving out the whitespace and line breaks that the span of a
+/// block node carries up to the next token (so regions and underlines stop at the value).
+pub(crate) fn end_position(source: &SourceFile, span: Span) -> Position {
+    let kept = source.slice(span).trim_end().len() as u32;
+    if kept == 0 {
+        source.position(span.end)
+    } else {
+        source.position(span.start + kept)
+    }
+}
+
 /// One template's part of the report.
 #[derive(Clone, Debug)]
 pub struct FileResult {
@@ -259,7 +307,7 @@ pub fn checked(
         let remediation: Option<Arc<str>> = rule.meta.remediation.as_deref().map(Arc::from);
         for f in &outcome.findings {
             let (start, end) = match f.span {
-                Some(span) => (source.position(span.start), source.position(span.end)),
+                Some(span) => (source.position(span.start), end_position(source, span)),
                 None => (
                     Position { line: 1, column: 1 },
                     Position { line: 1, column: 1 },
@@ -286,6 +334,7 @@ pub fn checked(
                 suppressed: suppression.is_some(),
                 suppression_reason: suppression.map(str::to_string),
                 end,
+                located: f.span.is_some(),
                 title: title.clone(),
                 remediation: remediation.clone(),
             });
@@ -381,7 +430,19 @@ impl Report {
             summary,
             files,
             findings,
+            rules: Vec::new(),
         }
+    }
+
+    /// The report with the metadata of the rules that were run (see [`rule_infos`]).
+    pub fn with_rules(mut self, rules: Vec<RuleInfo>) -> Report {
+        self.rules = rules;
+        self
+    }
+
+    /// The metadata of the rule with this id, if it was run.
+    pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
+        self.rules.iter().find(|r| r.meta.id == id)
     }
 
     /// True when some template could not be read.

@@ -14,8 +14,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::Finding;
-use crate::check::ir::{Program, Severity};
+use super::{Finding, RuleInfo};
+use crate::check::ir::{Program, RuleMeta, Severity};
 use crate::eval::FindingStatus;
 use crate::source::{SourceFile, Span};
 use crate::template::{Node, Template};
@@ -24,6 +24,57 @@ use crate::template::{Node, Template};
 pub const INVALID_SUPPRESSION: &str = "PAL001";
 /// The id of a suppression naming a rule id that no loaded rule has.
 pub const UNKNOWN_SUPPRESSION_ID: &str = "PAL002";
+
+/// One of palisade's own checks of suppressions.
+struct OwnRule {
+    id: &'static str,
+    name: &'static str,
+    severity: Severity,
+    title: &'static str,
+    rationale: &'static str,
+    remediation: &'static str,
+}
+
+const OWN_RULES: [OwnRule; 2] = [
+    OwnRule {
+        id: INVALID_SUPPRESSION,
+        name: "suppression_without_reason",
+        severity: Severity::Medium,
+        title: "Suppression without a reason",
+        rationale: "an accepted risk needs a recorded reason, so that a reviewer can judge it later; a suppression without one suppresses nothing",
+        remediation: "give each suppression an `id` and a non-empty `reason`",
+    },
+    OwnRule {
+        id: UNKNOWN_SUPPRESSION_ID,
+        name: "suppression_of_unknown_id",
+        severity: Severity::Medium,
+        title: "Suppression names an unknown rule id",
+        rationale: "a suppression of an id that no loaded rule has is usually a typo, and the finding it was meant to accept is still reported",
+        remediation: "use an id listed by `palisade rules`, or remove the suppression",
+    },
+];
+
+fn own_rule(id: &str) -> &'static OwnRule {
+    match OWN_RULES.iter().find(|r| r.id == id) {
+        Some(rule) => rule,
+        None => &OWN_RULES[0],
+    }
+}
+
+/// The metadata of palisade's own suppression checks, as reported rules.
+pub(super) fn rule_infos() -> impl Iterator<Item = RuleInfo> {
+    OWN_RULES.iter().map(|r| RuleInfo {
+        name: r.name.to_string(),
+        meta: RuleMeta {
+            id: r.id.to_string(),
+            severity: r.severity,
+            title: Some(r.title.to_string()),
+            rationale: Some(r.rationale.to_string()),
+            remediation: Some(r.remediation.to_string()),
+            tags: vec!["suppression".to_string()],
+        },
+    })
+}
 
 struct Problem {
     id: &'static str,
@@ -154,12 +205,13 @@ impl Suppressions {
         self.problems
             .iter()
             .map(|p| {
+                let meta = own_rule(p.id);
                 let start = source.position(p.span.start);
-                let end = source.position(p.span.end);
+                let end = super::end_position(source, p.span);
                 Finding {
                     id: p.id.to_string(),
-                    rule: "suppression".to_string(),
-                    severity: Severity::Medium,
+                    rule: meta.name.to_string(),
+                    severity: meta.severity,
                     status: FindingStatus::Fail,
                     file: name.to_string(),
                     resource: Some(p.resource.clone()),
@@ -172,16 +224,9 @@ impl Suppressions {
                     suppressed: false,
                     suppression_reason: None,
                     end,
-                    title: Some(Arc::from(match p.id {
-                        UNKNOWN_SUPPRESSION_ID => "Suppression names an unknown rule id",
-                        _ => "Suppression without a reason",
-                    })),
-                    remediation: Some(Arc::from(match p.id {
-                        UNKNOWN_SUPPRESSION_ID => {
-                            "use an id listed by `palisade rules`, or remove the suppression"
-                        }
-                        _ => "give each suppression an `id` and a non-empty `reason`",
-                    })),
+                    located: true,
+                    title: Some(Arc::from(meta.title)),
+                    remediation: Some(Arc::from(meta.remediation)),
                 }
             })
             .collect()

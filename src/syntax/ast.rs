@@ -380,8 +380,14 @@ pub enum Step {
     Index(i64),
     /// `.%var`: the keys named by the variable's values.
     VariableKey(Name),
-    /// `[ clauses ]`: the values for which the clauses hold.
-    Filter(Block),
+    /// `[ clauses ]` or `[ name | clauses ]`: the values for which the clauses hold; `name`
+    /// is bound to each value's key (or index).
+    Filter {
+        /// The variable bound to the key or index.
+        capture: Option<Name>,
+        /// The clauses.
+        body: Block,
+    },
 }
 
 /// A literal value.

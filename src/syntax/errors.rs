@@ -30,9 +30,103 @@ pub(super) fn syntax_error(file: &Arc<SourceFile>, error: Error<Rule>) -> Diagno
     } else {
         format!("expected {expected_text}, found {}", found.text)
     };
-    Diagnostic::error(Code::Syntax, file, span, message)
-        .with_label("unexpected here")
-        .with_help(help_for(&expected, &found.text))
+    if found.len == 0 && offset as usize == file.text().len() {
+        return end_of_file(file, message, &expected);
+    }
+    let d = Diagnostic::error(Code::Syntax, file, span, message).with_label("unexpected here");
+    let before = file.text().get(..offset as usize).unwrap_or("");
+    let rest = file.text().get(offset as usize..).unwrap_or("");
+    if let Some(d) = bracket_problem(d.clone(), file, before, rest) {
+        return d;
+    }
+    let help = if rest.starts_with("<<") {
+        "a message opened with `<<` must be closed with `>>`".to_string()
+    } else if rest.starts_with(['"', '\'']) {
+        "a string ends on the line it starts on; close the quote on this line".to_string()
+    } else {
+        help_for(&expected, &found.text)
+    };
+    d.with_help(help)
+}
+
+/// A closing bracket that closes nothing, or the wrong bracket.
+fn bracket_problem(
+    d: Diagnostic,
+    file: &Arc<SourceFile>,
+    before: &str,
+    rest: &str,
+) -> Option<Diagnostic> {
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '@')
+        .collect();
+    if matches!(word.as_str(), "rule" | "RULE" | "param" | "PARAM") || word.starts_with('@') {
+        // A top-level item inside a block: the block was not closed.
+        let (at, open) = super::unclosed_bracket(before)?;
+        let p = file.position(at);
+        return Some(
+            d.with_related(Span::new(at, at + 1), "opened here and never closed")
+                .with_help(format!(
+                    "the `{open}` at line {}, column {} is not closed (add a `{}`), so `{word}` falls inside it",
+                    p.line,
+                    p.column,
+                    closer(open)
+                )),
+        );
+    }
+    let close = rest
+        .chars()
+        .next()
+        .filter(|c| matches!(c, ')' | ']' | '}'))?;
+    match super::unclosed_bracket(before) {
+        None => Some(d.with_help(format!("this `{close}` closes nothing; remove it"))),
+        Some((at, open)) if closer(open) != close => {
+            let p = file.position(at);
+            Some(
+                d.with_related(Span::new(at, at + 1), "opened here and never closed")
+                    .with_help(format!(
+                        "the `{open}` at line {}, column {} is not closed; add `{}` before this `{close}`",
+                        p.line,
+                        p.column,
+                        closer(open)
+                    )),
+            )
+        }
+        Some(_) => None,
+    }
+}
+
+/// The bracket that closes `open`.
+fn closer(open: char) -> char {
+    match open {
+        '(' => ')',
+        '[' => ']',
+        _ => '}',
+    }
+}
+
+/// A file that ends too early: pointed at its last character (a label past the last line
+/// would not be shown), with the bracket left open if there is one.
+fn end_of_file(
+    file: &Arc<SourceFile>,
+    message: String,
+    expected: &BTreeSet<&'static str>,
+) -> Diagnostic {
+    let end = file.text().trim_end().len() as u32;
+    let d = Diagnostic::error(Code::Syntax, file, Span::at(end), message)
+        .with_label("the file ends here");
+    match super::unclosed_bracket(file.text()) {
+        Some((at, open)) => {
+            let close = closer(open);
+            let p = file.position(at);
+            d.with_related(Span::new(at, at + 1), "opened here and never closed")
+                .with_help(format!(
+                    "the `{open}` at line {}, column {} is not closed; add the missing `{close}`",
+                    p.line, p.column
+                ))
+        }
+        None => d.with_help(help_for(expected, "end of file")),
+    }
 }
 
 struct Found {
@@ -84,11 +178,12 @@ fn help_for(expected: &BTreeSet<&'static str>, found: &str) -> String {
     if expected.contains("a name") && is_keyword(word) {
         return format!("`{word}` is a keyword and cannot be used as a name; choose another name");
     }
-    if expected.contains("`}`") && found == "end of file" {
-        return "a `{` is not closed; add the missing `}`".to_string();
-    }
     if expected.contains("an operator such as `==`, `IN` or `EXISTS`") {
         return "a clause compares a query with a value, e.g. `Properties.GroupName EXISTS` or `ports IN r[80, 443]`".to_string();
+    }
+    if expected.contains("a condition") && found == "`{`" {
+        return "`when` needs a condition before the `{`, e.g. `when %groups NOT EMPTY { … }`"
+            .to_string();
     }
     if expected.contains("a rule body `{ … }`") {
         return "a rule is written `rule name [when condition] { clauses }`".to_string();
@@ -117,7 +212,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::group => "`(`",
         Rule::when_block | Rule::kw_when => "`when`",
         Rule::type_block | Rule::type_name => "a resource type such as `AWS::EC2::SecurityGroup`",
-        Rule::query_block => "a block `{ … }`",
+        Rule::query_term => "a clause",
         Rule::rule_call => "a rule name",
         Rule::clause => "a clause",
         Rule::operand => "a value or query",
@@ -154,6 +249,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::key_name | Rule::name | Rule::identifier => "a name",
         Rule::variable => "a variable `%name`",
         Rule::filter => "a filter `[ … ]`",
+        Rule::filter_capture => "a name to bind each key to",
         Rule::list => "a list `[ … ]`",
         Rule::map | Rule::map_entry => "a map `{ … }`",
         Rule::range | Rule::range_open | Rule::range_close => "a range `r[a, b]`",

@@ -73,6 +73,10 @@ pub(super) fn lower_interpolation(
         .with_label("expected a query such as `peer.cidr` or `%var`")
         .with_help("write `{{` and `}}` around a query, e.g. `{{Properties.GroupName}}`")
     };
+    // Messages are skipped by the nesting check of the whole file; their queries get their own.
+    if let Some(at) = super::too_deep(text) {
+        return Err(super::too_deep_error(file, offset + at));
+    }
     let mut pairs = PolicyParser::parse(Rule::interpolation, text).map_err(|_| bad(&cx))?;
     let interpolation = pairs.next().ok_or_else(|| bad(&cx))?;
     let mut children = cx.children(interpolation);
@@ -287,6 +291,13 @@ impl Lower<'_> {
     }
 
     fn block_items(&mut self, pairs: Pairs<'_, Rule>) -> Result<Vec<BlockItem>> {
+        self.block_items_iter(pairs)
+    }
+
+    fn block_items_iter<'i>(
+        &mut self,
+        pairs: impl Iterator<Item = Pair<'i, Rule>>,
+    ) -> Result<Vec<BlockItem>> {
         let mut items = Vec::new();
         for child in pairs {
             match child.as_rule() {
@@ -347,13 +358,26 @@ impl Lower<'_> {
                     body,
                 }
             }
-            Rule::query_block => {
+            Rule::query_term => {
+                let span = self.span(&body_pair);
                 let mut w = self.children(body_pair);
                 let query = self.query(w.expect(self, Rule::query)?)?;
-                let body = self.block(w.expect(self, Rule::block)?)?;
-                TermBody::QueryBlock { query, body }
+                match w.take(Rule::block) {
+                    Some(block) => TermBody::QueryBlock {
+                        query,
+                        body: self.block(block)?,
+                    },
+                    None => {
+                        TermBody::Clause(self.clause_rest(Operand::Query(query), &mut w, span)?)
+                    }
+                }
             }
-            Rule::clause => TermBody::Clause(self.clause(body_pair)?),
+            Rule::clause => {
+                let span = self.span(&body_pair);
+                let mut w = self.children(body_pair);
+                let lhs = self.operand(w.expect(self, Rule::operand)?)?;
+                TermBody::Clause(self.clause_rest(lhs, &mut w, span)?)
+            }
             Rule::rule_call => {
                 let mut w = self.children(body_pair);
                 let name = self.name(w.expect(self, Rule::name)?);
@@ -377,10 +401,9 @@ impl Lower<'_> {
         })
     }
 
-    fn clause(&mut self, pair: Pair<'_, Rule>) -> Result<Clause> {
-        let span = self.span(&pair);
-        let mut c = self.children(pair);
-        let lhs = self.operand(c.expect(self, Rule::operand)?)?;
+    /// The operator and right-hand side of a clause (of a `clause` or a `query_term`) whose
+    /// left-hand side is already lowered.
+    fn clause_rest(&mut self, lhs: Operand, c: &mut Children<'_>, span: Span) -> Result<Clause> {
         let op_pair = c.any(self, "an operator")?;
         let op_span = self.span(&op_pair);
         let op_rule = op_pair.as_rule();
@@ -487,11 +510,14 @@ impl Lower<'_> {
                         Ok(i) => Step::Index(i),
                         Err(_) => {
                             let span = self.span(&step);
-                            let d = self.diag(
-                                Code::InvalidLiteral,
-                                span,
-                                format!("index `{text}` is too large"),
-                            );
+                            let d = self
+                                .diag(
+                                    Code::InvalidLiteral,
+                                    span,
+                                    format!("index `{text}` is too large"),
+                                )
+                                .with_label("not a list position")
+                                .with_help("list positions are 0, 1, 2, … from the start and -1, -2, … from the end");
                             self.report(d);
                             Step::Index(0)
                         }
@@ -508,10 +534,19 @@ impl Lower<'_> {
                 }
                 Rule::filter => {
                     let fspan = self.span(&step);
-                    Step::Filter(Block {
-                        items: self.block_items(step.into_inner())?,
-                        span: fspan,
-                    })
+                    let mut inner = step.into_inner().peekable();
+                    let capture = match inner.peek().map(Pair::as_rule) {
+                        Some(Rule::filter_capture) => inner
+                            .next()
+                            .and_then(|c| c.into_inner().next())
+                            .map(|n| self.name(n)),
+                        _ => None,
+                    };
+                    let items = self.block_items_iter(inner)?;
+                    Step::Filter {
+                        capture,
+                        body: Block { items, span: fspan },
+                    }
                 }
                 _ => return Err(self.internal(self.span(&step), "a query step")),
             });
@@ -581,6 +616,7 @@ impl Lower<'_> {
                             span,
                             format!("`{text}` does not fit in a 64-bit integer"),
                         )
+                        .with_label("too large")
                         .with_help(
                             "use a number between -9223372036854775808 and 9223372036854775807",
                         );
@@ -597,6 +633,7 @@ impl Lower<'_> {
                             span,
                             format!("`{text}` is not a finite number"),
                         )
+                        .with_label("too large")
                         .with_help("use a smaller number");
                     self.report(d);
                     LiteralValue::Null

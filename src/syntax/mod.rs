@@ -28,15 +28,7 @@ pub const MAX_NESTING: usize = 32;
 /// (warnings may come with a tree).
 pub fn parse(file: &Arc<SourceFile>) -> (Option<ast::PolicyFile>, Diagnostics) {
     if let Some(at) = too_deep(file.text()) {
-        let d = Diagnostic::error(
-            Code::TooDeep,
-            file,
-            Span::new(at, at + 1),
-            format!("brackets are nested more than {MAX_NESTING} levels deep"),
-        )
-        .with_label("too deep here")
-        .with_help("split the expression into named rules or `let` variables");
-        return (None, d.into());
+        return (None, too_deep_error(file, at).into());
     }
     let pairs = match PolicyParser::parse(Rule::policy_file, file.text()) {
         Ok(pairs) => pairs,
@@ -51,11 +43,57 @@ pub fn parse(file: &Arc<SourceFile>) -> (Option<ast::PolicyFile>, Diagnostics) {
     }
 }
 
+/// The diagnostic for a bracket at `at` that opens deeper than [`MAX_NESTING`].
+fn too_deep_error(file: &Arc<SourceFile>, at: u32) -> Diagnostic {
+    Diagnostic::error(
+        Code::TooDeep,
+        file,
+        Span::new(at, at + 1),
+        format!("brackets are nested more than {MAX_NESTING} levels deep"),
+    )
+    .with_label("too deep here")
+    .with_help("split the expression into named rules or `let` variables")
+}
+
 /// The offset of the first bracket that opens deeper than [`MAX_NESTING`], ignoring brackets
 /// in comments, strings and messages.
 fn too_deep(text: &str) -> Option<u32> {
-    let bytes = text.as_bytes();
     let mut depth = 0usize;
+    let mut found = None;
+    scan_brackets(text, |at, b| {
+        if matches!(b, b'(' | b'[' | b'{') {
+            depth += 1;
+            if depth > MAX_NESTING {
+                found = Some(at as u32);
+                return false;
+            }
+        } else {
+            depth = depth.saturating_sub(1);
+        }
+        true
+    });
+    found
+}
+
+/// The innermost bracket left open at the end of the text (offset and character), ignoring
+/// brackets in comments, strings and messages.
+pub(crate) fn unclosed_bracket(text: &str) -> Option<(u32, char)> {
+    let mut open: Vec<(u32, char)> = Vec::new();
+    scan_brackets(text, |at, b| {
+        if matches!(b, b'(' | b'[' | b'{') {
+            open.push((at as u32, char::from(b)));
+        } else {
+            open.pop();
+        }
+        true
+    });
+    open.pop()
+}
+
+/// Calls `visit` with the offset of each bracket outside comments, strings and messages, until
+/// it returns false.
+fn scan_brackets(text: &str, mut visit: impl FnMut(usize, u8) -> bool) {
+    let bytes = text.as_bytes();
     let mut i = 0usize;
     while let Some(&b) = bytes.get(i) {
         match b {
@@ -84,18 +122,11 @@ fn too_deep(text: &str) -> Option<u32> {
                 }
                 i += 1;
             }
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(i as u32);
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'(' | b'[' | b'{' | b')' | b']' | b'}' if !visit(i, b) => return,
             _ => {}
         }
         i += 1;
     }
-    None
 }
 
 #[cfg(test)]

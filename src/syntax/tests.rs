@@ -144,3 +144,145 @@ fn keywords_are_not_names() {
     let e = err("rule keys { a exists }");
     assert!(e[0].contains("expected a name, found `keys`"), "{e:?}");
 }
+
+#[test]
+fn nested_filters_parse_in_linear_time() {
+    // Each level used to be parsed twice (as a query block, then as a clause), so 30 levels
+    // took longer than anyone would wait.
+    let mut clause = "x EXISTS".to_string();
+    for _ in 0..30 {
+        clause = format!("x[ {clause} ] EXISTS");
+    }
+    let f = ok(&format!("rule r {{ {clause} }}"));
+    let Item::Rule(rule) = &f.items[0] else {
+        panic!()
+    };
+    let BlockItem::Statement(s) = &rule.body.items[0] else {
+        panic!()
+    };
+    assert!(matches!(s.terms[0].body, TermBody::Clause(_)));
+}
+
+#[test]
+fn a_query_followed_by_a_block_is_a_query_block() {
+    let f = ok("rule r { Resources.* { Type EXISTS } Resources.* EXISTS }");
+    let Item::Rule(rule) = &f.items[0] else {
+        panic!()
+    };
+    let kinds: Vec<bool> = rule
+        .body
+        .items
+        .iter()
+        .map(|i| match i {
+            BlockItem::Statement(s) => matches!(s.terms[0].body, TermBody::QueryBlock { .. }),
+            BlockItem::Let(_) => panic!(),
+        })
+        .collect();
+    assert_eq!(kinds, [true, false]);
+}
+
+#[test]
+fn deep_nesting_inside_a_message_is_refused_too() {
+    let mut clause = "x EXISTS".to_string();
+    for _ in 0..40 {
+        clause = format!("x[ {clause} ] EXISTS");
+    }
+    let e = err(&format!(
+        "rule r {{ a EXISTS << {{{{ a[ {clause} ] }}}} >> }}"
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("error[syntax::too-deep]"), "{e:?}");
+}
+
+#[test]
+fn an_unclosed_bracket_is_pointed_at_when_the_file_ends() {
+    let file = Arc::new(SourceFile::new("t.guard", "rule x {\n  a[ b EXISTS\n\n"));
+    let (_, diags) = parse(&file);
+    let d = diags.iter().next().unwrap();
+    // At the end of the last line with text, where a label can be shown.
+    assert_eq!(d.position().to_string(), "2:14");
+    assert_eq!(d.related.len(), 1);
+    assert_eq!(file.slice(d.related[0].0), "[");
+    assert!(d.help.as_deref().unwrap().contains("add the missing `]`"));
+}
+
+#[test]
+fn an_exclusive_range_is_not_a_function_call() {
+    let f = ok("let open = r(0, 1024)\nrule r { x IN r(22, 80) }");
+    let Item::Let(l) = &f.items[0] else { panic!() };
+    assert!(matches!(
+        &l.value,
+        Operand::Literal(Literal {
+            value: LiteralValue::Range(Range {
+                low_inclusive: false,
+                high_inclusive: false,
+                ..
+            }),
+            ..
+        })
+    ));
+    let Item::Rule(rule) = &f.items[1] else {
+        panic!()
+    };
+    let BlockItem::Statement(s) = &rule.body.items[0] else {
+        panic!()
+    };
+    let TermBody::Clause(Clause {
+        op: ClauseOp::Binary { rhs, .. },
+        ..
+    }) = &s.terms[0].body
+    else {
+        panic!()
+    };
+    assert!(matches!(rhs, Operand::Literal(_)), "{rhs:?}");
+}
+
+#[test]
+fn syntax_errors_explain_brackets_quotes_and_conditions() {
+    let help = |text: &str| {
+        let file = Arc::new(SourceFile::new("t.guard", text));
+        let (_, diags) = parse(&file);
+        let d = diags.iter().next().unwrap();
+        (d.message.clone(), d.help.clone().unwrap_or_default())
+    };
+    let (message, h) = help("rule a when {\n  x EXISTS\n}\n");
+    assert_eq!(message, "expected a condition, found `{`");
+    assert!(h.starts_with("`when` needs a condition"), "{h}");
+    assert_eq!(
+        help("rule a { x EXISTS } }").1,
+        "this `}` closes nothing; remove it"
+    );
+    let (_, h) = help("rule a {\n  x[ y == 1\n}\n");
+    assert!(
+        h.starts_with("the `[` at line 2, column 4 is not closed"),
+        "{h}"
+    );
+    assert!(
+        help("rule a { x EXISTS << m }")
+            .1
+            .contains("closed with `>>`")
+    );
+    assert!(
+        help("rule a { \"x\n\" == y }")
+            .1
+            .contains("close the quote")
+    );
+}
+
+#[test]
+fn a_rule_inside_an_unclosed_block_is_explained() {
+    let file = Arc::new(SourceFile::new(
+        "t.guard",
+        "rule a {\n  Resources.* { Type EXISTS\n}\nrule b { x EXISTS }\n",
+    ));
+    let (_, diags) = parse(&file);
+    let d = diags.iter().next().unwrap();
+    // Not "expected a range, found `ule`": the word `rule` starts with `r`.
+    assert!(d.message.ends_with("found `rule`"), "{}", d.message);
+    assert_eq!(d.position().to_string(), "4:1");
+    let help = d.help.as_deref().unwrap();
+    assert!(
+        help.starts_with("the `{` at line 1, column 8 is not closed (add a `}`), so `rule`"),
+        "{help}"
+    );
+}

@@ -125,9 +125,20 @@ pub enum UnknownHint {
     /// (`!GetAtt Vpc.CidrBlock`). A VPC block is between /16 and /28, so it is never
     /// "the internet".
     VpcCidr(Str),
+    /// The value is the IPv4 CIDR block of another resource inside a VPC, such as a subnet
+    /// (`!GetAtt Subnet.CidrBlock`): a part of a VPC's block, so never "the internet".
+    BlockInVpc(Str),
     /// The value is a CIDR block whose prefix length is known although its address is not,
     /// e.g. `!Sub "${OfficeIp}/32"`.
     CidrPrefix(u8),
+    /// The value is a CIDR block of a known IP version and prefix length whose address is not
+    /// known: `CidrIp: !Sub "${OfficeIp}/32"` is an IPv4 /32, whatever `OfficeIp` is.
+    Cidr {
+        /// True for an IPv6 block (`CidrIpv6`), false for IPv4 (`CidrIp`).
+        v6: bool,
+        /// The prefix length.
+        prefix: u8,
+    },
 }
 
 impl Unknown {

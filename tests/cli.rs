@@ -1,0 +1,369 @@
+//! The command line as users meet it: the built binary run on the fixtures of
+//! `tests/fixtures/cli`, with its exit code, standard output and standard error snapshotted
+//! together. Timings and temporary paths are filtered out.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[cfg(test)]
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli")
+}
+
+/// Runs palisade in `dir` and returns what it said.
+#[cfg(test)]
+fn run_in(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap()
+    )
+}
+
+#[cfg(test)]
+fn run(args: &[&str]) -> String {
+    run_in(&fixtures(), args)
+}
+
+/// Snapshots a transcript with timings and the temporary folder `tmp` (if any) filtered out.
+#[cfg(test)]
+fn snapshot(name: &str, transcript: &str, tmp: Option<&Path>) {
+    let mut filters = vec![(r"in \d+\.\d+s".to_string(), "in [TIME]".to_string())];
+    if let Some(tmp) = tmp {
+        filters.push((regex_escape(&tmp.to_string_lossy()), "[TMP]".to_string()));
+    }
+    let filters: Vec<(&str, &str)> = filters
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    insta::with_settings!({ filters => filters }, {
+        insta::assert_snapshot!(name, transcript);
+    });
+}
+
+#[cfg(test)]
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
+}
+
+/// Asserts that a transcript ends with `code`.
+#[cfg(test)]
+fn assert_exit(code: i32, transcript: &str) {
+    assert!(
+        transcript.starts_with(&format!("exit: {code}\n")),
+        "{transcript}"
+    );
+}
+
+/// Asserts a transcript's exit code and snapshots it.
+#[cfg(test)]
+fn expect(code: i32, name: &str, transcript: String) -> String {
+    assert_exit(code, &transcript);
+    snapshot(name, &transcript, None);
+    transcript
+}
+
+const RULES: [&str; 3] = ["--rules", "policy.guard", "--no-bundled"];
+
+#[cfg(test)]
+fn validate(extra: &[&str]) -> String {
+    let mut args = vec!["validate"];
+    args.extend(extra);
+    args.extend(RULES);
+    run(&args)
+}
+
+#[test]
+fn validate_passes() {
+    expect(0, "validate_passes", validate(&["good.yaml"]));
+}
+
+#[test]
+fn validate_fails_with_19() {
+    expect(19, "validate_fails", validate(&["bad.yaml"]));
+}
+
+#[test]
+fn validate_as_json() {
+    expect(
+        19,
+        "validate_json",
+        validate(&["good.yaml", "bad.yaml", "--format", "json"]),
+    );
+}
+
+#[test]
+fn validate_unreadable_template_exits_4() {
+    expect(
+        4,
+        "validate_broken_template",
+        validate(&["good.yaml", "broken.yaml", "missing.yaml"]),
+    );
+}
+
+#[test]
+fn validate_invalid_policy_exits_5() {
+    expect(
+        5,
+        "validate_invalid_policy",
+        run(&[
+            "validate",
+            "good.yaml",
+            "--rules",
+            "invalid.guard",
+            "--no-bundled",
+        ]),
+    );
+}
+
+#[test]
+fn validate_usage_errors_exit_2() {
+    expect(
+        2,
+        "validate_bad_flag",
+        validate(&["good.yaml", "--format", "yaml"]),
+    );
+    expect(
+        2,
+        "validate_unknown_id",
+        validate(&["good.yaml", "--only", "NOPE"]),
+    );
+    expect(
+        2,
+        "validate_malformed_override",
+        validate(&["good.yaml", "--param-override", "no-equals-sign"]),
+    );
+}
+
+#[test]
+fn validate_only_and_skip() {
+    expect(
+        19,
+        "validate_only",
+        validate(&["bad.yaml", "--only", "CLI002"]),
+    );
+    // Left: CLI003, whose severity is info.
+    expect(
+        0,
+        "validate_skip",
+        validate(&["bad.yaml", "--skip", "CLI001,CLI002", "--quiet"]),
+    );
+}
+
+#[test]
+fn validate_fail_on() {
+    // info.yaml only breaks the info rule: it fails the run at --fail-on info only.
+    let t = validate(&["info.yaml", "--quiet"]);
+    assert_exit(0, &t);
+    expect(
+        19,
+        "validate_fail_on_info",
+        validate(&["info.yaml", "--fail-on", "info", "--quiet"]),
+    );
+    expect(
+        0,
+        "validate_fail_on_critical",
+        validate(&["bad.yaml", "--fail-on", "critical", "--quiet"]),
+    );
+}
+
+#[test]
+fn validate_unknown_fail_and_warn() {
+    expect(19, "validate_unknown_fails", validate(&["unknown.yaml"]));
+    expect(
+        0,
+        "validate_unknown_warns",
+        validate(&["unknown.yaml", "--unknown", "warn"]),
+    );
+}
+
+#[test]
+fn validate_param_override() {
+    // With only RDP blocked, SSH from the internet passes CLI001.
+    let t = validate(&[
+        "bad.yaml",
+        "--only",
+        "CLI001",
+        "--param-override",
+        "blocked_ports=[3389]",
+    ]);
+    assert_exit(0, &t);
+    let t = validate(&["bad.yaml", "--only", "CLI001"]);
+    assert_exit(19, &t);
+    expect(
+        5,
+        "validate_invalid_overrides",
+        validate(&[
+            "bad.yaml",
+            "--param-override",
+            "blocked_ports=\"ssh\"",
+            "--param-override",
+            "blocked=[22]",
+        ]),
+    );
+}
+
+#[test]
+fn validate_writes_the_report_to_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("report.json");
+    let report_arg = report.to_string_lossy().into_owned();
+    let t = validate(&["bad.yaml", "--format", "json", "--output", &report_arg]);
+    assert!(t.starts_with("exit: 19\n--- stdout\n--- stderr\n"), "{t}");
+    let written = std::fs::read_to_string(&report).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(json["schema"], "palisade/report/v1");
+    assert_eq!(json["summary"]["findings"], 3);
+    // Nothing else is left in the folder (the report is written through a renamed file).
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn test_passes() {
+    let t = expect(
+        0,
+        "test_passes",
+        run(&[
+            "test",
+            "--rules",
+            "policy.guard",
+            "--tests",
+            "policy.tests.yaml",
+        ]),
+    );
+    // Without --tests, the tests next to the policy are found.
+    assert_eq!(run(&["test", "--rules", "policy.guard"]), t);
+}
+
+#[test]
+fn test_fails_with_7() {
+    expect(
+        7,
+        "test_fails",
+        run(&[
+            "test",
+            "--rules",
+            "policy.guard",
+            "--tests",
+            "failing.tests.yaml",
+        ]),
+    );
+}
+
+#[test]
+fn invalid_test_files_exit_1() {
+    for (name, file) in [
+        ("test_invalid_file", "invalid.tests.yaml"),
+        ("test_unknown_rule", "unknown-rule.tests.yaml"),
+    ] {
+        let t = run(&["test", "--rules", "policy.guard", "--tests", file]);
+        assert_exit(1, &t);
+        snapshot(name, &t, None);
+    }
+}
+
+/// A temporary folder holding the policy and a copy of one test file.
+#[cfg(test)]
+fn copy_for_update(tests_file: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["policy.guard", "bad.yaml", tests_file] {
+        std::fs::copy(fixtures().join(name), tmp.path().join(name)).unwrap();
+    }
+    tmp
+}
+
+#[test]
+fn test_update_rewrites_findings() {
+    let tmp = copy_for_update("update.tests.yaml");
+    let args = [
+        "test",
+        "--rules",
+        "policy.guard",
+        "--tests",
+        "update.tests.yaml",
+    ];
+    let before = run_in(tmp.path(), &args);
+    assert!(before.starts_with("exit: 7\n"), "{before}");
+    let mut update_args = args.to_vec();
+    update_args.push("--update");
+    let t = run_in(tmp.path(), &update_args);
+    assert_exit(0, &t);
+    let updated = std::fs::read_to_string(tmp.path().join("update.tests.yaml")).unwrap();
+    snapshot(
+        "test_update",
+        &format!("{t}--- update.tests.yaml\n{updated}"),
+        Some(tmp.path()),
+    );
+    // The rewritten file passes, line numbers included, and a second update changes nothing.
+    let after = run_in(tmp.path(), &args);
+    assert!(after.starts_with("exit: 0\n"), "{after}");
+    run_in(tmp.path(), &update_args);
+    let again = std::fs::read_to_string(tmp.path().join("update.tests.yaml")).unwrap();
+    assert_eq!(again, updated);
+}
+
+#[test]
+fn test_update_still_fails_on_wrong_statuses() {
+    let tmp = copy_for_update("failing.tests.yaml");
+    let t = run_in(
+        tmp.path(),
+        &[
+            "test",
+            "--rules",
+            "policy.guard",
+            "--tests",
+            "failing.tests.yaml",
+            "--update",
+        ],
+    );
+    assert_exit(7, &t);
+    snapshot("test_update_wrong_status", &t, Some(tmp.path()));
+}
+
+#[test]
+fn rules_lists_ids_severities_and_titles() {
+    expect(0, "rules_text", run(&["rules", "--rules", "policy.guard"]));
+    expect(
+        0,
+        "rules_json",
+        run(&["rules", "--rules", "policy.guard", "--format", "json"]),
+    );
+}
+
+#[test]
+fn explain_a_rule() {
+    expect(
+        0,
+        "explain",
+        run(&["explain", "CLI001", "--rules", "policy.guard"]),
+    );
+    expect(
+        2,
+        "explain_unknown_id",
+        run(&["explain", "CLI999", "--rules", "policy.guard"]),
+    );
+}
+
+#[test]
+fn completions_and_help() {
+    let t = run(&["completions", "bash"]);
+    assert_exit(0, &t);
+    assert!(t.contains("_palisade()"), "{t}");
+    snapshot("completions_bash", &t, None);
+    expect(0, "help", run(&["--help"]));
+}
