@@ -96,23 +96,29 @@ pub fn groups<'t>(
             Some(_) => {}
         }
     }
-    let duplicates = duplicates(index, rules, &uses);
+    let fields: Vec<Fields> = index
+        .groups
+        .iter()
+        .map(|entry| {
+            let props = entry.value.get("Properties");
+            let span = entry.key_span;
+            let prop = |key: &str| props.and_then(|p| p.get(key));
+            let within = resource_when(resolver, entry);
+            Fields {
+                name: single(resolver, prop("GroupName"), &within, span, text_node),
+                description: single(resolver, prop("GroupDescription"), &within, span, text_node),
+                vpc: single(resolver, prop("VpcId"), &within, span, vpc_node),
+                tags: tags(resolver, prop("Tags"), &within, span),
+                is_default: false,
+                condition: group_condition(resolver, entry, span),
+            }
+        })
+        .collect();
+    let mut duplicates = duplicates(index, rules, &uses, &fields);
     let mut out = Vec::new();
-    for entry in &index.groups {
+    for (entry, fields) in index.groups.iter().zip(fields) {
         let mut u = uses.remove(&entry.key).unwrap_or_default();
-        let props = entry.value.get("Properties");
-        let span = entry.key_span;
-        let prop = |key: &str| props.and_then(|p| p.get(key));
-        let within = resource_when(resolver, entry);
-        let fields = Fields {
-            name: single(resolver, prop("GroupName"), &within, span, text_node),
-            description: single(resolver, prop("GroupDescription"), &within, span, text_node),
-            vpc: single(resolver, prop("VpcId"), &within, span, vpc_node),
-            tags: tags(resolver, prop("Tags"), &within, span),
-            is_default: false,
-            condition: group_condition(resolver, entry, span),
-        };
-        let (dups, count) = duplicates.get(&entry.key).cloned().unwrap_or_default();
+        let (dups, count) = duplicates.remove(&entry.key).unwrap_or_default();
         out.push(entry_node(entry, fields, &mut u, rules, dups, count));
     }
     for vpc in defaults {
@@ -206,15 +212,17 @@ fn entry_node(
 }
 
 /// For each template group with declared rules, the other groups with the same effective rule
-/// set (found by hashing a canonical text of the set: linear, not pairwise).
+/// set in the same VPC (a VPC that is not known matches any), in template order: found by
+/// hashing a canonical text of each set and then grouping by VPC, so linear, not pairwise.
 fn duplicates(
     index: &Index<'_>,
     rules: &[Rule],
     uses: &HashMap<Str, Uses>,
+    fields: &[Fields],
 ) -> HashMap<Str, (Vec<Str>, usize)> {
-    let mut buckets: HashMap<String, Vec<Str>> = HashMap::new();
-    let mut keys: Vec<(Str, String)> = Vec::new();
-    for entry in &index.groups {
+    // Rule set → its groups (positions in `index.groups`), in template order.
+    let mut buckets: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, entry) in index.groups.iter().enumerate() {
         let Some(u) = uses.get(&entry.key).filter(|u| u.declared) else {
             continue;
         };
@@ -227,28 +235,63 @@ fn duplicates(
             .collect();
         set.sort_unstable();
         set.dedup();
-        let key = set.join("\n");
-        buckets
-            .entry(key.clone())
-            .or_default()
-            .push(entry.key.clone());
-        keys.push((entry.key.clone(), key));
+        buckets.entry(set.join("\n")).or_default().push(i);
     }
+    let name = |i: &usize| index.groups.get(*i).map(|e| e.key.clone());
     let mut out = HashMap::new();
-    for (id, key) in keys {
-        let Some(bucket) = buckets.get(&key) else {
-            continue;
-        };
-        if bucket.len() < 2 {
-            continue;
+    for bucket in buckets.values().filter(|b| b.len() > 1) {
+        // The bucket's groups by VPC, and those whose VPC is not known.
+        let mut by_vpc: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut unknown = Vec::new();
+        for &i in bucket {
+            match fields.get(i).and_then(|f| vpc_key(&f.vpc)) {
+                Some(key) => by_vpc.entry(key).or_default().push(i),
+                None => unknown.push(i),
+            }
         }
-        let listed = bucket
-            .iter()
-            .filter(|other| **other != id)
-            .take(MAX_DUPLICATES_LISTED)
-            .cloned()
-            .collect();
-        out.insert(id, (listed, bucket.len() - 1));
+        for &i in bucket {
+            let (same, also): (&[usize], &[usize]) =
+                match fields.get(i).and_then(|f| vpc_key(&f.vpc)) {
+                    Some(key) => (by_vpc.get(&key).map_or(&[], Vec::as_slice), &unknown),
+                    None => (bucket, &[]),
+                };
+            // `i` is in one of the two lists.
+            let count = (same.len() + also.len()).saturating_sub(1);
+            if count == 0 {
+                continue;
+            }
+            let listed = first_others(same, also, i, MAX_DUPLICATES_LISTED);
+            if let Some(id) = name(&i) {
+                out.insert(id, (listed.iter().filter_map(name).collect(), count));
+            }
+        }
+    }
+    out
+}
+
+/// What a group's `vpc` is compared by; `None` when it is not known.
+fn vpc_key(vpc: &Node) -> Option<String> {
+    match &vpc.value {
+        Value::Unknown(_) => None,
+        value => serde_json::to_string(value).ok(),
+    }
+}
+
+/// The first `n` entries of two ascending lists taken as one, without `me`.
+fn first_others(a: &[usize], b: &[usize], me: usize, n: usize) -> Vec<usize> {
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    let mut out = Vec::new();
+    while out.len() < n {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if y < x => b.next(),
+            (Some(_), _) => a.next(),
+            (None, _) => b.next(),
+        };
+        match next {
+            Some(&v) if v != me => out.push(v),
+            Some(_) => {}
+            None => break,
+        }
     }
     out
 }
