@@ -6,7 +6,10 @@ varies), one inline egress rule and a standalone ingress rule that names it; an 
 attaches each group. Some rules have no description and some open every protocol, so the
 policies find something in every group.
 
-    gen_template.py N yaml|json OUT [--minified]
+    gen_template.py N yaml|json OUT [--minified] [--identical]
+
+With --identical every group has the same rules (machine-made templates often look like that),
+so every group is a duplicate of every other.
 """
 
 import json
@@ -15,14 +18,15 @@ import sys
 PORTS = [22, 80, 443, 3389, 5432, 8080, 25, 53]
 
 
-def resources(n):
+def resources(n, identical=False):
     out = {}
     out["Vpc"] = {
         "Type": "AWS::EC2::VPC",
         "Properties": {"CidrBlock": "10.0.0.0/16"},
     }
-    for i in range(n):
-        sg = f"Sg{i}"
+    for g in range(n):
+        sg = f"Sg{g}"
+        i = 0 if identical else g
         port = PORTS[i % len(PORTS)]
         world = {
             "IpProtocol": "tcp",
@@ -43,13 +47,15 @@ def resources(n):
             "IpProtocol": "tcp",
             "FromPort": 8443,
             "ToPort": 8443,
-            "SourceSecurityGroupId": {"Ref": f"Sg{(i + 1) % n}"},
+            "SourceSecurityGroupId": (
+                "sg-0123456789abcdef0" if identical else {"Ref": f"Sg{(i + 1) % n}"}
+            ),
             "Description": "from the next group",
         }
         out[sg] = {
             "Type": "AWS::EC2::SecurityGroup",
             "Properties": {
-                "GroupDescription": f"group {i}",
+                "GroupDescription": f"group {g}",
                 "VpcId": {"Ref": "Vpc"},
                 "SecurityGroupIngress": [world, private, peer],
                 "SecurityGroupEgress": [
@@ -61,7 +67,7 @@ def resources(n):
                         "Description": "https out",
                     }
                 ],
-                "Tags": [{"Key": "Name", "Value": f"group-{i}"}],
+                "Tags": [{"Key": "Name", "Value": f"group-{g}"}],
             },
         }
         standalone = {
@@ -73,11 +79,11 @@ def resources(n):
         }
         if i % 2:
             standalone["Description"] = "standalone rule"
-        out[f"Sg{i}Ingress"] = {
+        out[f"Sg{g}Ingress"] = {
             "Type": "AWS::EC2::SecurityGroupIngress",
             "Properties": standalone,
         }
-        out[f"Host{i}"] = {
+        out[f"Host{g}"] = {
             "Type": "AWS::EC2::Instance",
             "Properties": {
                 "ImageId": "ami-12345678",
@@ -88,11 +94,11 @@ def resources(n):
     return out
 
 
-def template(n):
+def template(n, identical=False):
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"synthetic template with {n} security groups",
-        "Resources": resources(n),
+        "Resources": resources(n, identical),
     }
 
 
@@ -141,15 +147,16 @@ def main():
     n = int(sys.argv[1])
     fmt = sys.argv[2]
     minified = "--minified" in sys.argv[4:]
+    identical = "--identical" in sys.argv[4:]
     with open(sys.argv[3], "w", encoding="utf-8") as out:
         if fmt == "json":
             if minified:
-                json.dump(template(n), out, separators=(",", ":"))
+                json.dump(template(n, identical), out, separators=(",", ":"))
             else:
-                json.dump(template(n), out, indent=2)
+                json.dump(template(n, identical), out, indent=1)
             out.write("\n")
         else:
-            write_yaml(template(n), out)
+            write_yaml(template(n, identical), out)
 
 
 if __name__ == "__main__":

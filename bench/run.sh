@@ -118,7 +118,7 @@ PY
 
 printf '%-44s %9s %9s %12s\n' "" "wall" "user" "peak memory"
 
-echo "== synthetic templates (N groups; 3 inline + 1 standalone rule each, N instances)"
+echo "== synthetic templates (N groups: 3 inline ingress, 1 inline egress, 1 standalone rule each; N instances)"
 for n in "${sizes[@]}"; do
     for format in yaml json; do
         file="$work/sg$n.$format"
@@ -138,6 +138,10 @@ for n in "${sizes[@]}"; do
             ratio "$wall" "$ours" "cfn-guard / palisade"
         fi
     done
+    # Every group a duplicate of every other: duplicate detection must stay linear.
+    file="$work/same$n.yaml"
+    [ -f "$file" ] || python3 "$here/gen_template.py" "$n" yaml "$file" --identical
+    measure "palisade, N=$n identical groups yaml" "$palisade" validate "${rules[@]}" "$file"
 done
 
 echo
