@@ -17,7 +17,7 @@
 //! resources go unchecked (cfn-lint rejects such files too).
 
 use std::collections::HashMap;
-use std::io::{Chain, Read};
+use std::io::{BufReader, Chain, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use libyaml_safer::{
@@ -31,6 +31,9 @@ use super::{LoadError, MAX_NODES, scalar, tags};
 use crate::source::{SourceFile, Span};
 
 mod errors;
+
+/// Bytes handed to libyaml at a time.
+const READ_CHUNK: usize = 64 * 1024;
 
 /// Parses the first YAML document of `source`; `None` when the file holds no document at all
 /// (only comments).
@@ -93,10 +96,14 @@ impl<'a> Input<'a> {
     /// panics at the end of input right after a block scalar's last line (`a: |\n  x`) or a
     /// backslash in a double-quoted scalar (`"x\`). A final line break changes no value
     /// except that of a block scalar ending the file, which `Builder::scalar` corrects.
-    fn reader(&self, end: usize) -> Chain<&'a [u8], &'static [u8]> {
+    ///
+    /// Read in chunks: libyaml-safer decodes whatever its reader has buffered into a queue of
+    /// `char`s, so a reader that hands over the whole text at once would cost four bytes per
+    /// byte of text, and copies as the queue grows.
+    fn reader(&self, end: usize) -> BufReader<Chain<&'a [u8], &'static [u8]>> {
         let body = self.bytes().get(..end).unwrap_or_default();
         let pad: &[u8] = if ends_in_break(body) { b"" } else { b"\n" };
-        body.chain(pad)
+        BufReader::with_capacity(READ_CHUNK, body.chain(pad))
     }
 
     /// A libyaml offset as an offset into the file's text.
