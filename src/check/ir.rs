@@ -36,6 +36,8 @@ pub struct Program {
     pub vars: Vec<Var>,
     /// Rules to evaluate for each template, every rule after the rules it refers to.
     pub order: Vec<RuleId>,
+    /// For each rule, the rules it names (references and calls).
+    pub deps: Vec<Vec<RuleId>>,
 }
 
 impl Program {

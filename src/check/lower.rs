@@ -106,11 +106,17 @@ pub(super) fn lower_program(
     let rules: Vec<Rule> = rules.into_iter().flatten().collect();
     annotations::check_unique_ids(&rules, &cx.files, cx.diags);
     let order = deps::order(&rules, &cx.deps, &cx.files, cx.diags);
+    let deps = cx
+        .deps
+        .iter()
+        .map(|d| d.iter().map(|(id, _)| *id).collect())
+        .collect();
     Program {
         files: cx.files,
         rules,
         vars: cx.vars,
         order,
+        deps,
     }
 }
 

@@ -16,6 +16,7 @@ mod compare;
 mod findings;
 mod functions;
 mod item;
+mod parallel;
 mod query;
 mod terms;
 
@@ -137,8 +138,27 @@ pub struct RuleOutcome {
 }
 
 /// Evaluates every reported rule (all but parameterized ones) against a document. Outcomes
-/// come in the program's rule order.
+/// come in the program's rule order. On a large template the policy files are shared out
+/// between two threads (see [`parallel`]); outcomes do not depend on how.
 pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
+    let mut outcomes = match parallel::shares(program, doc).as_slice() {
+        [a, b] => {
+            let (mut a, b) = rayon::join(
+                || evaluate_share(program, doc, a),
+                || evaluate_share(program, doc, b),
+            );
+            a.extend(b);
+            a
+        }
+        _ => evaluate_share(program, doc, &vec![true; program.rules.len()]),
+    };
+    outcomes.sort_by_key(|o| o.rule);
+    outcomes
+}
+
+/// Evaluates the reported rules marked in `share`, and the rules they need.
+fn evaluate_share(program: &Program, doc: &Document<'_>, share: &[bool]) -> Vec<RuleOutcome> {
+    let needed = parallel::needed(program, share);
     let mut ev = Evaluator {
         program,
         doc,
@@ -149,6 +169,9 @@ pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
         track: true,
     };
     for &id in &program.order {
+        if !needed.get(id.0 as usize).copied().unwrap_or(false) {
+            continue;
+        }
         let outcome = ev.rule(id);
         if let Some(slot) = ev.memo.get_mut(id.0 as usize) {
             *slot = Some(outcome);
@@ -158,7 +181,7 @@ pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
         .rules
         .iter()
         .enumerate()
-        .filter(|(_, r)| !r.parameterized)
+        .filter(|(i, r)| !r.parameterized && share.get(*i).copied().unwrap_or(false))
         .map(|(i, _)| {
             let mut outcome = ev
                 .memo
