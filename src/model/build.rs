@@ -53,6 +53,7 @@ pub fn build(template: &Template, params: &Parameters) -> Model {
             builder.implicit_egress(entry);
         }
     }
+    drop(sources);
     let defaults = builder.default_groups(resources.entries(), &refs);
     let Builder { mut rules, .. } = builder;
     // Each rule is listed in `rules` and in its group's `ingress` or `egress`: one node, shared.

@@ -213,7 +213,7 @@ fn entry_node(
 
 /// For each template group with declared rules, the other groups with the same effective rule
 /// set in the same VPC (a VPC that is not known matches any), in template order: found by
-/// hashing a canonical text of each set and then grouping by VPC, so linear, not pairwise.
+/// hashing a canonical text of each rule and then grouping by VPC, so linear, not pairwise.
 fn duplicates(
     index: &Index<'_>,
     rules: &[Rule],
@@ -221,21 +221,21 @@ fn duplicates(
     fields: &[Fields],
 ) -> HashMap<Str, (Vec<Str>, usize)> {
     // Rule set → its groups (positions in `index.groups`), in template order.
-    let mut buckets: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut buckets: HashMap<Vec<u128>, Vec<usize>> = HashMap::new();
     for (i, entry) in index.groups.iter().enumerate() {
         let Some(u) = uses.get(&entry.key).filter(|u| u.declared) else {
             continue;
         };
-        let mut set: Vec<&str> = u
+        let mut set: Vec<u128> = u
             .ingress
             .iter()
             .chain(&u.egress)
             .filter_map(|&i| rules.get(i))
-            .map(|r| r.canonical.as_str())
+            .map(|r| r.canonical)
             .collect();
         set.sort_unstable();
         set.dedup();
-        buckets.entry(set.join("\n")).or_default().push(i);
+        buckets.entry(set).or_default().push(i);
     }
     let name = |i: &usize| index.groups.get(*i).map(|e| e.key.clone());
     let mut out = HashMap::new();

@@ -1,6 +1,7 @@
 //! Security-group rules: inline entries and standalone resources become the model's `rules`
 //! entries, one per variant of their values (SG-SEMANTICS §2.1–§2.6).
 
+use std::hash::Hasher;
 use std::rc::Rc;
 
 use super::assume::{Assumptions, product};
@@ -90,8 +91,9 @@ pub struct Rule {
     pub direction: Direction,
     /// The declaring resource.
     pub resource: Str,
-    /// A canonical text of what the rule allows (for finding identical rule sets).
-    pub canonical: String,
+    /// A 128-bit hash of a canonical text of what the rule allows (for finding identical
+    /// rule sets; the text itself is not kept).
+    pub canonical: u128,
 }
 
 const INGRESS_PEERS: [&str; 5] = [
@@ -348,8 +350,27 @@ pub fn implicit(
     }
 }
 
-fn canonical(parts: &[&Node]) -> String {
-    serde_json::to_string(parts).unwrap_or_default()
+fn canonical(parts: &[&Node]) -> u128 {
+    let mut hash = TwoHashes::default();
+    // Writing to a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut hash, parts);
+    (u128::from(hash.0.finish()) << 64) | u128::from(hash.1.finish())
+}
+
+/// Two independent hashes of the bytes written.
+#[derive(Default)]
+struct TwoHashes(std::hash::DefaultHasher, crate::template::value::Fnv);
+
+impl std::io::Write for TwoHashes {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.write(bytes);
+        self.1.write(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The `condition` and `parameters` maps of a variant (null when empty).
