@@ -22,8 +22,17 @@ use crate::template::{Entry, Node, Str, Template, Unknown, Value};
 /// full number), so that thousands of identical groups do not make the model quadratic.
 pub const MAX_DUPLICATES_LISTED: usize = 16;
 
+/// Templates with at least this many resources have their declared rules built on two
+/// threads, half of the resources each.
+const SPLIT_AT: usize = 1024;
+
 /// Builds the model of a template. Never panics, whatever the template's shape.
 pub fn build(template: &Template, params: &Parameters) -> Model {
+    build_split(template, params, SPLIT_AT)
+}
+
+/// [`build`], with declared rules built on two threads from `split_at` resources up.
+pub(super) fn build_split(template: &Template, params: &Parameters, split_at: usize) -> Model {
     let resolver = Resolver::new(&template.root, params);
     let Some(resources) = resolver.resources else {
         return Model::default();
@@ -36,24 +45,23 @@ pub fn build(template: &Template, params: &Parameters) -> Model {
             targets.insert(&entry.key);
         }
     }
-    let refs = scan(&template.root, &targets);
+    // The references and the declared rules do not depend on each other.
+    let (refs, (declared, egress)) = rayon::join(
+        || scan(&template.root, &targets),
+        || declared_rules(template, params, resources.entries(), split_at),
+    );
     let mut builder = Builder {
         resolver: &resolver,
         index: &index,
         rules: Vec::new(),
-        egress: HashMap::new(),
+        egress,
     };
-    let sources = builder.sources(resources.entries());
-    for (entry, srcs) in &sources {
-        for src in srcs {
-            let built = rules::build(&resolver, &index, src);
-            builder.rules.extend(built);
-        }
+    for (entry, rules) in declared {
+        builder.rules.extend(rules);
         if entry.value.get("Type").and_then(Node::as_str) == Some(SECURITY_GROUP) {
             builder.implicit_egress(entry);
         }
     }
-    drop(sources);
     let defaults = builder.default_groups(resources.entries(), &refs);
     let Builder { mut rules, .. } = builder;
     // Each rule is listed in `rules` and in its group's `ingress` or `egress`: one node, shared.
@@ -72,6 +80,60 @@ pub fn build(template: &Template, params: &Parameters) -> Model {
         ),
         vpcs: Node::list(vpcs(&resolver, resources.entries()), Span::default()),
     }
+}
+
+/// The declared rules of the groups and rule resources among `entries`, by resource in
+/// template order, and for each group the assumptions under which it has declared egress.
+type Declared<'t> = (Vec<(&'t Entry, Vec<Rule>)>, HashMap<Str, Vec<Assumptions>>);
+
+/// [`Declared`] for `entries`; on two threads for many resources, each with its own resolver
+/// (resolvers cache as they go, so they are not shared), the results joined in order.
+fn declared_rules<'t>(
+    template: &'t Template,
+    params: &Parameters,
+    entries: &'t [Entry],
+    split_at: usize,
+) -> Declared<'t> {
+    if entries.len() < split_at {
+        return declared_part(template, params, entries);
+    }
+    let (first, second) = entries.split_at(entries.len() / 2);
+    let ((mut rules, mut egress), (more, more_egress)) = rayon::join(
+        || declared_part(template, params, first),
+        || declared_part(template, params, second),
+    );
+    rules.extend(more);
+    for (group, when) in more_egress {
+        egress.entry(group).or_default().extend(when);
+    }
+    (rules, egress)
+}
+
+fn declared_part<'t>(
+    template: &'t Template,
+    params: &Parameters,
+    entries: &'t [Entry],
+) -> Declared<'t> {
+    let resolver = Resolver::new(&template.root, params);
+    let index = Index::new(&resolver);
+    let mut builder = Builder {
+        resolver: &resolver,
+        index: &index,
+        rules: Vec::new(),
+        egress: HashMap::new(),
+    };
+    let rules = builder
+        .sources(entries)
+        .into_iter()
+        .map(|(entry, sources)| {
+            let rules = sources
+                .iter()
+                .flat_map(|src| rules::build(&resolver, &index, src))
+                .collect();
+            (entry, rules)
+        })
+        .collect();
+    (rules, builder.egress)
 }
 
 struct Builder<'a, 't> {

@@ -39,14 +39,15 @@ impl fmt::Display for Seg<'_> {
             Seg::Root => Ok(()),
             Seg::Key(parent, key) => {
                 write!(f, "{parent}/")?;
-                for c in key.chars() {
-                    match c {
-                        '~' => f.write_str("~0")?,
-                        '/' => f.write_str("~1")?,
-                        c => write!(f, "{c}")?,
-                    }
+                // Runs of text without `~` or `/` in one go: most keys have neither.
+                let mut rest = *key;
+                while let Some(at) = rest.find(['~', '/']) {
+                    let (text, special) = rest.split_at(at);
+                    f.write_str(text)?;
+                    f.write_str(if special.starts_with('~') { "~0" } else { "~1" })?;
+                    rest = special.get(1..).unwrap_or_default();
                 }
-                Ok(())
+                f.write_str(rest)
             }
             Seg::Index(parent, index) => write!(f, "{parent}/{index}"),
         }

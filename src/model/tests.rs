@@ -69,3 +69,34 @@ fn the_model_is_one_map_of_four_lists() {
         Some(3)
     );
 }
+
+#[test]
+fn declared_rules_built_on_two_threads_give_the_same_model() {
+    // Rules of the second half name groups of the first (egress decides their implicit
+    // rules), under conditions and parameters.
+    let mut text = String::from(
+        "Parameters:\n  Cidr: {Type: String, AllowedValues: [10.0.0.0/8, 0.0.0.0/0]}\nConditions:\n  Prod: !Equals [!Ref Cidr, 0.0.0.0/0]\nResources:\n",
+    );
+    for i in 0..40 {
+        text.push_str(&format!(
+            "  Sg{i}:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: g\n      SecurityGroupIngress:\n        - {{IpProtocol: tcp, FromPort: {i}, ToPort: {i}, CidrIp: !Ref Cidr}}\n"
+        ));
+    }
+    for i in 0..40 {
+        text.push_str(&format!(
+            "  Out{i}:\n    Type: AWS::EC2::SecurityGroupEgress\n    Condition: Prod\n    Properties: {{GroupId: !Ref Sg{i}, IpProtocol: '-1', CidrIp: 10.0.0.0/8}}\n  In{i}:\n    Type: AWS::EC2::SecurityGroupIngress\n    Properties: {{GroupId: !GetAtt Sg{}.GroupId, IpProtocol: tcp, FromPort: 80, ToPort: 80, SourceSecurityGroupId: !Ref Sg{i}}}\n",
+            (i + 7) % 40
+        ));
+    }
+    let t = template::parse(Arc::new(SourceFile::new("t.yaml", text))).unwrap();
+    let params = Parameters::default();
+    let one = super::build::build_split(&t, &params, usize::MAX);
+    let two = super::build::build_split(&t, &params, 2);
+    assert_eq!(one, two);
+    assert_eq!(one.entries("rules").len(), two.entries("rules").len());
+    assert!(
+        one.entries("rules").len() > 160,
+        "{}",
+        one.entries("rules").len()
+    );
+}
