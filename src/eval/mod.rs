@@ -138,19 +138,17 @@ pub struct RuleOutcome {
 }
 
 /// Evaluates every reported rule (all but parameterized ones) against a document. Outcomes
-/// come in the program's rule order. On a large template the policy files are shared out
-/// between two threads (see [`parallel`]); outcomes do not depend on how.
+/// come in the program's rule order. On a large template each policy file is evaluated on its
+/// own, in parallel (see [`parallel`]); outcomes do not depend on how.
 pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
-    let mut outcomes = match parallel::shares(program, doc).as_slice() {
-        [a, b] => {
-            let (mut a, b) = rayon::join(
-                || evaluate_share(program, doc, a),
-                || evaluate_share(program, doc, b),
-            );
-            a.extend(b);
-            a
-        }
-        _ => evaluate_share(program, doc, &vec![true; program.rules.len()]),
+    use rayon::prelude::*;
+    let shares = parallel::shares(program, doc);
+    let mut outcomes: Vec<RuleOutcome> = match shares.as_slice() {
+        [one] => evaluate_share(program, doc, one),
+        _ => shares
+            .par_iter()
+            .flat_map_iter(|share| evaluate_share(program, doc, share))
+            .collect(),
     };
     outcomes.sort_by_key(|o| o.rule);
     outcomes

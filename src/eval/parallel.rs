@@ -1,17 +1,17 @@
-//! Sharing the evaluation of one large template between two threads.
+//! Sharing the evaluation of one large template between threads.
 //!
 //! Files of a folder are already checked in parallel; a single large template would use one
-//! core. Its policy files are then split into two shares of about the same number of rules,
-//! each evaluated by its own evaluator with the rules it refers to (a rule named from both
-//! shares is evaluated in both, with the same outcome). Splitting by file keeps each file's
-//! `let`s in one share. Evaluation is deterministic, so the outcomes are the same as from one
-//! evaluator.
+//! core. Each policy file of the program is then a share, evaluated by its own evaluator with
+//! the rules it refers to (a rule named from several shares is evaluated in each, with the same
+//! outcome), and the shares are spread over the threads as they finish. Sharing by file keeps
+//! each file's `let`s in one share. Evaluation is deterministic, so the outcomes are the same
+//! as from one evaluator.
 
 use super::Document;
 use crate::check::ir::Program;
 
-/// Templates shorter than this are evaluated by one evaluator: for them the second thread
-/// costs more than it saves.
+/// Templates shorter than this are evaluated by one evaluator: for them more threads cost
+/// more than they save.
 const SPLIT_AT: usize = 256 * 1024;
 
 /// The shares: for each, which rules it reports. One share (every rule) for a small template
@@ -21,32 +21,15 @@ pub(super) fn shares(program: &Program, doc: &Document<'_>) -> Vec<Vec<bool>> {
     if doc.source.text().len() < SPLIT_AT || program.files.len() < 2 {
         return vec![vec![true; rules]];
     }
-    // Rules per file, then files given in order to the share with fewer rules so far.
-    let mut per_file = vec![0usize; program.files.len()];
-    for rule in &program.rules {
-        if let Some(n) = per_file.get_mut(rule.file.0 as usize) {
-            *n += 1;
-        }
-    }
-    let mut counts = [0usize; 2];
-    let owner: Vec<usize> = per_file
-        .iter()
-        .map(|&n| {
-            let share = usize::from(counts[1] < counts[0]);
-            if let Some(c) = counts.get_mut(share) {
-                *c += n;
-            }
-            share
-        })
-        .collect();
-    (0..2)
-        .map(|share| {
+    (0..program.files.len())
+        .map(|file| {
             program
                 .rules
                 .iter()
-                .map(|r| owner.get(r.file.0 as usize) == Some(&share))
+                .map(|r| r.file.0 as usize == file)
                 .collect()
         })
+        .filter(|share: &Vec<bool>| share.contains(&true))
         .collect()
 }
 
@@ -105,7 +88,7 @@ mod tests {
         };
         let shares = shares(&program, &doc);
         assert_eq!(shares.len(), 2);
-        // Each rule is reported by one share; `both` needs the first file's rules.
+        // Each rule is reported by the share of its file; `both` needs the first file's rules.
         let names = |share: &[bool]| -> Vec<&str> {
             program
                 .rules
