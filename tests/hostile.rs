@@ -29,6 +29,11 @@ fn open_group(name: &str) -> String {
     )
 }
 
+/// `inner` inside `depth` pairs of `open` and `close`.
+fn nest(open: &str, inner: &str, close: &str, depth: usize) -> String {
+    format!("{}{inner}{}", open.repeat(depth), close.repeat(depth))
+}
+
 struct Run {
     code: i32,
     stdout: String,
@@ -59,7 +64,12 @@ impl Dir {
 
     /// `palisade validate --no-bundled --rules policy.guard ARGS…`, from this folder.
     fn validate(&self, args: &[&str]) -> Run {
-        let mut all = vec!["validate", "--no-bundled", "--rules", "policy.guard"];
+        self.validate_with("policy.guard", args)
+    }
+
+    /// `palisade validate --no-bundled --rules POLICY ARGS…`, from this folder.
+    fn validate_with(&self, policy: &str, args: &[&str]) -> Run {
+        let mut all = vec!["validate", "--no-bundled", "--rules", policy];
         all.extend_from_slice(args);
         palisade(self.0.path(), &all)
     }
@@ -149,11 +159,7 @@ fn deep_nesting_is_refused_with_its_position() {
         ),
         (
             "closed.json",
-            format!(
-                "{{\"Resources\": {}{}}}",
-                "[".repeat(depth),
-                "]".repeat(depth)
-            ),
+            format!("{{\"Resources\": {}}}", nest("[", "", "]", depth)),
         ),
     ];
     for (name, text) in &cases {
@@ -331,17 +337,7 @@ fn large_and_deep_policies_are_checked_or_refused_cleanly() {
     dir.write("many.guard", many.as_bytes());
     dir.write("chain.guard", chain.as_bytes());
     for policy in ["many.guard", "chain.guard"] {
-        let run = palisade(
-            dir.0.path(),
-            &[
-                "validate",
-                "--no-bundled",
-                "--rules",
-                policy,
-                "t.yaml",
-                "-q",
-            ],
-        );
+        let run = dir.validate_with(policy, &["t.yaml", "-q"]);
         assert_eq!(run.code, 0, "{policy}: {}{}", run.stdout, run.stderr);
     }
     // Nesting that would overflow a recursive parser is refused before it is parsed.
@@ -350,34 +346,28 @@ fn large_and_deep_policies_are_checked_or_refused_cleanly() {
         (
             "blocks.guard",
             format!(
-                "rule d {{\n{}this exists\n{}}}\n",
-                "Resources {\n".repeat(depth),
-                "}\n".repeat(depth)
+                "rule d {{\n{}}}\n",
+                nest("Resources {\n", "this exists\n", "}\n", depth)
             ),
         ),
         (
             "parens.guard",
             format!(
-                "rule d {{\n  Resources.*[ {}Type == \"x\"{} ] empty\n}}\n",
-                "(".repeat(depth),
-                ")".repeat(depth)
+                "rule d {{\n  Resources.*[ {} ] empty\n}}\n",
+                nest("(", "Type == \"x\"", ")", depth)
             ),
         ),
         (
             "lists.guard",
             format!(
-                "let x = {}{}\nrule d {{ Resources exists }}\n",
-                "[".repeat(depth),
-                "]".repeat(depth)
+                "let x = {}\nrule d {{ Resources exists }}\n",
+                nest("[", "", "]", depth)
             ),
         ),
     ];
     for (name, text) in &deep {
         dir.write(name, text.as_bytes());
-        let run = palisade(
-            dir.0.path(),
-            &["validate", "--no-bundled", "--rules", name, "t.yaml"],
-        );
+        let run = dir.validate_with(name, &["t.yaml"]);
         assert_eq!(run.code, 5, "{name}: {}", run.stderr);
         assert!(
             run.stderr.contains("syntax::too-deep"),
@@ -405,16 +395,7 @@ fn many_errors_on_one_long_policy_line_are_each_shown_briefly() {
         .collect();
     let text = format!("rule long {{\n{}\n}}\n", clauses.join(" "));
     dir.write("long.guard", text.as_bytes());
-    let run = palisade(
-        dir.0.path(),
-        &[
-            "validate",
-            "--no-bundled",
-            "--rules",
-            "long.guard",
-            "t.yaml",
-        ],
-    );
+    let run = dir.validate_with("long.guard", &["t.yaml"]);
     assert_eq!(
         run.code,
         5,
