@@ -17,12 +17,31 @@ pub fn evaluate_template(
     evaluate_with_model(program, template, model)
 }
 
+/// [`evaluate_template`] for the rules marked in `selected` (by rule id) only: the others
+/// are evaluated only where a selected rule refers to them, and have no outcome.
+pub fn evaluate_template_selected(
+    program: &Program,
+    template: &Template,
+    params: &Parameters,
+    selected: &[bool],
+) -> Vec<RuleOutcome> {
+    let model = model::build(template, params);
+    with_document(template, model, |doc| {
+        eval::evaluate_selected(program, doc, selected)
+    })
+}
+
 /// Evaluates every rule of `program` against a template and its (already built) model.
 pub fn evaluate_with_model(
     program: &Program,
     template: &Template,
     model: Model,
 ) -> Vec<RuleOutcome> {
+    with_document(template, model, |doc| eval::evaluate(program, doc))
+}
+
+/// Runs `f` on the document made of a template and its model.
+fn with_document<T>(template: &Template, model: Model, f: impl FnOnce(&Document<'_>) -> T) -> T {
     let Model {
         security_groups,
         rules,
@@ -40,5 +59,5 @@ pub fn evaluate_with_model(
         root: &template.root,
         model: &roots,
     };
-    eval::evaluate(program, &doc)
+    f(&doc)
 }

@@ -229,6 +229,12 @@ fn check_input(
         let e = LoadError::not_cloudformation(&template);
         return report::failed(&input.name, &e, Some(&source));
     }
-    let outcomes = engine::evaluate_template(program, &template, params);
+    // Rules that `--only`, `--skip` or the configuration leave out are not evaluated.
+    let selected: Vec<bool> = program
+        .rules
+        .iter()
+        .map(|r| options.selects(&r.meta.id))
+        .collect();
+    let outcomes = engine::evaluate_template_selected(program, &template, params, &selected);
     report::checked(program, options, &input.name, &template, &outcomes)
 }

@@ -138,11 +138,22 @@ pub struct RuleOutcome {
 }
 
 /// Evaluates every reported rule (all but parameterized ones) against a document. Outcomes
-/// come in the program's rule order. On a large template each policy file is evaluated on its
-/// own, in parallel (see [`parallel`]); outcomes do not depend on how.
+/// come in the program's rule order.
 pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
+    evaluate_selected(program, doc, &vec![true; program.rules.len()])
+}
+
+/// Evaluates the reported rules marked in `selected` (by rule id), and the rules they refer to
+/// only as far as they need them; outcomes of the selected rules come in the program's rule
+/// order. On a large template each policy file is evaluated on its own, in parallel (see
+/// [`parallel`]); outcomes do not depend on how.
+pub fn evaluate_selected(
+    program: &Program,
+    doc: &Document<'_>,
+    selected: &[bool],
+) -> Vec<RuleOutcome> {
     use rayon::prelude::*;
-    let shares = parallel::shares(program, doc);
+    let shares = parallel::shares(program, doc, selected);
     let mut outcomes: Vec<RuleOutcome> = match shares.as_slice() {
         [one] => evaluate_share(program, doc, one),
         _ => shares

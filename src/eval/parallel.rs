@@ -14,19 +14,19 @@ use crate::check::ir::Program;
 /// more than they save.
 const SPLIT_AT: usize = 256 * 1024;
 
-/// The shares: for each, which rules it reports. One share (every rule) for a small template
-/// or a single policy file.
-pub(super) fn shares(program: &Program, doc: &Document<'_>) -> Vec<Vec<bool>> {
-    let rules = program.rules.len();
+/// The shares: for each, which of the `selected` rules it reports. One share for a small
+/// template or a single policy file.
+pub(super) fn shares(program: &Program, doc: &Document<'_>, selected: &[bool]) -> Vec<Vec<bool>> {
     if doc.source.text().len() < SPLIT_AT || program.files.len() < 2 {
-        return vec![vec![true; rules]];
+        return vec![selected.to_vec()];
     }
     (0..program.files.len())
         .map(|file| {
             program
                 .rules
                 .iter()
-                .map(|r| r.file.0 as usize == file)
+                .zip(selected)
+                .map(|(r, &s)| s && r.file.0 as usize == file)
                 .collect()
         })
         .filter(|share: &Vec<bool>| share.contains(&true))
@@ -86,7 +86,8 @@ mod tests {
             root: &t.root,
             model: &[],
         };
-        let shares = shares(&program, &doc);
+        let all = vec![true; program.rules.len()];
+        let shares = shares(&program, &doc, &all);
         assert_eq!(shares.len(), 2);
         // Each rule is reported by the share of its file; `both` needs the first file's rules.
         let names = |share: &[bool]| -> Vec<&str> {
@@ -105,7 +106,7 @@ mod tests {
             ["has_queues", "named", "both", "alone"]
         );
         let shared = evaluate(&program, &doc);
-        let one = evaluate_share(&program, &doc, &vec![true; program.rules.len()]);
+        let one = evaluate_share(&program, &doc, &all);
         assert_eq!(shared, one);
         assert_eq!(shared.len(), 5);
         assert!(
@@ -127,6 +128,33 @@ mod tests {
             root: &t.root,
             model: &[],
         };
-        assert_eq!(shares(&program, &doc), vec![vec![true; 5]]);
+        assert_eq!(shares(&program, &doc, &[true; 5]), vec![vec![true; 5]]);
+    }
+
+    #[test]
+    fn only_selected_rules_have_outcomes_and_they_are_unchanged() {
+        let files =
+            [("a.guard", FIRST), ("b.guard", SECOND)].map(|(n, t)| Arc::new(SourceFile::new(n, t)));
+        let (program, _) = check(&files, &[]).unwrap();
+        let text = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n  T:\n    Type: AWS::SNS::Topic\n";
+        let t = template::parse(Arc::new(SourceFile::new("t.yaml", text))).unwrap();
+        let doc = Document {
+            source: &t.source,
+            root: &t.root,
+            model: &[],
+        };
+        // `both` alone: it needs `has_queues` and `named`, which are evaluated, not reported.
+        let selected: Vec<bool> = program.rules.iter().map(|r| r.name == "both").collect();
+        let only = super::super::evaluate_selected(&program, &doc, &selected);
+        let all = evaluate(&program, &doc);
+        assert_eq!(only.len(), 1);
+        let both = all
+            .iter()
+            .find(|o| Some(o.rule) == only.first().map(|b| b.rule));
+        assert_eq!(only.first(), both);
+        assert_eq!(
+            only.first().map(|o| o.status),
+            Some(crate::eval::Status::Fail)
+        );
     }
 }
