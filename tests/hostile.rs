@@ -321,6 +321,45 @@ fn a_folder_of_ten_thousand_files_is_checked_in_a_fixed_order() {
 }
 
 #[test]
+fn long_chains_of_conditions_and_lets_are_worked_out() {
+    let dir = Dir::new();
+    // Each condition names the one before it: 10,000 deep.
+    let n = 10_000;
+    let mut text = String::from(
+        "Parameters:\n  P: {Type: String, Default: a}\nConditions:\n  C0: !Equals [!Ref P, a]\n",
+    );
+    for i in 1..n {
+        text.push_str(&format!(
+            "  C{i}: !And [!Condition C{}, !Equals [!Ref P, a]]\n",
+            i - 1
+        ));
+    }
+    text.push_str(&format!("Resources:\n{}", open_group("Sg")));
+    text.push_str(&format!("    Condition: C{}\n", n - 1));
+    dir.write("conditions.yaml", text.as_bytes());
+    let run = dir.validate(&["conditions.yaml", "-q"]);
+    assert_eq!(run.code, 19, "{}", run.stderr);
+    assert!(run.stdout.contains("high T001"), "{}", run.stdout);
+    // Each `let` names the one before it: 10,000 deep. Two templates, so that some are
+    // checked on worker threads, whose stacks are smaller.
+    let lets: String = (1..n)
+        .map(|i| format!("let x{i} = %x{}[ Type exists ]\n", i - 1))
+        .collect();
+    let policy = format!(
+        "let x0 = Resources.*\n{lets}rule last {{ %x{}.Type != \"AWS::EC2::SecurityGroup\" }}\n",
+        n - 1
+    );
+    dir.write("lets.guard", policy.as_bytes());
+    dir.write(
+        "a.yaml",
+        format!("Resources:\n{}", open_group("Sg")).as_bytes(),
+    );
+    let run = dir.validate_with("lets.guard", &["a.yaml", "conditions.yaml", "-q"]);
+    assert_eq!(run.code, 19, "{}", run.stderr);
+    assert_eq!(run.stdout.matches(" last ").count(), 2, "{}", run.stdout);
+}
+
+#[test]
 fn large_and_deep_policies_are_checked_or_refused_cleanly() {
     let dir = Dir::new();
     dir.write(

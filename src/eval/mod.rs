@@ -30,6 +30,10 @@ use item::Item;
 /// Deepest nesting of parameterized rule calls.
 pub const MAX_CALL_DEPTH: u32 = 64;
 
+/// File-level `let`s worked out inside one another beyond this depth have the rest of their
+/// file's earlier `let`s worked out first, in order (see `Evaluator::earlier_lets`).
+const MAX_LET_NESTING: u32 = 32;
+
 /// What policies are evaluated against: the template root and the model's roots.
 #[derive(Debug)]
 pub struct Document<'a> {
@@ -174,6 +178,7 @@ fn evaluate_share(program: &Program, doc: &Document<'_>, share: &[bool]) -> Vec<
         bindings: vec![None; program.vars.len()],
         memo: vec![None; program.rules.len()],
         depth: 0,
+        lets: 0,
         file: FileId(0),
         track: true,
     };
@@ -323,6 +328,8 @@ struct Evaluator<'a> {
     memo: Vec<Option<Outcome>>,
     /// Current depth of parameterized rule calls.
     depth: u32,
+    /// File-level `let`s being worked out, one inside the other.
+    lets: u32,
     /// The policy file whose text is being evaluated (for quoting it in messages).
     file: FileId,
     /// Whether queries keep the path of what they select (only where findings are made).
@@ -383,10 +390,15 @@ impl<'a> Evaluator<'a> {
                 Rc::new(values)
             }
             Some(VarKind::FileLet(expr)) => {
+                if self.lets >= MAX_LET_NESTING {
+                    self.earlier_lets(id);
+                }
                 let ctx = self.root_ctx();
                 let caller = self.file;
                 self.file = program.var(id).map_or(caller, |v| v.file);
+                self.lets += 1;
                 let values = Rc::new(self.expr(expr, &ctx));
+                self.lets -= 1;
                 self.file = caller;
                 values
             }
@@ -396,6 +408,23 @@ impl<'a> Evaluator<'a> {
             *slot = Some(Rc::clone(&values));
         }
         values
+    }
+
+    /// Evaluates the file-level `let`s declared before `id` in its file, in order. A `let`
+    /// names only earlier ones, so each finds those it names done: a long chain of `let`s
+    /// naming `let`s is worked out without going deeper.
+    fn earlier_lets(&mut self, id: VarId) {
+        let program = self.program;
+        let Some(file) = program.var(id).map(|v| v.file) else {
+            return;
+        };
+        let outer = std::mem::replace(&mut self.lets, 0);
+        for (i, var) in program.vars.iter().enumerate().take(id.0 as usize) {
+            if var.file == file && matches!(var.kind, VarKind::FileLet(_)) {
+                self.var(VarId(i as u32));
+            }
+        }
+        self.lets = outer;
     }
 
     fn bind(&mut self, id: VarId, values: Vec<Item<'a>>) -> Option<Rc<Vec<Item<'a>>>> {

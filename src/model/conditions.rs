@@ -77,24 +77,41 @@ fn collapse(mut vs: Vec<Variant<bool>>, bound: usize) -> Vec<Variant<bool>> {
 
 impl<'t> Resolver<'t> {
     /// The variants of the named condition's value (cached).
+    ///
+    /// Depth first, in the order the definitions name conditions, without recursion: each
+    /// condition is computed once the ones it names are, so computing one never goes more than
+    /// one condition deep (a chain of thousands of conditions naming conditions would
+    /// otherwise overflow the stack). A condition named again while it is being worked out (a
+    /// cycle, which CloudFormation rejects) is undecided there.
     pub(crate) fn condition_value(&self, name: &str) -> Rc<Vec<Variant<bool>>> {
-        match self.conditions.borrow().get(name) {
-            Some(Cached::Done(found)) => return Rc::clone(found),
-            Some(Cached::InProgress) => return Rc::new(undecided()),
-            None => {}
+        // (condition, whether the conditions it names are done)
+        let mut todo: Vec<(Str, bool)> = vec![(Str::from(name), false)];
+        while let Some((current, named_done)) = todo.pop() {
+            if named_done {
+                let result = match self.condition_defs.and_then(|c| c.get(&current)) {
+                    Some(def) => self.eval_condition(def),
+                    None => undecided(),
+                };
+                self.conditions
+                    .borrow_mut()
+                    .insert(current, Cached::Done(Rc::new(result)));
+                continue;
+            }
+            if self.conditions.borrow().contains_key(&current) {
+                continue;
+            }
+            self.conditions
+                .borrow_mut()
+                .insert(current.clone(), Cached::InProgress);
+            let def = self.condition_defs.and_then(|c| c.get(&current));
+            todo.push((current, true));
+            let named = def.map(conditions_named_in).unwrap_or_default();
+            todo.extend(named.into_iter().rev().map(|n| (Str::from(n), false)));
         }
-        self.conditions
-            .borrow_mut()
-            .insert(Str::from(name), Cached::InProgress);
-        let result = match self.condition_defs.and_then(|c| c.get(name)) {
-            Some(def) => self.eval_condition(def),
-            None => undecided(),
-        };
-        let result = Rc::new(result);
-        self.conditions
-            .borrow_mut()
-            .insert(Str::from(name), Cached::Done(Rc::clone(&result)));
-        result
+        match self.conditions.borrow().get(name) {
+            Some(Cached::Done(found)) => Rc::clone(found),
+            _ => Rc::new(undecided()),
+        }
     }
 
     /// The variants of a condition as a consumer (`Fn::If`, a resource's `Condition`) sees
@@ -227,6 +244,25 @@ pub(crate) struct ConditionUses {
     pub compared: HashMap<Str, Vec<Str>>,
     /// Parameters used in conditions in other ways (inside `Fn::Select`, `Fn::Join`, …).
     pub indirect: HashSet<Str>,
+}
+
+/// The names of the conditions a condition expression names (`Condition: Name`), in the order
+/// they are written.
+fn conditions_named_in(def: &Node) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut todo = vec![def];
+    while let Some(node) = todo.pop() {
+        if let Some(("Condition", name)) = node.as_intrinsic() {
+            out.extend(name.as_str());
+            continue;
+        }
+        match &node.value {
+            Value::List(items) => todo.extend(items.iter().rev()),
+            Value::Map(map) => todo.extend(map.entries().iter().rev().map(|e| &e.value)),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// How the conditions use parameters (a single walk over `Conditions`).
