@@ -50,7 +50,7 @@ impl<'a> Evaluator<'a> {
                 continue;
             }
             match step {
-                QueryStep::Key(key) => out.extend(self.key(&item, key)),
+                QueryStep::Key(key) => self.key_into(&item, key, &mut out),
                 QueryStep::AllValues | QueryStep::AllItems => {
                     let all_items = matches!(step, QueryStep::AllItems);
                     out.extend(self.children(&item, all_items));
@@ -58,7 +58,7 @@ impl<'a> Evaluator<'a> {
                 QueryStep::Index(i) => out.push(index(&item, *i, self.track)),
                 QueryStep::VarKey(var) => {
                     for key in self.key_names(*var) {
-                        out.extend(self.key(&item, &key));
+                        self.key_into(&item, &key, &mut out);
                     }
                 }
                 QueryStep::Filter {
@@ -86,49 +86,60 @@ impl<'a> Evaluator<'a> {
     /// `item.key`: on a map its value (or a missing marker); on a list, the key of each
     /// element; at the document, a model root or a template section.
     pub(super) fn key(&mut self, item: &Item<'a>, key: &str) -> Vec<Item<'a>> {
-        match &item.val {
+        let mut out = Vec::with_capacity(1);
+        self.key_into(item, key, &mut out);
+        out
+    }
+
+    /// [`Self::key`], adding to `out` (a query step looks keys up in many items).
+    fn key_into(&mut self, item: &Item<'a>, key: &str, out: &mut Vec<Item<'a>>) {
+        let found = match &item.val {
             Val::Document => {
                 if let Some((name, node)) = self.doc.model.iter().find(|(n, _)| *n == key) {
-                    return vec![Item {
+                    out.push(Item {
                         val: Val::Node(node),
                         path: item.path.push(Seg::ModelRoot(name), Some(node)),
                         doubt: None,
-                    }];
+                    });
+                    return;
                 }
                 match self.doc.root.as_map().and_then(|m| m.entry(key)) {
-                    Some(e) => vec![self.child(item, Seg::Key(&e.key), &e.value)],
-                    None => vec![item.missing(key)],
+                    Some(e) => self.child(item, Seg::Key(&e.key), &e.value),
+                    None => item.missing(key),
                 }
             }
             Val::Node(node) => match &node.value {
                 Value::Map(map) => match map.entry(key) {
-                    Some(e) => vec![self.child(item, Seg::Key(&e.key), &e.value)],
-                    None => vec![item.missing(key)],
+                    Some(e) => self.child(item, Seg::Key(&e.key), &e.value),
+                    None => item.missing(key),
                 },
-                Value::List(list) => list
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(i, n)| {
+                Value::List(list) => {
+                    for (i, n) in list.iter().enumerate() {
                         let child = self.child(item, Seg::Index(i), n);
-                        self.key(&child, key)
-                    })
-                    .collect(),
-                Value::Ports(p) => port_bound(item, *p, key, node.span),
-                _ => vec![item.missing(key)],
+                        self.key_into(&child, key, out);
+                    }
+                    return;
+                }
+                Value::Ports(p) => {
+                    out.extend(port_bound(item, *p, key, node.span));
+                    return;
+                }
+                _ => item.missing(key),
             },
             Val::Owned(node) => match node.get(key) {
-                Some(child) => vec![Item::computed(child.clone(), item)],
-                None => vec![item.missing(key)],
+                Some(child) => Item::computed(child.clone(), item),
+                None => item.missing(key),
             },
             Val::Lit(Lit::Map(entries)) => match entries.iter().find(|(k, _)| k == key) {
-                Some((_, lit)) => vec![Item {
+                Some((_, lit)) => Item {
                     val: Val::Lit(lit),
                     ..item.clone()
-                }],
-                None => vec![item.missing(key)],
+                },
+                None => item.missing(key),
             },
-            Val::Lit(_) | Val::Missing(_) => vec![item.missing(key)],
-        }
+            Val::Lit(_) | Val::Missing(_) => item.missing(key),
+        };
+        out.push(found);
     }
 
     /// The keys `.%var` names: each scalar value of the variable, and each item of a list
