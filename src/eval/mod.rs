@@ -121,6 +121,9 @@ pub struct Finding {
     pub security_group: Option<String>,
     /// CloudFormation conditions under which the value exists.
     pub conditions: Option<Vec<(String, bool)>>,
+    /// Parameter values the value was worked out with (a model entry that is one of several
+    /// variants), as `(parameter, value)`.
+    pub assumed: Vec<(String, String)>,
     /// What is wrong.
     pub message: String,
 }
@@ -186,6 +189,7 @@ pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
                     resource: None,
                     security_group: None,
                     conditions: None,
+                    assumed: Vec::new(),
                     message: reason.to_string(),
                 });
             }
