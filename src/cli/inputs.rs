@@ -88,12 +88,14 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
             let Ok(kind) = entry.file_type() else {
                 continue;
             };
+            // Hidden folders (`.git`, `.aws-sam` build output) are skipped; hidden files are
+            // not (template generators name some of theirs that way).
             let hidden = entry.file_name().to_string_lossy().starts_with('.');
             if kind.is_dir() {
                 if !hidden {
                     todo.push(path);
                 }
-            } else if !hidden && has_template_extension(&path) {
+            } else if has_template_extension(&path) {
                 found.push(path);
             }
         }

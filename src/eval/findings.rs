@@ -27,6 +27,7 @@ impl<'a> Evaluator<'a> {
             resource: None,
             security_group: None,
             conditions: None,
+            assumed: Vec::new(),
             message,
         };
         let steps = item.path.steps();
@@ -43,6 +44,7 @@ impl<'a> Evaluator<'a> {
                         _ => None,
                     };
                     finding.conditions = entry.get("condition").and_then(conditions);
+                    finding.assumed = entry.get("parameters").map(assumed).unwrap_or_default();
                 }
             }
             Some(_) => {
@@ -195,6 +197,16 @@ fn text_field(node: &Node, key: &str) -> Option<String> {
         Some(Value::Unknown(u)) => Some(format!("unknown ({})", u.reason)),
         _ => None,
     }
+}
+
+fn assumed(node: &Node) -> Vec<(String, String)> {
+    node.as_map()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.to_string(), show_node(v, false)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn conditions(node: &Node) -> Option<Vec<(String, bool)>> {

@@ -126,6 +126,9 @@ pub struct Finding {
     pub security_group: Option<String>,
     /// CloudFormation conditions under which the value exists.
     pub conditions: Option<Vec<(String, bool)>>,
+    /// Parameter values the value was worked out with (a model entry that is one of several
+    /// variants), as `(parameter, value)`.
+    pub assumed: Vec<(String, String)>,
     /// What is wrong.
     pub message: String,
 }
@@ -223,6 +226,7 @@ fn evaluate_share(program: &Program, doc: &Document<'_>, share: &[bool]) -> Vec<
                     resource: None,
                     security_group: None,
                     conditions: None,
+                    assumed: Vec::new(),
                     message: reason.to_string(),
                 });
             }

@@ -15,7 +15,7 @@ use super::assume::{Assumptions, MAX_VARIANTS, Variant, product};
 use super::params::{Candidate, Domain, Parameters, domains};
 use super::path::Seg;
 use crate::source::Span;
-use crate::template::{Map, Node, Str, Unknown, Value};
+use crate::template::{Map, Node, Str, Unknown, UnknownHint, Value};
 
 /// The resource type of security groups.
 pub const SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";
@@ -24,6 +24,8 @@ pub const VPC: &str = "AWS::EC2::VPC";
 
 /// The resource type of managed prefix lists.
 pub const PREFIX_LIST: &str = "AWS::EC2::PrefixList";
+/// The subnet resource type.
+pub const SUBNET: &str = "AWS::EC2::Subnet";
 
 /// Deepest nesting of intrinsic functions resolution follows.
 const MAX_NESTING: u32 = 128;
@@ -416,6 +418,16 @@ impl<'t> Resolver<'t> {
                 })
                 .collect(),
             (VPC, "CidrBlockAssociations") => one(RVal::VpcCidrList(Str::from(res)), span),
+            // A subnet's block is part of its VPC's: unknown, but never the internet.
+            (SUBNET, "CidrBlock") => one(
+                RVal::Unknown(Unknown {
+                    reason: Str::from(format!(
+                        "`!GetAtt {res}.CidrBlock` is only known at deploy time"
+                    )),
+                    hint: UnknownHint::BlockInVpc(Str::from(res)),
+                }),
+                span,
+            ),
             _ => unknown(
                 format!("`!GetAtt {res}.{attr}` is only known at deploy time"),
                 span,

@@ -557,22 +557,6 @@ fn cidr_node(value: &RNode<'_>, v6: bool) -> (Node, Option<Str>) {
             Some(vpc.clone()),
         ),
         RVal::Unknown(u) => (Node::unknown(sized_cidr(u, v6), span), None),
-        // `!GetAtt Subnet.CidrBlock`: the block of a subnet (VPCs are `VpcCidr` above).
-        RVal::Resource {
-            id,
-            attr: Some(attr),
-        } if attr.as_str() == "CidrBlock" && !v6 => (
-            Node::unknown(
-                Unknown {
-                    reason: Str::from(format!(
-                        "`!GetAtt {id}.CidrBlock` is only known at deploy time"
-                    )),
-                    hint: UnknownHint::BlockInVpc(id.clone()),
-                },
-                span,
-            ),
-            None,
-        ),
         other => (
             Node::unknown(
                 super::functions::to_text(other)

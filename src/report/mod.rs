@@ -329,7 +329,7 @@ pub fn checked(
                 path: f.pointer.clone(),
                 line: start.line,
                 column: start.column,
-                message: f.message.clone(),
+                message: with_assumptions(&f.message, f.conditions.as_deref(), &f.assumed),
                 conditions: f.conditions.clone(),
                 suppressed: suppression.is_some(),
                 suppression_reason: suppression.map(str::to_string),
@@ -351,6 +351,26 @@ pub fn checked(
             source: Some(Arc::clone(source)),
         },
         findings,
+    }
+}
+
+/// A finding's message with the deployment it holds in, when the value depends on conditions
+/// or parameter values: `… (when IsProd is false, Stage = dev)`.
+fn with_assumptions(
+    message: &str,
+    conditions: Option<&[(String, bool)]>,
+    assumed: &[(String, String)],
+) -> String {
+    let mut parts: Vec<String> = conditions
+        .unwrap_or_default()
+        .iter()
+        .map(|(c, v)| format!("{c} is {v}"))
+        .collect();
+    parts.extend(assumed.iter().map(|(p, v)| format!("{p} = {v}")));
+    if parts.is_empty() {
+        message.to_string()
+    } else {
+        format!("{message} (when {})", parts.join(", "))
     }
 }
 
