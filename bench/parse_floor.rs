@@ -19,16 +19,15 @@ fn walk(path: &Path, found: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(path) else {
         return;
     };
+    // As `palisade validate` walks folders: hidden folders are skipped, hidden files are not.
     for entry in entries.flatten() {
         let p = entry.path();
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
         let is_template = p
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| EXTENSIONS.iter().any(|t| t.eq_ignore_ascii_case(e)));
-        if p.is_dir() || is_template {
+        if (p.is_dir() && !hidden) || (!p.is_dir() && is_template) {
             walk(&p, found);
         }
     }
