@@ -10,7 +10,7 @@ pub const LONG_LINE: usize = 1000;
 /// Characters shown before the value on a cut line.
 const BEFORE: usize = 40;
 
-/// Characters shown from the value on on a cut line (the underline stops there too).
+/// Characters shown from the value on, on a cut line (the underline stops there too).
 const FROM: usize = 160;
 
 /// Marks a cut at either end of a line.
