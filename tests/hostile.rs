@@ -490,11 +490,13 @@ fn a_template_that_fails_to_parse_never_exits_zero() {
         "open.yaml",
         format!("Resources:\n{}", open_group("Sg")).as_bytes(),
     );
-    let options: [&[&str]; 6] = [
+    let options: [&[&str]; 8] = [
         &[],
         &["--fail-on", "critical"],
         &["--unknown", "warn"],
         &["--format", "json"],
+        &["--format", "sarif"],
+        &["--format", "junit"],
         &["-q"],
         &["--skip", "T001"],
     ];
