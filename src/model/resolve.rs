@@ -149,7 +149,7 @@ impl<'t> Resolver<'t> {
     pub fn new(root: &'t Node, params: &Parameters) -> Self {
         let condition_defs = root.get("Conditions").and_then(Node::as_map);
         let uses = super::conditions::condition_uses(condition_defs);
-        Resolver {
+        let resolver = Resolver {
             resources: root.get("Resources").and_then(Node::as_map),
             mappings: root.get("Mappings").and_then(Node::as_map),
             condition_defs,
@@ -158,7 +158,14 @@ impl<'t> Resolver<'t> {
             vpc_cidrs: RefCell::new(HashMap::new()),
             depth: Cell::new(0),
             bound: MAX_VARIANTS,
+        };
+        // Every condition up front, in template order: a condition's value then does not
+        // depend on which value asked for it first (it could, through a cycle of conditions,
+        // which CloudFormation rejects), so resolvers working on different resources agree.
+        for (name, _) in condition_defs.into_iter().flat_map(Map::iter) {
+            resolver.condition_value(name);
         }
+        resolver
     }
 
     /// The `Type` of a resource of this template.

@@ -100,3 +100,42 @@ fn declared_rules_built_on_two_threads_give_the_same_model() {
         one.entries("rules").len()
     );
 }
+
+#[test]
+fn conditions_in_a_cycle_do_not_depend_on_which_resource_asks_first() {
+    // CloudFormation rejects conditions that name each other in a cycle; palisade reads them
+    // anyway, and the value of each must not depend on the order of the resources.
+    let head = "\
+Parameters:
+  Cidr: {Type: String, AllowedValues: [10.0.0.0/8, 0.0.0.0/0]}
+  P: {Type: String, AllowedValues: [a, b, c]}
+Conditions:
+  A: !And [!Condition B, !Equals [!Ref P, a]]
+  B: !Or [!Condition C, !Condition A, !Equals [!Ref Cidr, 0.0.0.0/0]]
+  C: !Not [!Condition D]
+  D: !Or [!Condition A, !Equals [!Ref P, b]]
+Resources:
+";
+    let uses_a = "  SA:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: g\n      SecurityGroupIngress:\n        - {IpProtocol: tcp, FromPort: 1, ToPort: 1, CidrIp: !If [A, !Ref Cidr, 10.1.0.0/16]}\n";
+    let uses_d = "  SD:\n    Type: AWS::EC2::SecurityGroup\n    Condition: D\n    Properties:\n      GroupDescription: g\n";
+    let rules_of = |text: String| {
+        let t = template::parse(Arc::new(SourceFile::new("t.yaml", text))).unwrap();
+        let model = build(&t, &Parameters::default());
+        let mut rules: Vec<String> = model
+            .entries("rules")
+            .iter()
+            .map(|r| {
+                let group = field(r, &["group"]).as_str().unwrap().to_string();
+                let rest = ["condition", "parameters", "peer"]
+                    .map(|k| serde_json::to_string(field(r, &[k])).unwrap());
+                format!("{group} {}", rest.join(" "))
+            })
+            .collect();
+        rules.sort();
+        rules
+    };
+    let a_first = rules_of(format!("{head}{uses_a}{uses_d}"));
+    let d_first = rules_of(format!("{head}{uses_d}{uses_a}"));
+    assert_eq!(a_first, d_first);
+    assert!(a_first.iter().any(|r| r.starts_with("SD ")));
+}
