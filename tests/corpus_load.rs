@@ -13,25 +13,8 @@ use std::sync::Arc;
 use palisade::source::SourceFile;
 use palisade::template::{self, Template};
 
-/// The corpus files that must fail to load, with the error code and why.
-const EXPECTED_FAILURES: [(&str, &str); 3] = [
-    // `EC2InstanceSGID` is defined twice in one map (lines 804 and 828). PyYAML keeps the last
-    // one silently; CloudFormation and cfn-lint (E0000) reject the template.
-    (
-        "awslabs__aws-cloudformation-templates/aws__solutions__CloudFrontCustomOriginLambda@Edge__CloudFront.yaml",
-        "yaml::duplicate-key",
-    ),
-    // `AutoScaleGroupName` twice in one map (lines 491 and 506): the template's own fault.
-    (
-        "CheckPointSW__CloudGuardIaaS/aws__templates__asg__autoscale.yaml",
-        "yaml::duplicate-key",
-    ),
-    // `InternalDefaultRouteIPv6` twice in one map (lines 735 and 742): the template's own fault.
-    (
-        "CheckPointSW__CloudGuardIaaS/aws__templates__single-gw__gateway.yaml",
-        "yaml::duplicate-key",
-    ),
-];
+mod corpus_support;
+use corpus_support::EXPECTED_FAILURES;
 
 /// Sample pairs of `aws-cloudformation__aws-cloudformation-templates` (`X.yaml` and `X.json`)
 /// that do not load to the same tree because the two files say different things. Every other

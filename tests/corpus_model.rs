@@ -19,22 +19,8 @@ use palisade::model::{self, Parameters};
 use palisade::template::{self, Node};
 use rayon::prelude::*;
 
-/// Files that fail to load, and why: each has a genuine duplicate mapping key (CloudFormation
-/// and cfn-lint reject them; see the corpus statistics).
-const EXPECTED_LOAD_FAILURES: [(&str, &str); 3] = [
-    (
-        "awslabs__aws-cloudformation-templates/aws__solutions__CloudFrontCustomOriginLambda@Edge__CloudFront.yaml",
-        "yaml::duplicate-key",
-    ),
-    (
-        "CheckPointSW__CloudGuardIaaS/aws__templates__asg__autoscale.yaml",
-        "yaml::duplicate-key",
-    ),
-    (
-        "CheckPointSW__CloudGuardIaaS/aws__templates__single-gw__gateway.yaml",
-        "yaml::duplicate-key",
-    ),
-];
+mod corpus_support;
+use corpus_support::EXPECTED_FAILURES as EXPECTED_LOAD_FAILURES;
 
 struct Row {
     path: String,

@@ -11,13 +11,19 @@ use crate::eval::Status;
 use crate::source::SourceFile;
 use crate::testing;
 
+/// The bundled policies and those of `--rules` (or of the configuration file).
+fn load(
+    rules: &[std::path::PathBuf],
+    config: &super::ConfigArgs,
+    err: &mut dyn Write,
+) -> Result<Program, Exit> {
+    let rules = config::rule_paths(rules, config, err)?;
+    policies::load(&rules, true, &[], err)
+}
+
 /// Runs `palisade rules`.
 pub fn list(args: &RulesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let rules = match config::rule_paths(&args.rules, &args.config, err) {
-        Ok(rules) => rules,
-        Err(exit) => return exit,
-    };
-    let program = match policies::load(&rules, true, &[], err) {
+    let program = match load(&args.rules, &args.config, err) {
         Ok(p) => p,
         Err(exit) => return exit,
     };
@@ -69,11 +75,7 @@ pub fn list(args: &RulesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
 
 /// Runs `palisade explain`.
 pub fn explain(args: &ExplainArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let rules = match config::rule_paths(&args.rules, &args.config, err) {
-        Ok(rules) => rules,
-        Err(exit) => return exit,
-    };
-    let program = match policies::load(&rules, true, &[], err) {
+    let program = match load(&args.rules, &args.config, err) {
         Ok(p) => p,
         Err(exit) => return exit,
     };
