@@ -356,27 +356,8 @@ impl<'a> Evaluator<'a> {
             return Outcome::unknown(Rc::from("unknown rule (internal error)"));
         };
         self.file = rule.file;
-        let mut ctx = self.root_ctx();
-        if let Some(when) = &rule.when {
-            let condition = self.body(
-                when,
-                &Ctx {
-                    collect: false,
-                    doubt: None,
-                    ..ctx.clone()
-                },
-            );
-            match condition.status {
-                Status::Pass => {}
-                Status::Fail | Status::Skip => return Outcome::skip(),
-                Status::Unknown => ctx.doubt = condition.reason,
-            }
-        }
-        let mut outcome = self.body(&rule.body, &ctx);
-        if rule.when.is_some() && outcome.status == Status::Skip {
-            outcome.status = Status::Pass;
-        }
-        outcome
+        let ctx = self.root_ctx();
+        self.guarded_rule(rule, &ctx)
     }
 
     /// The values of a variable.

@@ -90,27 +90,10 @@ impl<'a> Evaluator<'a> {
     fn term(&mut self, term: &'a Term, ctx: &Ctx<'a>) -> Outcome {
         let mut outcome = match &term.kind {
             TermKind::Group(body) => self.body(body, ctx),
-            TermKind::When { condition, body } => {
-                let held = self.body(
-                    condition,
-                    &Ctx {
-                        collect: false,
-                        doubt: None,
-                        ..ctx.clone()
-                    },
-                );
-                match held.status {
-                    Status::Pass => self.body(body, ctx),
-                    Status::Fail | Status::Skip => Outcome::skip(),
-                    Status::Unknown => self.body(
-                        body,
-                        &Ctx {
-                            doubt: ctx.doubt.clone().or(held.reason),
-                            ..ctx.clone()
-                        },
-                    ),
-                }
-            }
+            TermKind::When { condition, body } => match self.guard(condition, ctx) {
+                Some(inner) => self.body(body, &inner),
+                None => Outcome::skip(),
+            },
             TermKind::Each {
                 query,
                 condition,
@@ -192,18 +175,9 @@ impl<'a> Evaluator<'a> {
                 collect: ctx.collect,
             };
             if let Some(condition) = condition {
-                let held = self.body(
-                    condition,
-                    &Ctx {
-                        collect: false,
-                        doubt: None,
-                        ..inner.clone()
-                    },
-                );
-                match held.status {
-                    Status::Pass => {}
-                    Status::Fail | Status::Skip => continue,
-                    Status::Unknown => inner.doubt = inner.doubt.or(held.reason),
+                match self.guard(condition, &inner) {
+                    Some(guarded) => inner = guarded,
+                    None => continue,
                 }
             }
             let outcome = self.body(body, &inner);
@@ -269,6 +243,48 @@ impl<'a> Evaluator<'a> {
         })
     }
 
+    /// Evaluates a `when` condition: `None` when it does not hold, else the context for what
+    /// it guards (carrying the condition's reason when it could not be decided).
+    pub(super) fn guard(&mut self, condition: &'a Body, ctx: &Ctx<'a>) -> Option<Ctx<'a>> {
+        let held = self.body(
+            condition,
+            &Ctx {
+                collect: false,
+                doubt: None,
+                ..ctx.clone()
+            },
+        );
+        match held.status {
+            Status::Pass => Some(ctx.clone()),
+            Status::Fail | Status::Skip => None,
+            Status::Unknown => Some(Ctx {
+                doubt: ctx.doubt.clone().or(held.reason),
+                ..ctx.clone()
+            }),
+        }
+    }
+
+    /// A rule's body behind its `when`: SKIP when the condition does not hold; once it holds,
+    /// a body that looked at nothing passes.
+    pub(super) fn guarded_rule(
+        &mut self,
+        rule: &'a crate::check::ir::Rule,
+        ctx: &Ctx<'a>,
+    ) -> Outcome {
+        let inner = match &rule.when {
+            Some(when) => match self.guard(when, ctx) {
+                Some(inner) => inner,
+                None => return Outcome::skip(),
+            },
+            None => ctx.clone(),
+        };
+        let mut outcome = self.body(&rule.body, &inner);
+        if rule.when.is_some() && outcome.status == Status::Skip {
+            outcome.status = Status::Pass;
+        }
+        outcome
+    }
+
     fn call_rule(
         &mut self,
         rule: crate::check::ir::RuleId,
@@ -295,32 +311,7 @@ impl<'a> Evaluator<'a> {
         self.depth += 1;
         let caller = self.file;
         self.file = r.file;
-        let mut inner = ctx.clone();
-        let mut skip = false;
-        if let Some(when) = &r.when {
-            let held = self.body(
-                when,
-                &Ctx {
-                    collect: false,
-                    doubt: None,
-                    ..ctx.clone()
-                },
-            );
-            match held.status {
-                Status::Pass => {}
-                Status::Fail | Status::Skip => skip = true,
-                Status::Unknown => inner.doubt = inner.doubt.or(held.reason),
-            }
-        }
-        let outcome = if skip {
-            Outcome::skip()
-        } else {
-            let mut o = self.body(&r.body, &inner);
-            if r.when.is_some() && o.status == Status::Skip {
-                o.status = Status::Pass;
-            }
-            o
-        };
+        let outcome = self.guarded_rule(r, ctx);
         self.depth -= 1;
         self.file = caller;
         for (var, old) in saved {
