@@ -25,7 +25,7 @@ use std::sync::Arc;
 use crate::check::Program;
 use crate::engine;
 use crate::eval::{FindingStatus, Status};
-use crate::model::{Parameters, Supplied};
+use crate::model::Parameters;
 use crate::report::{self, Options};
 use crate::source::{SourceFile, Span};
 use crate::template::{self, Node, Template, Value};
@@ -320,42 +320,20 @@ fn parse_case(source: &SourceFile, item: &Node, index: usize) -> Result<Case, Te
 
 /// A case's `parameters:` map: names to text (or lists of text).
 fn parse_parameters(source: &SourceFile, node: &Node) -> Result<Parameters, TestFileError> {
-    let Some(map) = node.as_map() else {
+    if node.as_map().is_none() {
         return Err(error_at(
             source,
             node.span,
             "`parameters` must be a map of parameter names to values",
             Some("write `parameters: { Env: prod }`"),
         ));
-    };
-    let mut out = Parameters::new();
-    for (name, value) in map.iter() {
-        let supplied = match &value.value {
-            Value::String(s) => Supplied::Text(s.to_string()),
-            Value::Int(i) => Supplied::Text(i.to_string()),
-            Value::Float(f) => Supplied::Text(f.to_string()),
-            Value::Bool(b) => Supplied::Text(b.to_string()),
-            Value::List(items) => Supplied::List(
-                items
-                    .iter()
-                    .map(|i| match &i.value {
-                        Value::String(s) => s.to_string(),
-                        _ => source.slice(i.span).trim().to_string(),
-                    })
-                    .collect(),
-            ),
-            _ => {
-                return Err(error_at(
-                    source,
-                    value.span,
-                    format!("the value of parameter `{name}` must be text, a number or a list"),
-                    None,
-                ));
-            }
-        };
-        out.set(name, supplied);
     }
-    Ok(out)
+    Parameters::from_map(source, node).map_err(|e| TestFileError {
+        file: source.name().to_string(),
+        position: e.position.map(|p| (p.line, p.column)),
+        message: e.message,
+        help: e.help,
+    })
 }
 
 /// Checks that every rule a case names is loaded (Guard silently ignores such typos).

@@ -126,11 +126,7 @@ impl Parameters {
                     out.set(key, value);
                 }
             }
-            Value::Map(map) => {
-                for (key, value) in map.iter() {
-                    out.set(key, supplied(&source, value)?);
-                }
-            }
+            Value::Map(_) => out = Parameters::from_map(&source, root)?,
             _ => {
                 return Err(ParamsError::at(
                     &source,
@@ -143,6 +139,28 @@ impl Parameters {
                 )
                 .help(FILE_HELP));
             }
+        }
+        Ok(out)
+    }
+
+    /// Parameter values from a map of name to value (text, a number, a boolean, or a list of
+    /// them) written in `source`.
+    pub fn from_map(source: &SourceFile, node: &Node) -> Result<Parameters, ParamsError> {
+        let Some(map) = node.as_map() else {
+            return Err(ParamsError::at(
+                source,
+                Some(node.span),
+                "params::bad-file",
+                format!(
+                    "expected a map of parameter values, found a {}",
+                    node.value.type_name()
+                ),
+            )
+            .help(FILE_HELP));
+        };
+        let mut out = Parameters::new();
+        for (key, value) in map.iter() {
+            out.set(key, supplied(source, value)?);
         }
         Ok(out)
     }
