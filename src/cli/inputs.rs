@@ -43,9 +43,15 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
                 explicit: true,
             });
         } else if path.is_dir() {
-            let mut found = Vec::new();
-            walk(path, &mut found, &mut errors);
-            found.sort();
+            let (found, unreadable) = files_under(path, &has_template_extension);
+            errors.extend(unreadable.into_iter().map(|(dir, e)| InputError {
+                name: display(&dir),
+                error: LoadError::new(
+                    "input::unreadable",
+                    format!("cannot read folder `{}`: {e}", dir.display()),
+                    None,
+                ),
+            }));
             inputs.extend(found.into_iter().map(|p| Input {
                 name: display(&p),
                 path: Some(p),
@@ -66,20 +72,22 @@ fn display(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
+/// The files under `dir`, recursively, for which `keep` holds, sorted by path; and the folders
+/// that could not be read. Hidden folders (`.git`, `.aws-sam` build output) are skipped;
+/// whether hidden files count is `keep`'s call (template generators name some of theirs that
+/// way).
+pub fn files_under(
+    dir: &Path,
+    keep: &dyn Fn(&Path) -> bool,
+) -> (Vec<PathBuf>, Vec<(PathBuf, std::io::Error)>) {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(dir) = todo.pop() {
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) => {
-                errors.push(InputError {
-                    name: display(&dir),
-                    error: LoadError::new(
-                        "input::unreadable",
-                        format!("cannot read folder `{}`: {e}", dir.display()),
-                        None,
-                    ),
-                });
+                errors.push((dir, e));
                 continue;
             }
         };
@@ -88,18 +96,23 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
             let Ok(kind) = entry.file_type() else {
                 continue;
             };
-            // Hidden folders (`.git`, `.aws-sam` build output) are skipped; hidden files are
-            // not (template generators name some of theirs that way).
-            let hidden = entry.file_name().to_string_lossy().starts_with('.');
             if kind.is_dir() {
-                if !hidden {
+                if !is_hidden(&path) {
                     todo.push(path);
                 }
-            } else if has_template_extension(&path) {
+            } else if keep(&path) {
                 found.push(path);
             }
         }
     }
+    found.sort();
+    (found, errors)
+}
+
+/// True for a file or folder whose name starts with a dot.
+pub fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
 fn has_template_extension(path: &Path) -> bool {

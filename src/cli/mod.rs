@@ -5,7 +5,7 @@
 
 mod config;
 pub mod exit;
-mod inputs;
+pub mod inputs;
 mod model;
 mod output;
 mod policies;

@@ -2,11 +2,11 @@
 //! checked together; diagnostics printed as labelled snippets.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::Exit;
-use super::output;
+use super::{inputs, output};
 use crate::bundled;
 use crate::check::{self, ParamOverride, Program};
 use crate::render;
@@ -18,16 +18,18 @@ pub fn policy_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let mut found = Vec::new();
-            walk(path, "guard", &mut found)
-                .map_err(|e| format!("cannot read folder `{}`: {e}", path.display()))?;
+            let (found, unreadable) = inputs::files_under(path, &|p| {
+                !inputs::is_hidden(p) && p.extension().is_some_and(|e| e == "guard")
+            });
+            if let Some((dir, e)) = unreadable.into_iter().next() {
+                return Err(format!("cannot read folder `{}`: {e}", dir.display()));
+            }
             if found.is_empty() {
                 return Err(format!(
                     "folder `{}` holds no `.guard` files",
                     path.display()
                 ));
             }
-            found.sort();
             out.extend(found);
         } else if path.exists() {
             out.push(path.clone());
@@ -36,26 +38,6 @@ pub fn policy_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         }
     }
     Ok(out)
-}
-
-/// Files with extension `ext` under `dir`, recursively (hidden folders skipped).
-pub fn walk(dir: &Path, ext: &str, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if entry.file_type()?.is_dir() {
-                todo.push(path);
-            } else if path.extension().is_some_and(|e| e == ext) {
-                found.push(path);
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Reads policy files into sources.

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Exit, TestArgs, output, policies};
+use super::{Exit, TestArgs, inputs, output, policies};
 use crate::bundled;
 use crate::check::Program;
 use crate::source::SourceFile;
@@ -264,18 +264,16 @@ fn read_tests(paths: &[PathBuf]) -> Result<Vec<TestSource>, TestFileError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let mut found = Vec::new();
-            for ext in ["yaml", "yml", "json"] {
-                let _ = policies::walk(path, ext, &mut found);
-            }
-            found.retain(|p| {
+            let (found, _) = inputs::files_under(path, &|p| {
                 let name = p
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                name.contains(".tests.") || name.contains("_tests.")
+                !inputs::is_hidden(p)
+                    && p.extension()
+                        .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+                    && (name.contains(".tests.") || name.contains("_tests."))
             });
-            found.sort();
             files.extend(found);
         } else {
             files.push(path.clone());
