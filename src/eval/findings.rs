@@ -5,7 +5,7 @@ use super::item::{Item, Seg, Val};
 use super::{Ctx, Evaluator, Finding, FindingStatus};
 use crate::check::ir::{BinaryOp, Clause, ClauseOp, Message, MessagePart};
 use crate::source::Span;
-use crate::template::{Node, Value};
+use crate::template::{Node, Value, pointer_token};
 
 /// Longest rendering of a value inside a message.
 const MAX_SHOWN: usize = 120;
@@ -52,9 +52,7 @@ impl<'a> Evaluator<'a> {
                 for (seg, _) in &steps {
                     pointer.push('/');
                     match seg {
-                        Seg::Key(k) | Seg::ModelRoot(k) => {
-                            pointer.push_str(&k.replace('~', "~0").replace('/', "~1"))
-                        }
+                        Seg::Key(k) | Seg::ModelRoot(k) => pointer.push_str(&pointer_token(k)),
                         Seg::Index(i) => pointer.push_str(&i.to_string()),
                     }
                 }
@@ -67,7 +65,7 @@ impl<'a> Evaluator<'a> {
                     pointer.push('/');
                     match index {
                         Some(i) => pointer.push_str(i),
-                        None => pointer.push_str(&key.replace('~', "~0").replace('/', "~1")),
+                        None => pointer.push_str(&pointer_token(key)),
                     }
                 }
                 finding.pointer = pointer;

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::template::pointer_token;
+
 /// The way from the template root to a value: a chain of keys and list indices.
 #[derive(Clone, Copy, Debug)]
 pub enum Seg<'p> {
@@ -38,16 +40,7 @@ impl fmt::Display for Seg<'_> {
         match self {
             Seg::Root => Ok(()),
             Seg::Key(parent, key) => {
-                write!(f, "{parent}/")?;
-                // Runs of text without `~` or `/` in one go: most keys have neither.
-                let mut rest = *key;
-                while let Some(at) = rest.find(['~', '/']) {
-                    let (text, special) = rest.split_at(at);
-                    f.write_str(text)?;
-                    f.write_str(if special.starts_with('~') { "~0" } else { "~1" })?;
-                    rest = special.get(1..).unwrap_or_default();
-                }
-                f.write_str(rest)
+                write!(f, "{parent}/{}", pointer_token(key))
             }
             Seg::Index(parent, index) => write!(f, "{parent}/{index}"),
         }
@@ -64,7 +57,7 @@ pub fn property_pointer(resource: &str, keys: &[&str]) -> String {
         out.push_str("/Properties");
         for key in keys {
             out.push('/');
-            out.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            out.push_str(&pointer_token(key));
         }
     }
     out

@@ -106,7 +106,7 @@ pub(super) fn collect(template: &Template, program: &Program) -> Suppressions {
         };
         let base = format!(
             "/Resources/{}/Metadata/palisade/suppress",
-            pointer_escape(logical_id)
+            crate::template::pointer_token(logical_id)
         );
         let mut problem = |id, span, message: String, path: String| {
             out.problems.push(Problem {
@@ -176,10 +176,6 @@ pub(super) fn collect(template: &Template, program: &Program) -> Suppressions {
         }
     }
     out
-}
-
-fn pointer_escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 impl Suppressions {

@@ -155,6 +155,16 @@ fn described(value: &Value) -> &'static str {
     }
 }
 
+/// `key` as one reference token of a JSON pointer (RFC 6901): `~` becomes `~0` and `/`
+/// becomes `~1`. Most keys have neither and are returned as they are.
+pub fn pointer_token(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.contains(['~', '/']) {
+        std::borrow::Cow::Owned(key.replace('~', "~0").replace('/', "~1"))
+    } else {
+        std::borrow::Cow::Borrowed(key)
+    }
+}
+
 /// Turns raw bytes into a source file: UTF-8 only (a UTF-8 byte-order mark is allowed).
 pub fn decode(name: impl Into<String>, bytes: Vec<u8>) -> Result<Arc<SourceFile>, LoadError> {
     if bytes.len() > MAX_SOURCE_LEN {
