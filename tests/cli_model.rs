@@ -190,7 +190,7 @@ fn non_templates_found_in_folders_are_skipped_but_named_ones_are_errors() {
     let out = palisade(&["model", "repo/ci/workflow.yml"], dir.path(), None);
     assert_eq!(out.status.code(), Some(4));
     let doc = json(&out);
-    assert_eq!(doc["errors"][0]["code"], "input::not-a-template");
+    assert_eq!(doc["errors"][0]["code"], "template::not-cloudformation");
     assert_eq!(doc["skipped"], Value::Array(vec![]));
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::source::SourceFile;
-use crate::template::{self, LoadError};
+use crate::template::{self, LoadError, Template};
 
 /// Extensions a folder walk picks up.
 pub const TEMPLATE_EXTENSIONS: [&str; 4] = ["yaml", "yml", "json", "template"];
@@ -138,5 +138,37 @@ pub fn read(input: &Input) -> Result<Arc<SourceFile>, LoadError> {
             })?;
             template::decode(input.name.clone(), bytes)
         }
+    }
+}
+
+/// What reading an input gave.
+#[derive(Debug)]
+pub enum Loaded {
+    /// A CloudFormation template.
+    Template(Template),
+    /// Not a CloudFormation template, met while walking a folder (or told to skip such files).
+    Skipped,
+    /// Unreadable, not YAML or JSON, or named explicitly and not a template; with the text when
+    /// it was read, for positions.
+    Failed(LoadError, Option<Arc<SourceFile>>),
+}
+
+/// Reads and parses an input. A file that is not a CloudFormation template is an error when it
+/// was named explicitly (unless `skip_non_templates`), and skipped when a folder walk found it.
+pub fn load(input: &Input, skip_non_templates: bool) -> Loaded {
+    let source = match read(input) {
+        Ok(s) => s,
+        Err(e) => return Loaded::Failed(e, None),
+    };
+    let template = match template::parse(Arc::clone(&source)) {
+        Ok(t) => t,
+        Err(e) => return Loaded::Failed(e, Some(source)),
+    };
+    if template.is_cloudformation() {
+        Loaded::Template(template)
+    } else if !input.explicit || skip_non_templates {
+        Loaded::Skipped
+    } else {
+        Loaded::Failed(LoadError::not_cloudformation(&template), Some(source))
     }
 }

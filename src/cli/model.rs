@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Exit, ModelArgs, inputs};
+use super::inputs::{self, Loaded};
+use super::{Exit, ModelArgs};
 use crate::model::{self, Model, Parameters, ParamsError, Positioned};
 use crate::source::SourceFile;
-use crate::template::{self, LoadError};
+use crate::template::LoadError;
 
 /// An error entry of the output.
 #[derive(Debug, Serialize)]
@@ -115,36 +116,22 @@ pub fn run(args: &ModelArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let mut skipped = Vec::new();
     let mut models: Vec<(Arc<SourceFile>, Model)> = Vec::new();
     for input in &inputs {
-        let source = match inputs::read(input) {
-            Ok(s) => s,
-            Err(e) => {
-                errors.push(error_entry(&input.name, None, &e));
-                continue;
-            }
-        };
-        let template = match template::parse(Arc::clone(&source)) {
-            Ok(t) => t,
-            Err(e) => {
-                errors.push(error_entry(&input.name, Some(&source), &e));
-                continue;
-            }
-        };
-        if !template.is_cloudformation() {
-            let reason = "not a CloudFormation template: it has no `Resources` map".to_string();
-            if input.explicit {
-                let e = LoadError::new("input::not-a-template", format!("`{}` is {reason}", input.name), None)
-                    .with_help("palisade reads CloudFormation templates (YAML or JSON) with a top-level `Resources` map");
-                errors.push(error_entry(&input.name, Some(&source), &e));
-            } else {
+        let template = match inputs::load(input, false) {
+            Loaded::Template(t) => t,
+            Loaded::Skipped => {
                 skipped.push(Skipped {
                     file: input.name.clone(),
-                    reason,
+                    reason: "not a CloudFormation template: it has no `Resources` map".to_string(),
                 });
+                continue;
             }
-            continue;
-        }
+            Loaded::Failed(e, source) => {
+                errors.push(error_entry(&input.name, source.as_deref(), &e));
+                continue;
+            }
+        };
         let built = model::build(&template, &params);
-        models.push((source, built));
+        models.push((template.source, built));
     }
     for e in &errors {
         print_error(err, e);

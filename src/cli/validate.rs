@@ -7,7 +7,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::config::{self, Config};
-use super::inputs::{self, Input};
+use super::inputs::{self, Input, Loaded};
 use super::{Exit, Format, SeverityArg, UnknownArg, ValidateArgs, output, policies};
 use crate::check::ir::Severity;
 use crate::check::{ParamOverride, Program};
@@ -15,7 +15,6 @@ use crate::engine;
 use crate::model::Parameters;
 use crate::render;
 use crate::report::{self, FileResult, Options, Report, UnknownPolicy};
-use crate::template::{self, LoadError};
 
 impl From<SeverityArg> for Severity {
     fn from(s: SeverityArg) -> Severity {
@@ -214,21 +213,11 @@ fn check_input(
     input: &Input,
     ignore_non_templates: bool,
 ) -> FileResult {
-    let source = match inputs::read(input) {
-        Ok(s) => s,
-        Err(e) => return report::failed(&input.name, &e, None),
+    let template = match inputs::load(input, ignore_non_templates) {
+        Loaded::Template(t) => t,
+        Loaded::Skipped => return report::skipped(&input.name),
+        Loaded::Failed(e, source) => return report::failed(&input.name, &e, source.as_ref()),
     };
-    let template = match template::parse(std::sync::Arc::clone(&source)) {
-        Ok(t) => t,
-        Err(e) => return report::failed(&input.name, &e, Some(&source)),
-    };
-    if !template.is_cloudformation() {
-        if !input.explicit || ignore_non_templates {
-            return report::skipped(&input.name);
-        }
-        let e = LoadError::not_cloudformation(&template);
-        return report::failed(&input.name, &e, Some(&source));
-    }
     // Rules that `--only`, `--skip` or the configuration leave out are not evaluated.
     let selected: Vec<bool> = program
         .rules
