@@ -544,7 +544,7 @@ pub fn updated_text(file: &TestFile, results: &[CaseResult]) -> Result<String, T
         let Some(map) = case.as_map() else { continue };
         let indent = map
             .entries()
-            .first()
+            .next()
             .map(|e| {
                 file.source
                     .position(e.key_span.start)

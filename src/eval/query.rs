@@ -104,13 +104,13 @@ impl<'a> Evaluator<'a> {
                     return;
                 }
                 match self.doc.root.as_map().and_then(|m| m.entry(key)) {
-                    Some(e) => self.child(item, Seg::Key(&e.key), &e.value),
+                    Some(e) => self.child(item, Seg::Key(e.key), e.value),
                     None => item.missing(key),
                 }
             }
             Val::Node(node) => match &node.value {
                 Value::Map(map) => match map.entry(key) {
-                    Some(e) => self.child(item, Seg::Key(&e.key), &e.value),
+                    Some(e) => self.child(item, Seg::Key(e.key), e.value),
                     None => item.missing(key),
                 },
                 Value::List(list) => {
@@ -169,8 +169,7 @@ impl<'a> Evaluator<'a> {
             Val::Node(node) => match &node.value {
                 Value::Map(map) => map
                     .entries()
-                    .iter()
-                    .map(|e| self.child(item, Seg::Key(&e.key), &e.value))
+                    .map(|e| self.child(item, Seg::Key(e.key), e.value))
                     .collect(),
                 Value::List(list) => list
                     .iter()
@@ -186,8 +185,7 @@ impl<'a> Evaluator<'a> {
                 .as_map()
                 .map(|m| {
                     m.entries()
-                        .iter()
-                        .map(|e| self.child(item, Seg::Key(&e.key), &e.value))
+                        .map(|e| self.child(item, Seg::Key(e.key), e.value))
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -278,10 +276,9 @@ impl<'a> Evaluator<'a> {
                     return Vec::new();
                 };
                 map.entries()
-                    .iter()
                     .map(|e| {
-                        let value = self.child(item, Seg::Key(&e.key), &e.value);
-                        let key = Item::computed(Node::string(e.key.clone(), e.key_span), &value);
+                        let value = self.child(item, Seg::Key(e.key), e.value);
+                        let key = Item::computed(Node::string(e.key, e.key_span), &value);
                         (value, Some(key))
                     })
                     .collect()
@@ -291,10 +288,9 @@ impl<'a> Evaluator<'a> {
                     return Vec::new();
                 };
                 map.entries()
-                    .iter()
                     .map(|e| {
                         let value = Item::computed(e.value.clone(), item);
-                        let key = Item::computed(Node::string(e.key.clone(), e.key_span), item);
+                        let key = Item::computed(Node::string(e.key, e.key_span), item);
                         (value, Some(key))
                     })
                     .collect()

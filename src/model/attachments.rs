@@ -8,7 +8,7 @@ use super::refs::Reference;
 use super::resolve::{RNode, RVal, Resolver, Vs, too_many};
 use super::rules::assumption_nodes;
 use crate::source::Span;
-use crate::template::{Entry, Node, Str, Value};
+use crate::template::{Entry, Node, Shape, Str, Value};
 
 /// When leaving the group list out attaches the VPC's default group.
 #[derive(Clone, Copy, Debug)]
@@ -246,7 +246,7 @@ pub fn build<'t>(resolver: &Resolver<'t>, index: &Index<'t>, refs: &[Reference])
     let Some(resources) = resolver.resources else {
         return out;
     };
-    for entry in resources.entries() {
+    for entry in resources.written() {
         let Some(ty) = entry.value.get("Type").and_then(Node::as_str) else {
             continue;
         };
@@ -557,22 +557,33 @@ impl<'t> Ctx<'_, 't> {
         let explicit = groups.iter().any(|(g, _)| g.is_default());
         let (condition, parameters) = assumption_nodes(self.resolver, when, span);
         let flag = |b: bool| Node::new(Value::Bool(b), span);
-        self.out.push(Node::map(
+        self.out.push(Node::record(
+            &ATTACHMENT,
             [
-                ("resource", Node::string(self.id, span)),
-                ("type", Node::string(self.ty, span)),
-                ("path", Node::string(path, span)),
-                (
-                    "groups",
-                    Node::list(groups.iter().map(|(g, s)| g.node(*s)).collect(), span),
-                ),
-                ("default_group", flag(explicit || by_omission)),
-                ("default_group_explicit", flag(explicit)),
-                ("default_group_by_omission", flag(by_omission)),
-                ("condition", condition),
-                ("parameters", parameters),
+                Node::string(self.id, span),
+                Node::string(self.ty, span),
+                Node::string(path, span),
+                Node::list(groups.iter().map(|(g, s)| g.node(*s)).collect(), span),
+                flag(explicit || by_omission),
+                flag(explicit),
+                flag(by_omission),
+                condition,
+                parameters,
             ],
             span,
         ));
     }
 }
+
+/// The keys of an `attachments` entry.
+static ATTACHMENT: Shape = Shape(&[
+    "resource",
+    "type",
+    "path",
+    "groups",
+    "default_group",
+    "default_group_explicit",
+    "default_group_by_omission",
+    "condition",
+    "parameters",
+]);

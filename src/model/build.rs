@@ -16,7 +16,7 @@ use super::resolve::{RNode, RVal, Resolver, SECURITY_GROUP, VPC};
 use super::rules::{self, Direction, ImplicitAt, Origin, Rule, Source};
 use crate::net::parse_cidr;
 use crate::source::Span;
-use crate::template::{Entry, Node, Str, Template, Unknown, Value};
+use crate::template::{Entry, Node, Shape, Str, Template, Unknown, Value};
 
 /// How many other logical ids a group's `duplicates` lists at most (`duplicate_count` has the
 /// full number), so that thousands of identical groups do not make the model quadratic.
@@ -39,7 +39,7 @@ pub(super) fn build_split(template: &Template, params: &Parameters, split_at: us
     };
     let index = Index::new(&resolver);
     let mut targets: HashSet<&str> = HashSet::new();
-    for entry in resources.entries() {
+    for entry in resources.written() {
         let ty = entry.value.get("Type").and_then(Node::as_str);
         if matches!(ty, Some(SECURITY_GROUP | VPC | "AWS::EC2::LaunchTemplate")) {
             targets.insert(&entry.key);
@@ -48,7 +48,7 @@ pub(super) fn build_split(template: &Template, params: &Parameters, split_at: us
     // The references and the declared rules do not depend on each other.
     let (refs, (declared, egress)) = rayon::join(
         || scan(&template.root, &targets),
-        || declared_rules(template, params, resources.entries(), split_at),
+        || declared_rules(template, params, resources.written(), split_at),
     );
     let mut builder = Builder {
         resolver: &resolver,
@@ -62,7 +62,7 @@ pub(super) fn build_split(template: &Template, params: &Parameters, split_at: us
             builder.implicit_egress(entry);
         }
     }
-    let defaults = builder.default_groups(resources.entries(), &refs);
+    let defaults = builder.default_groups(resources.written(), &refs);
     let Builder { mut rules, .. } = builder;
     // Each rule is listed in `rules` and in its group's `ingress` or `egress`: one node, shared.
     for rule in &mut rules {
@@ -78,7 +78,7 @@ pub(super) fn build_split(template: &Template, params: &Parameters, split_at: us
             attachments::build(&resolver, &index, &refs),
             Span::default(),
         ),
-        vpcs: Node::list(vpcs(&resolver, resources.entries()), Span::default()),
+        vpcs: Node::list(vpcs(&resolver, resources.written()), Span::default()),
     }
 }
 
@@ -355,26 +355,17 @@ impl<'t> Builder<'_, 't> {
     }
 }
 
-/// The same map with the value of `key` replaced.
-pub(crate) fn replace(node: Node, key: &str, value: Node) -> Node {
-    let span = node.span;
-    match node.value {
-        Value::Map(map) => {
-            let entries = map
-                .into_entries()
-                .into_iter()
-                .map(|mut e| {
-                    if e.key == key {
-                        e.value = value.clone();
-                    }
-                    e
-                })
-                .collect();
-            Node::new(Value::Map(crate::template::Map::new(entries)), span)
-        }
-        other => Node::new(other, span),
+/// The same map with the value of `key` replaced (a node that is not a map, or has no such
+/// key, is returned as it is).
+pub(crate) fn replace(mut node: Node, key: &str, value: Node) -> Node {
+    if let Value::Map(map) = &mut node.value {
+        map.set(key, value);
     }
+    node
 }
+
+/// The keys of a `vpcs` entry.
+static VPC_ENTRY: Shape = Shape(&["logical_id", "cidrs", "condition", "path"]);
 
 /// The `vpcs` entries: each VPC with its CIDR blocks (its own and `AWS::EC2::VPCCidrBlock`s).
 fn vpcs(resolver: &Resolver<'_>, entries: &[Entry]) -> Vec<Node> {
@@ -439,15 +430,13 @@ fn vpcs(resolver: &Resolver<'_>, entries: &[Entry]) -> Vec<Node> {
         };
         cidrs.extend(extra.remove(&entry.key).unwrap_or_default());
         let condition = group_condition(resolver, entry, span);
-        out.push(Node::map(
+        out.push(Node::record(
+            &VPC_ENTRY,
             [
-                ("logical_id", Node::string(entry.key.clone(), span)),
-                ("cidrs", Node::list(cidrs, span)),
-                ("condition", condition),
-                (
-                    "path",
-                    Node::string(property_pointer(&entry.key, &[]), span),
-                ),
+                Node::string(entry.key.clone(), span),
+                Node::list(cidrs, span),
+                condition,
+                Node::string(property_pointer(&entry.key, &[]), span),
             ],
             span,
         ));

@@ -258,7 +258,7 @@ fn conditions_named_in(def: &Node) -> Vec<&str> {
         }
         match &node.value {
             Value::List(items) => todo.extend(items.iter().rev()),
-            Value::Map(map) => todo.extend(map.entries().iter().rev().map(|e| &e.value)),
+            Value::Map(map) => todo.extend(map.iter().rev().map(|(_, v)| v)),
             _ => {}
         }
     }

@@ -13,7 +13,7 @@ use super::refs::Reference;
 use super::resolve::{RNode, RVal, Resolver, SECURITY_GROUP, VPC};
 use super::rules::Rule;
 use crate::source::Span;
-use crate::template::{Entry, Node, Str, Unknown, Value};
+use crate::template::{Entry, Node, Shape, Str, Unknown, Value};
 
 #[derive(Default)]
 struct Uses {
@@ -62,11 +62,12 @@ pub fn groups<'t>(
             direction,
         );
         if u.seen.insert(key) {
-            u.referenced_by.push(Node::map(
+            u.referenced_by.push(Node::record(
+                &REFERENCED_BY,
                 [
-                    ("resource", Node::string(rule.resource.clone(), span)),
-                    ("group", group),
-                    ("direction", Node::string(direction, span)),
+                    Node::string(rule.resource.clone(), span),
+                    group,
+                    Node::string(direction, span),
                 ],
                 span,
             ));
@@ -84,11 +85,12 @@ pub fn groups<'t>(
             None => u.exported = true,
             Some(from) if *from != id => {
                 let span = r.span;
-                u.attached_to.push(Node::map(
+                u.attached_to.push(Node::record(
+                    &ATTACHED_TO,
                     [
-                        ("resource", Node::string(from.clone(), span)),
-                        ("type", Node::string(r.from_type.clone(), span)),
-                        ("path", Node::string(r.path.clone(), span)),
+                        Node::string(from.clone(), span),
+                        Node::string(r.from_type.clone(), span),
+                        Node::string(r.path.clone(), span),
                     ],
                     span,
                 ));
@@ -168,48 +170,59 @@ fn entry_node(
             span,
         )
     };
-    Node::map(
+    Node::record(
+        &GROUP,
         [
-            ("logical_id", Node::string(entry.key.clone(), span)),
-            ("name", fields.name),
-            ("description", fields.description),
-            ("vpc", fields.vpc),
-            ("tags", fields.tags),
-            (
-                "is_default",
-                Node::new(Value::Bool(fields.is_default), span),
+            Node::string(entry.key.clone(), span),
+            fields.name,
+            fields.description,
+            fields.vpc,
+            fields.tags,
+            Node::new(Value::Bool(fields.is_default), span),
+            pick(&u.ingress),
+            pick(&u.egress),
+            Node::list(std::mem::take(&mut u.attached_to), span),
+            Node::list(std::mem::take(&mut u.referenced_by), span),
+            Node::new(Value::Bool(u.exported), span),
+            Node::list(
+                duplicates
+                    .into_iter()
+                    .map(|d| Node::string(d, span))
+                    .collect(),
+                span,
             ),
-            ("ingress", pick(&u.ingress)),
-            ("egress", pick(&u.egress)),
-            (
-                "attached_to",
-                Node::list(std::mem::take(&mut u.attached_to), span),
-            ),
-            (
-                "referenced_by",
-                Node::list(std::mem::take(&mut u.referenced_by), span),
-            ),
-            ("exported", Node::new(Value::Bool(u.exported), span)),
-            (
-                "duplicates",
-                Node::list(
-                    duplicates
-                        .into_iter()
-                        .map(|d| Node::string(d, span))
-                        .collect(),
-                    span,
-                ),
-            ),
-            ("duplicate_count", Node::new(Value::Int(count as i64), span)),
-            ("condition", fields.condition),
-            (
-                "path",
-                Node::string(property_pointer(&entry.key, &[]), span),
-            ),
+            Node::new(Value::Int(count as i64), span),
+            fields.condition,
+            Node::string(property_pointer(&entry.key, &[]), span),
         ],
         span,
     )
 }
+
+/// The keys of a `security_groups` entry.
+static GROUP: Shape = Shape(&[
+    "logical_id",
+    "name",
+    "description",
+    "vpc",
+    "tags",
+    "is_default",
+    "ingress",
+    "egress",
+    "attached_to",
+    "referenced_by",
+    "exported",
+    "duplicates",
+    "duplicate_count",
+    "condition",
+    "path",
+]);
+
+/// The keys of a group's `referenced_by` entries.
+static REFERENCED_BY: Shape = Shape(&["resource", "group", "direction"]);
+
+/// The keys of a group's `attached_to` entries.
+static ATTACHED_TO: Shape = Shape(&["resource", "type", "path"]);
 
 /// For each template group with declared rules, the other groups with the same effective rule
 /// set in the same VPC (a VPC that is not known matches any), in template order: found by

@@ -88,7 +88,7 @@ impl<'t> Index<'t> {
         let Some(resources) = resolver.resources else {
             return Index { groups, names };
         };
-        for entry in resources.entries() {
+        for entry in resources.written() {
             if entry.value.get("Type").and_then(Node::as_str) != Some(SECURITY_GROUP) {
                 continue;
             }

@@ -11,7 +11,7 @@ use super::protocol::{Protocol, icmp_number, protocol, tcp_udp_ports};
 use super::resolve::{RNode, RVal, Resolver, Vs, one, unknown};
 use crate::net::parse_cidr;
 use crate::source::Span;
-use crate::template::{Map, Node, PortRange, Str, Unknown, UnknownHint, Value};
+use crate::template::{Map, Node, PortRange, Shape, Str, Unknown, UnknownHint, Value};
 
 /// `ingress` or `egress`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +95,35 @@ pub struct Rule {
     /// rule sets; the text itself is not kept).
     pub canonical: u128,
 }
+
+/// The keys of a `rules` entry.
+static RULE: Shape = Shape(&[
+    "direction",
+    "group",
+    "resource",
+    "origin",
+    "protocol",
+    "ports",
+    "icmp",
+    "peer",
+    "description",
+    "condition",
+    "parameters",
+    "path",
+]);
+
+/// The keys of a rule's `peer`.
+static PEER: Shape = Shape(&[
+    "kind",
+    "cidr",
+    "group",
+    "self",
+    "prefix_list",
+    "vpc_cidr_of",
+]);
+
+/// The keys of a rule's `icmp`.
+static ICMP: Shape = Shape(&["type", "code"]);
 
 const INGRESS_PEERS: [&str; 5] = [
     "CidrIp",
@@ -207,10 +236,8 @@ fn rule<'t>(
                         Ok(n) => Node::new(Value::Int(n), v.span),
                         Err(u) => Node::unknown(u, v.span),
                     };
-                    let icmp = Node::map(
-                        [("type", num(from, "FromPort")), ("code", num(to, "ToPort"))],
-                        port_span,
-                    );
+                    let icmp =
+                        Node::record(&ICMP, [num(from, "FromPort"), num(to, "ToPort")], port_span);
                     (name, all, icmp)
                 }
                 Protocol::All | Protocol::Number(_) => (name, all, Node::null(src.span)),
@@ -252,20 +279,21 @@ fn rule<'t>(
         &condition,
         &parameters,
     ]);
-    let node = Node::map(
+    let node = Node::record(
+        &RULE,
         [
-            ("direction", Node::string(src.direction.name(), src.span)),
-            ("group", src.group.node(src.span)),
-            ("resource", Node::string(src.resource.clone(), src.span)),
-            ("origin", Node::string(src.origin.name(), src.span)),
-            ("protocol", protocol_node),
-            ("ports", ports),
-            ("icmp", icmp),
-            ("peer", peer.node),
-            ("description", description),
-            ("condition", condition),
-            ("parameters", parameters),
-            ("path", Node::string(&*src.path, src.span)),
+            Node::string(src.direction.name(), src.span),
+            src.group.node(src.span),
+            Node::string(src.resource.clone(), src.span),
+            Node::string(src.origin.name(), src.span),
+            protocol_node,
+            ports,
+            icmp,
+            peer.node,
+            description,
+            condition,
+            parameters,
+            Node::string(&*src.path, src.span),
         ],
         src.span,
     );
@@ -323,20 +351,21 @@ pub fn implicit(
         &condition,
         &parameters,
     ]);
-    let node = Node::map(
+    let node = Node::record(
+        &RULE,
         [
-            ("direction", Node::string(direction.name(), span)),
-            ("group", group.node(span)),
-            ("resource", Node::string(resource, span)),
-            ("origin", Node::string(Origin::Implicit.name(), span)),
-            ("protocol", Node::string("all", span)),
-            ("ports", all),
-            ("icmp", Node::null(span)),
-            ("peer", peer.node),
-            ("description", Node::null(span)),
-            ("condition", condition),
-            ("parameters", parameters),
-            ("path", Node::string(path, span)),
+            Node::string(direction.name(), span),
+            group.node(span),
+            Node::string(resource, span),
+            Node::string(Origin::Implicit.name(), span),
+            Node::string("all", span),
+            all,
+            Node::null(span),
+            peer.node,
+            Node::null(span),
+            condition,
+            parameters,
+            Node::string(path, span),
         ],
         span,
     );
@@ -422,14 +451,15 @@ impl Peer {
             Some(v) => Node::string(v, span),
             None => Node::null(span),
         };
-        Node::map(
+        Node::record(
+            &PEER,
             [
-                ("kind", Node::string(kind, span)),
-                ("cidr", cidr),
-                ("group", group),
-                ("self", Node::new(Value::Bool(is_self), span)),
-                ("prefix_list", prefix_list),
-                ("vpc_cidr_of", vpc),
+                Node::string(kind, span),
+                cidr,
+                group,
+                Node::new(Value::Bool(is_self), span),
+                prefix_list,
+                vpc,
             ],
             span,
         )

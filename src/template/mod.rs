@@ -15,6 +15,7 @@
 //! `yaml::internal`; `template::not-cloudformation` (from [`LoadError::not_cloudformation`]).
 
 mod json;
+mod map;
 mod scalar;
 mod tags;
 mod tree;
@@ -25,7 +26,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::source::{MAX_SOURCE_LEN, Position, SourceFile, Span};
-pub use value::{Entry, Map, Node, PortRange, Str, Unknown, UnknownHint, Value};
+pub use value::{
+    Entries, Entry, EntryRef, Map, Node, PortRange, Shape, Str, Unknown, UnknownHint, Value,
+};
 
 /// Deepest nesting of lists and maps a template may have. A short tag counts as the map it
 /// becomes (`!If [...]` is two levels), so no loaded tree is ever deeper than this.

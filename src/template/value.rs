@@ -5,13 +5,12 @@
 //! raw template and the model alike; only the model uses [`Value::Ports`] and
 //! [`Value::Unknown`].
 
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use compact_str::CompactString;
 use serde::ser::{SerializeMap, SerializeSeq};
 
+pub use super::map::{Entries, Entry, EntryRef, Fnv, Map, Shape};
 use crate::source::Span;
 
 /// The string type of values and keys: short strings are stored inline.
@@ -151,117 +150,6 @@ impl Unknown {
     }
 }
 
-/// One key of a [`Map`] with its value.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Entry {
-    /// The key text.
-    pub key: Str,
-    /// Where the key is written.
-    pub key_span: Span,
-    /// The value.
-    pub value: Node,
-}
-
-/// A mapping with unique keys in source order. Large maps keep a hash index so that lookups
-/// stay constant-time on templates with many resources.
-#[derive(Clone, Debug, Default)]
-pub struct Map {
-    entries: Vec<Entry>,
-    #[expect(
-        clippy::box_collection,
-        reason = "keeps `Value` small: most maps are small and have no index"
-    )]
-    index: Option<Box<HashMap<Str, u32, BuildHasherDefault<Fnv>>>>,
-}
-
-/// Maps with more entries than this get a hash index.
-/// Below it, a linear scan over short keys beats hashing, and small maps (most of a
-/// template and all model entries) carry no index at all.
-const INDEX_THRESHOLD: usize = 32;
-
-/// FNV-1a: a fast hash for map keys, which come from the template and are short.
-#[derive(Clone, Copy, Debug)]
-pub struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-}
-
-impl PartialEq for Map {
-    fn eq(&self, other: &Self) -> bool {
-        self.entries == other.entries
-    }
-}
-
-impl Map {
-    /// Builds a map from entries whose keys are unique (callers check for duplicates first;
-    /// with a duplicate, lookups find the first entry).
-    pub fn new(entries: Vec<Entry>) -> Self {
-        let index = (entries.len() > INDEX_THRESHOLD).then(|| {
-            let mut index =
-                HashMap::with_capacity_and_hasher(entries.len(), BuildHasherDefault::default());
-            for (i, e) in entries.iter().enumerate() {
-                index.entry(e.key.clone()).or_insert(i as u32);
-            }
-            Box::new(index)
-        });
-        Map { entries, index }
-    }
-
-    /// The entry for `key`.
-    pub fn entry(&self, key: &str) -> Option<&Entry> {
-        match &self.index {
-            Some(index) => index.get(key).and_then(|&i| self.entries.get(i as usize)),
-            None => self.entries.iter().find(|e| e.key == key),
-        }
-    }
-
-    /// The value for `key`.
-    pub fn get(&self, key: &str) -> Option<&Node> {
-        self.entry(key).map(|e| &e.value)
-    }
-
-    /// Entries in source order.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
-    /// Iterates `(key, value)` in source order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
-        self.entries.iter().map(|e| (e.key.as_str(), &e.value))
-    }
-
-    /// Number of entries.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// True when the map has no entries.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Takes the entries back.
-    pub fn into_entries(self) -> Vec<Entry> {
-        self.entries
-    }
-}
-
 impl Node {
     /// A node from a value and a span.
     pub fn new(value: Value, span: Span) -> Self {
@@ -276,6 +164,15 @@ impl Node {
     /// A null node.
     pub fn null(span: Span) -> Self {
         Node::new(Value::Null, span)
+    }
+
+    /// A record node of `shape` (see [`Map::record`]).
+    pub fn record(
+        shape: &'static Shape,
+        values: impl IntoIterator<Item = Node>,
+        span: Span,
+    ) -> Self {
+        Node::new(Value::Map(Map::record(shape, values)), span)
     }
 
     /// A map node from `(key, value)` pairs; every key gets the node's span.
@@ -348,7 +245,7 @@ impl Node {
     /// `Fn::…`, or `Condition`), its name and argument.
     pub fn as_intrinsic(&self) -> Option<(&str, &Node)> {
         let map = self.as_map()?;
-        let [entry] = map.entries() else {
+        let [entry] = map.written() else {
             return None;
         };
         let name = entry.key.as_str();
@@ -435,8 +332,8 @@ mod tests {
     fn large_maps_are_indexed_and_small_ones_are_not() {
         let small = Node::map((0..3).map(|i| (format!("k{i}"), int(i))), Span::default());
         let large = Node::map((0..100).map(|i| (format!("k{i}"), int(i))), Span::default());
-        assert!(small.as_map().unwrap().index.is_none());
-        assert!(large.as_map().unwrap().index.is_some());
+        assert!(!small.as_map().unwrap().is_indexed());
+        assert!(large.as_map().unwrap().is_indexed());
         assert_eq!(small.get("k2"), Some(&int(2)));
         assert_eq!(large.get("k77"), Some(&int(77)));
         assert_eq!(large.get("k100"), None);

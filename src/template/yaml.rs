@@ -415,7 +415,7 @@ fn measure(node: &Node) -> (usize, usize) {
             }
             Value::Map(m) => {
                 height = height.max(depth + 1);
-                todo.extend(m.entries().iter().map(|e| (&e.value, depth + 1)));
+                todo.extend(m.iter().map(|(_, v)| (v, depth + 1)));
             }
             _ => {}
         }

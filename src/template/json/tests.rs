@@ -73,7 +73,7 @@ fn spans_cover_exactly_the_value_text() {
         (&text[e.key_span.range()], at(text, e.key_span.start)),
         ("\"é\"", (2, 3))
     );
-    assert_eq!(slice(&e.value), "[1, \"x\\ty\"]");
+    assert_eq!(slice(e.value), "[1, \"x\\ty\"]");
     assert_eq!(at(text, e.value.span.start), (2, 8));
     let items = e.value.as_list().unwrap();
     assert_eq!(slice(&items[1]), "\"x\\ty\"");

@@ -1,0 +1,334 @@
+//! Maps of the value tree: the mappings read from a template, and the fixed-shape records the
+//! model builds.
+//!
+//! A template mapping keeps each key with its span. A model entry such as a rule has the same
+//! keys every time, so it is stored as a [`Shape`] (the keys, shared by every entry of that
+//! kind) and the values alone: a rule takes about half the memory it would as a keyed map.
+//! Both are read through the same API.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::value::{Node, Str};
+use crate::source::Span;
+
+/// One key of a template mapping with its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The key text.
+    pub key: Str,
+    /// Where the key is written.
+    pub key_span: Span,
+    /// The value.
+    pub value: Node,
+}
+
+/// One key of a [`Map`] as it is read: the key, where it is, and its value. For a record the
+/// key's span is its value's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EntryRef<'a> {
+    /// The key text.
+    pub key: &'a str,
+    /// Where the key is written.
+    pub key_span: Span,
+    /// The value.
+    pub value: &'a Node,
+}
+
+/// The keys of a kind of record, in the order the model shows them.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Shape(pub &'static [&'static str]);
+
+/// A mapping with unique keys in source order. Large mappings keep a hash index so that
+/// lookups stay constant-time on templates with many resources.
+#[derive(Clone, Debug)]
+pub struct Map(Repr);
+
+#[derive(Clone, Debug)]
+enum Repr {
+    /// A mapping read from a template (or built with keys chosen at run time).
+    Keyed {
+        entries: Vec<Entry>,
+        #[expect(
+            clippy::box_collection,
+            reason = "keeps `Value` small: most maps are small and have no index"
+        )]
+        index: Option<Box<HashMap<Str, u32, BuildHasherDefault<Fnv>>>>,
+    },
+    /// A model record: one value per key of the shape.
+    Record {
+        shape: &'static Shape,
+        values: Box<[Node]>,
+    },
+}
+
+impl Default for Map {
+    fn default() -> Self {
+        Map::new(Vec::new())
+    }
+}
+
+/// Maps with more entries than this get a hash index.
+/// Below it, a linear scan over short keys beats hashing, and small maps (most of a
+/// template and all model entries) carry no index at all.
+const INDEX_THRESHOLD: usize = 32;
+
+/// FNV-1a: a fast hash for map keys, which come from the template and are short.
+#[derive(Clone, Copy, Debug)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+impl PartialEq for Map {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.entries().zip(other.entries()).all(|(a, b)| a == b)
+    }
+}
+
+impl Map {
+    /// Builds a map from entries whose keys are unique (callers check for duplicates first;
+    /// with a duplicate, lookups find the first entry).
+    pub fn new(entries: Vec<Entry>) -> Self {
+        let index = (entries.len() > INDEX_THRESHOLD).then(|| {
+            let mut index =
+                HashMap::with_capacity_and_hasher(entries.len(), BuildHasherDefault::default());
+            for (i, e) in entries.iter().enumerate() {
+                index.entry(e.key.clone()).or_insert(i as u32);
+            }
+            Box::new(index)
+        });
+        Map(Repr::Keyed { entries, index })
+    }
+
+    /// A record of `shape` with one value per key, in the shape's order. Values past the
+    /// shape's keys are dropped; missing ones are null.
+    pub fn record(shape: &'static Shape, values: impl IntoIterator<Item = Node>) -> Self {
+        let mut values: Vec<Node> = values.into_iter().take(shape.0.len()).collect();
+        let span = values.first().map(|n| n.span).unwrap_or_default();
+        values.resize_with(shape.0.len(), || Node::null(span));
+        Map(Repr::Record {
+            shape,
+            values: values.into_boxed_slice(),
+        })
+    }
+
+    /// The entry for `key`.
+    pub fn entry(&self, key: &str) -> Option<EntryRef<'_>> {
+        match &self.0 {
+            Repr::Keyed {
+                entries,
+                index: Some(index),
+            } => index
+                .get(key)
+                .and_then(|&i| entries.get(i as usize))
+                .map(keyed),
+            Repr::Keyed { entries, .. } => entries.iter().find(|e| e.key == key).map(keyed),
+            Repr::Record { shape, values } => shape
+                .0
+                .iter()
+                .zip(values.iter())
+                .find(|(k, _)| **k == key)
+                .map(|(k, v)| record(k, v)),
+        }
+    }
+
+    /// The value for `key`.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| e.value)
+    }
+
+    /// Replaces the value of `key`; false (and no change) when the map has no such key.
+    pub fn set(&mut self, key: &str, value: Node) -> bool {
+        let slot = match &mut self.0 {
+            Repr::Keyed { entries, .. } => entries
+                .iter_mut()
+                .find(|e| e.key == key)
+                .map(|e| &mut e.value),
+            Repr::Record { shape, values } => shape
+                .0
+                .iter()
+                .zip(values.iter_mut())
+                .find(|(k, _)| **k == key)
+                .map(|(_, v)| v),
+        };
+        slot.map(|slot| *slot = value).is_some()
+    }
+
+    /// The entries in source order (a record's in its shape's order).
+    pub fn entries(&self) -> Entries<'_> {
+        Entries(match &self.0 {
+            Repr::Keyed { entries, .. } => Inner::Keyed(entries.iter()),
+            Repr::Record { shape, values } => Inner::Record(shape.0.iter().zip(values.iter())),
+        })
+    }
+
+    /// The entries of a mapping read from a template, as written; empty for a model record,
+    /// which has none (read it with [`Map::entries`]).
+    pub fn written(&self) -> &[Entry] {
+        match &self.0 {
+            Repr::Keyed { entries, .. } => entries,
+            Repr::Record { .. } => &[],
+        }
+    }
+
+    /// Iterates `(key, value)` in source order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &Node)> {
+        self.entries().map(|e| (e.key, e.value))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Repr::Keyed { entries, .. } => entries.len(),
+            Repr::Record { values, .. } => values.len(),
+        }
+    }
+
+    /// True when the map has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes the entries back (a record's keys take their values' spans).
+    pub fn into_entries(self) -> Vec<Entry> {
+        match self.0 {
+            Repr::Keyed { entries, .. } => entries,
+            Repr::Record { shape, values } => shape
+                .0
+                .iter()
+                .zip(values)
+                .map(|(k, value)| Entry {
+                    key: Str::const_new(k),
+                    key_span: value.span,
+                    value,
+                })
+                .collect(),
+        }
+    }
+
+    /// True when the map has a hash index (for tests of the threshold).
+    #[cfg(test)]
+    pub(crate) fn is_indexed(&self) -> bool {
+        matches!(self.0, Repr::Keyed { index: Some(_), .. })
+    }
+}
+
+fn keyed(e: &Entry) -> EntryRef<'_> {
+    EntryRef {
+        key: &e.key,
+        key_span: e.key_span,
+        value: &e.value,
+    }
+}
+
+fn record<'a>(key: &'static str, value: &'a Node) -> EntryRef<'a> {
+    EntryRef {
+        key,
+        key_span: value.span,
+        value,
+    }
+}
+
+/// The entries of a [`Map`], in order.
+#[derive(Clone, Debug)]
+pub struct Entries<'a>(Inner<'a>);
+
+#[derive(Clone, Debug)]
+enum Inner<'a> {
+    Keyed(std::slice::Iter<'a, Entry>),
+    Record(std::iter::Zip<std::slice::Iter<'static, &'static str>, std::slice::Iter<'a, Node>>),
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = EntryRef<'a>;
+
+    fn next(&mut self) -> Option<EntryRef<'a>> {
+        match &mut self.0 {
+            Inner::Keyed(it) => it.next().map(keyed),
+            Inner::Record(it) => it.next().map(|(k, v)| record(k, v)),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            Inner::Keyed(it) => it.size_hint(),
+            Inner::Record(it) => it.size_hint(),
+        }
+    }
+}
+
+impl DoubleEndedIterator for Entries<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            Inner::Keyed(it) => it.next_back().map(keyed),
+            Inner::Record(it) => it.next_back().map(|(k, v)| record(k, v)),
+        }
+    }
+}
+
+impl ExactSizeIterator for Entries<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::Value;
+
+    static PAIR: Shape = Shape(&["left", "right"]);
+
+    fn int(i: i64, at: u32) -> Node {
+        Node::new(Value::Int(i), Span::new(at, at + 1))
+    }
+
+    #[test]
+    fn a_record_reads_like_the_keyed_map_with_the_same_entries() {
+        let record = Map::record(&PAIR, [int(1, 3), int(2, 7)]);
+        let keyed = Map::new(
+            [("left", int(1, 3)), ("right", int(2, 7))]
+                .into_iter()
+                .map(|(k, value)| Entry {
+                    key: Str::from(k),
+                    key_span: value.span,
+                    value,
+                })
+                .collect(),
+        );
+        assert_eq!(record, keyed);
+        assert_eq!(record.get("right"), Some(&int(2, 7)));
+        assert_eq!(record.get("middle"), None);
+        assert_eq!(
+            record.entry("left").map(|e| e.key_span),
+            Some(Span::new(3, 4))
+        );
+        let keys: Vec<&str> = record.entries().rev().map(|e| e.key).collect();
+        assert_eq!(keys, ["right", "left"]);
+        assert!(record.written().is_empty());
+        assert_eq!(record.clone().into_entries(), keyed.clone().into_entries());
+    }
+
+    #[test]
+    fn a_record_is_padded_with_nulls_and_values_can_be_replaced() {
+        let mut record = Map::record(&PAIR, [int(1, 3)]);
+        assert_eq!(record.len(), 2);
+        assert_eq!(record.get("right").map(|n| &n.value), Some(&Value::Null));
+        assert!(record.set("right", int(5, 9)));
+        assert!(!record.set("middle", int(6, 9)));
+        assert_eq!(record.get("right"), Some(&int(5, 9)));
+    }
+}
