@@ -5,7 +5,7 @@
 //! the file turns spans into 1-based line and column numbers only when something is reported.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 /// A byte range `start..end` into one [`SourceFile`].
 ///
@@ -79,7 +79,7 @@ impl fmt::Display for Position {
 #[derive(Debug)]
 pub struct SourceFile {
     name: String,
-    text: Arc<str>,
+    text: Box<str>,
     /// Byte offset of the first byte of each line; `line_starts[0] == 0`.
     line_starts: Vec<u32>,
     /// Characters before each multiple of [`CHUNK`] bytes, built on first use by a column on a
@@ -99,16 +99,20 @@ impl SourceFile {
     /// Wraps `text` under `name`. Lines end at `\n` (a `\r` before it belongs to the line
     /// ending, not to the text of the line). Text longer than [`MAX_SOURCE_LEN`] is cut there:
     /// callers that read files refuse such files before getting here.
-    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
-        let mut text: Arc<str> = text.into();
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let mut text: String = text.into();
         if text.len() > MAX_SOURCE_LEN {
             let mut cut = MAX_SOURCE_LEN;
             while !text.is_char_boundary(cut) {
                 cut -= 1;
             }
-            text = Arc::from(text.get(..cut).unwrap_or_default());
+            text.truncate(cut);
         }
-        let mut line_starts = vec![0u32];
+        // Taken over without a copy: a file's text is the largest single allocation.
+        let text = text.into_boxed_str();
+        let lines = text.bytes().filter(|&b| b == b'\n').count();
+        let mut line_starts = Vec::with_capacity(lines + 1);
+        line_starts.push(0u32);
         for (i, b) in text.bytes().enumerate() {
             if b == b'\n' {
                 line_starts.push(i as u32 + 1);
@@ -131,11 +135,6 @@ impl SourceFile {
     /// The whole text.
     pub fn text(&self) -> &str {
         &self.text
-    }
-
-    /// A shared handle to the text.
-    pub fn text_arc(&self) -> Arc<str> {
-        Arc::clone(&self.text)
     }
 
     /// The text a span covers (empty if the span does not fit the file or splits a character).
