@@ -4,11 +4,9 @@
 //! as CIDRs where a CIDR is expected; port ranges compare as sets of ports. Anything compared
 //! with an unknown value is [`Truth::Unknown`], with the reason.
 
-use std::rc::Rc;
-
 use ipnet::IpNet;
 
-use super::item::{Item, Val};
+use super::item::{Item, Reason, Val};
 use crate::check::ir::{BinaryOp, Lit, Range, UnaryOp};
 use crate::net;
 use crate::template::{Node, PortRange, Unknown, UnknownHint, Value};
@@ -21,7 +19,7 @@ pub(crate) enum Truth {
     /// Does not hold.
     False,
     /// Cannot be decided: why.
-    Unknown(Rc<str>),
+    Unknown(Reason),
 }
 
 impl Truth {
@@ -99,7 +97,7 @@ fn unknown_of(v: V<'_>) -> Option<&Unknown> {
 }
 
 fn unknown_truth(u: &Unknown) -> Truth {
-    Truth::Unknown(Rc::from(u.reason.as_str()))
+    Truth::Unknown(Reason::from(u.reason.as_str()))
 }
 
 fn number(v: V<'_>) -> Option<f64> {
@@ -503,7 +501,7 @@ pub(crate) fn binary(lhs: &Item<'_>, op: BinaryOp, rhs: &[Item<'_>]) -> Truth {
         let Val::Missing(key) = &missing.val else {
             return Truth::False;
         };
-        return Truth::Unknown(Rc::from(format!("the right-hand side has no `{key}`")));
+        return Truth::Unknown(Reason::from(format!("the right-hand side has no `{key}`")));
     }
     let results = rhs.iter().map(|b| binary_one(a, op, view(b)));
     match op {

@@ -9,7 +9,38 @@ use std::rc::Rc;
 
 use crate::check::ir::Lit;
 use crate::source::Span;
-use crate::template::{Node, Str, Value};
+use crate::template::{Node, Value};
+
+/// Why a value or verdict is unknown: shared by every item it applies to, and one pointer
+/// wide so that items stay small.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Reason(Rc<Box<str>>);
+
+impl From<&str> for Reason {
+    fn from(text: &str) -> Self {
+        Reason(Rc::new(Box::from(text)))
+    }
+}
+
+impl From<String> for Reason {
+    fn from(text: String) -> Self {
+        Reason(Rc::new(text.into_boxed_str()))
+    }
+}
+
+impl std::ops::Deref for Reason {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// A selected value.
 #[derive(Clone, Debug)]
@@ -23,7 +54,7 @@ pub(crate) enum Val<'a> {
     /// A value computed by a function.
     Owned(Rc<Node>),
     /// A key that is not there.
-    Missing(Str),
+    Missing(Box<str>),
 }
 
 /// A value and how it was reached.
@@ -34,7 +65,7 @@ pub(crate) struct Item<'a> {
     /// The steps from the root.
     pub path: Path<'a>,
     /// Set when the item was kept by a filter whose outcome was unknown: what is unknown.
-    pub doubt: Option<Rc<str>>,
+    pub doubt: Option<Reason>,
 }
 
 impl<'a> Item<'a> {
@@ -91,7 +122,7 @@ impl<'a> Item<'a> {
     /// The marker for a missing `key` under this item.
     pub fn missing(&self, key: &str) -> Self {
         Item {
-            val: Val::Missing(Str::from(key)),
+            val: Val::Missing(Box::from(key)),
             path: self.path.clone(),
             doubt: self.doubt.clone(),
         }
@@ -120,7 +151,7 @@ impl<'a> Item<'a> {
     }
 
     /// Adds doubt (keeps the first reason).
-    pub fn with_doubt(mut self, reason: Option<Rc<str>>) -> Self {
+    pub fn with_doubt(mut self, reason: Option<Reason>) -> Self {
         if self.doubt.is_none() {
             self.doubt = reason;
         }
@@ -189,5 +220,28 @@ impl<'a> Path<'a> {
     /// The nearest node on the path.
     pub fn last_node(&self) -> Option<&'a Node> {
         self.nodes().next()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_stay_small() {
+        // A query over the rules of a large template holds one item per rule: a regression
+        // here is a regression in peak memory.
+        assert_eq!(std::mem::size_of::<Val<'_>>(), 24);
+        assert_eq!(std::mem::size_of::<Item<'_>>(), 40);
+    }
+
+    #[test]
+    fn a_reason_reads_as_its_text() {
+        let r = Reason::from(format!("{} is unknown", "x"));
+        assert_eq!(&*r, "x is unknown");
+        assert_eq!(
+            r.clone().to_string(),
+            Reason::from("x is unknown").to_string()
+        );
     }
 }

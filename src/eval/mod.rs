@@ -25,7 +25,7 @@ use std::rc::Rc;
 use crate::check::ir::{FileId, Program, RuleId, VarId, VarKind};
 use crate::source::{SourceFile, Span};
 use crate::template::Node;
-use item::Item;
+use item::{Item, Reason};
 
 /// Deepest nesting of parameterized rule calls.
 pub const MAX_CALL_DEPTH: u32 = 64;
@@ -205,7 +205,7 @@ fn evaluate_share(program: &Program, doc: &Document<'_>, share: &[bool]) -> Vec<
                 .get_mut(i)
                 .and_then(Option::take)
                 .unwrap_or_else(|| {
-                    Outcome::unknown(Rc::from("the rule was not evaluated (internal error)"))
+                    Outcome::unknown(Reason::from("the rule was not evaluated (internal error)"))
                 });
             outcome.findings = dedup(std::mem::take(&mut outcome.findings));
             // A failing or undecided rule always has something to show for it.
@@ -273,7 +273,7 @@ struct Outcome {
     status: Status,
     findings: Vec<Finding>,
     /// Why the status is unknown (the first reason met).
-    reason: Option<Rc<str>>,
+    reason: Option<Reason>,
 }
 
 impl Outcome {
@@ -292,7 +292,7 @@ impl Outcome {
         }
     }
 
-    fn unknown(reason: Rc<str>) -> Self {
+    fn unknown(reason: Reason) -> Self {
         Outcome {
             status: Status::Unknown,
             findings: Vec::new(),
@@ -318,7 +318,7 @@ struct Ctx<'a> {
     /// The current key, inside a filter that runs per map entry.
     key: Option<Item<'a>>,
     /// Set inside a `when` whose condition is unknown: failures there are unknown too.
-    doubt: Option<Rc<str>>,
+    doubt: Option<Reason>,
     /// False where findings are not needed (filters and conditions).
     collect: bool,
 }
@@ -353,7 +353,7 @@ impl<'a> Evaluator<'a> {
     fn rule(&mut self, id: RuleId) -> Outcome {
         let program = self.program;
         let Some(rule) = program.rule(id) else {
-            return Outcome::unknown(Rc::from("unknown rule (internal error)"));
+            return Outcome::unknown(Reason::from("unknown rule (internal error)"));
         };
         self.file = rule.file;
         let ctx = self.root_ctx();

@@ -1,9 +1,7 @@
 //! Bodies, terms and clauses: where statuses are combined and findings are made.
 
-use std::rc::Rc;
-
 use super::compare::{self, Truth};
-use super::item::Item;
+use super::item::{Item, Reason};
 use super::{Ctx, Evaluator, FindingStatus, MAX_CALL_DEPTH, Outcome, Status, findings};
 use crate::check::ir::{Body, BodyItem, Clause, ClauseOp, Message, Term, TermKind, UnaryOp};
 
@@ -103,7 +101,7 @@ impl<'a> Evaluator<'a> {
             TermKind::RuleRef(id) => {
                 let outcome = self.memo.get(id.0 as usize).cloned().flatten();
                 let outcome = outcome.unwrap_or_else(|| {
-                    Outcome::unknown(Rc::from(
+                    Outcome::unknown(Reason::from(
                         "a referenced rule was not evaluated (internal error)",
                     ))
                 });
@@ -196,7 +194,7 @@ impl<'a> Evaluator<'a> {
         body: &'a Body,
         ctx: &Ctx<'a>,
     ) -> Outcome {
-        let mut reason: Option<Rc<str>> = None;
+        let mut reason: Option<Reason> = None;
         for item in items.into_iter().filter(|i| !i.is_missing()) {
             let inner = Ctx {
                 this: item.clone(),
@@ -213,7 +211,7 @@ impl<'a> Evaluator<'a> {
             match (outcome.status, &item.doubt) {
                 (Status::Pass, None) => return Outcome::pass(),
                 (Status::Pass, Some(doubt)) => {
-                    reason.get_or_insert_with(|| Rc::clone(doubt));
+                    reason.get_or_insert_with(|| doubt.clone());
                 }
                 (Status::Unknown, _) => {
                     if reason.is_none() {
@@ -224,7 +222,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         if let Some(reason) = reason {
-            let mut o = Outcome::unknown(Rc::clone(&reason));
+            let mut o = Outcome::unknown(reason.clone());
             if ctx.collect {
                 let text = format!(
                     "cannot tell whether some value of `{}` satisfies the block: {reason}",
@@ -293,10 +291,10 @@ impl<'a> Evaluator<'a> {
     ) -> Outcome {
         let program = self.program;
         let Some(r) = program.rule(rule) else {
-            return Outcome::unknown(Rc::from("unknown rule (internal error)"));
+            return Outcome::unknown(Reason::from("unknown rule (internal error)"));
         };
         if self.depth >= MAX_CALL_DEPTH {
-            return Outcome::unknown(Rc::from(format!(
+            return Outcome::unknown(Reason::from(format!(
                 "rule calls are nested more than {MAX_CALL_DEPTH} deep (at `{}`)",
                 r.name
             )));
@@ -384,13 +382,13 @@ impl<'a> Evaluator<'a> {
             }
         };
         if some {
-            let mut unknown: Option<Rc<str>> = None;
+            let mut unknown: Option<Reason> = None;
             for item in &lhs {
                 match test(item) {
                     Truth::True if item.doubt.is_none() => return Outcome::pass(),
                     Truth::True => {
                         unknown.get_or_insert_with(|| {
-                            item.doubt.clone().unwrap_or_else(|| Rc::from(""))
+                            item.doubt.clone().unwrap_or_else(|| Reason::from(""))
                         });
                     }
                     Truth::Unknown(r) => {
@@ -465,10 +463,10 @@ impl<'a> Evaluator<'a> {
         item: &Item<'a>,
         clause: &'a Clause,
         message: Option<&'a Message>,
-        reason: Rc<str>,
+        reason: Reason,
         ctx: &Ctx<'a>,
     ) -> Outcome {
-        let mut o = Outcome::unknown(Rc::clone(&reason));
+        let mut o = Outcome::unknown(reason.clone());
         if ctx.collect {
             let mut text = format!(
                 "cannot tell whether `{}` holds: {reason}",
@@ -501,7 +499,7 @@ impl<'a> Evaluator<'a> {
         }
         if let Some(doubt) = item.doubt.clone() {
             o.status = Status::Unknown;
-            o.reason = Some(Rc::clone(&doubt));
+            o.reason = Some(doubt.clone());
             for f in &mut o.findings {
                 f.status = FindingStatus::Unknown;
                 f.message = explained(
@@ -519,7 +517,7 @@ impl<'a> Evaluator<'a> {
         let Some(doubt) = &ctx.doubt else { return o };
         if o.status == Status::Fail {
             o.status = Status::Unknown;
-            o.reason = Some(Rc::clone(doubt));
+            o.reason = Some(doubt.clone());
             for f in &mut o.findings {
                 if f.status == FindingStatus::Fail {
                     f.status = FindingStatus::Unknown;

@@ -1,6 +1,8 @@
 //! Where resources take security groups (SG-SEMANTICS §2.8, §2.10), and whether they fall back
 //! to their VPC's default group, explicitly or because the group list is left out.
 
+use std::collections::HashMap;
+
 use super::assume::{Assumptions, product};
 use super::groups::{GroupRef, Index, Slot};
 use super::path::{Seg, property_pointer};
@@ -232,7 +234,8 @@ const LAUNCH_TEMPLATE_CONSUMERS_WITH_GROUPS: [&str; 2] =
 struct Ctx<'a, 't> {
     resolver: &'a Resolver<'t>,
     index: &'a Index<'t>,
-    refs: &'a [Reference],
+    /// References by the resource they name.
+    refs: &'a HashMap<&'t str, Vec<&'a Reference<'t>>>,
     id: &'t str,
     ty: &'t str,
     key_span: Span,
@@ -241,11 +244,16 @@ struct Ctx<'a, 't> {
 }
 
 /// Every attachment of every resource of the template, in template order.
-pub fn build<'t>(resolver: &Resolver<'t>, index: &Index<'t>, refs: &[Reference]) -> Vec<Node> {
+pub fn build<'t>(resolver: &Resolver<'t>, index: &Index<'t>, refs: &[Reference<'t>]) -> Vec<Node> {
     let mut out = Vec::new();
     let Some(resources) = resolver.resources else {
         return out;
     };
+    let mut by_target: HashMap<&'t str, Vec<&Reference<'t>>> = HashMap::new();
+    for r in refs {
+        by_target.entry(r.target).or_default().push(r);
+    }
+    let refs = &by_target;
     for entry in resources.written() {
         let Some(ty) = entry.value.get("Type").and_then(Node::as_str) else {
             continue;
@@ -424,8 +432,9 @@ impl<'t> Ctx<'_, 't> {
     /// own groups (an instance with groups, an EKS node group, a Batch environment).
     fn consumer_brings_groups(&self) -> bool {
         let resources = self.resolver.resources;
-        self.refs.iter().filter(|r| r.target == self.id).any(|r| {
-            LAUNCH_TEMPLATE_CONSUMERS_WITH_GROUPS.contains(&r.from_type.as_str())
+        let refs = self.refs.get(self.id).map_or(&[][..], Vec::as_slice);
+        refs.iter().any(|r| {
+            LAUNCH_TEMPLATE_CONSUMERS_WITH_GROUPS.contains(&r.from_type)
                 || (r.from_type == "AWS::EC2::Instance"
                     && r.from.as_ref().is_some_and(|from| {
                         let props = resources

@@ -308,8 +308,8 @@ impl<'t> Builder<'_, 't> {
     fn default_groups(&mut self, entries: &'t [Entry], refs: &[Reference]) -> Vec<&'t Entry> {
         let mut named: HashSet<&str> = refs
             .iter()
-            .filter(|r| r.attr.as_deref() == Some("DefaultSecurityGroup"))
-            .map(|r| r.target.as_str())
+            .filter(|r| r.attr == Some("DefaultSecurityGroup"))
+            .map(|r| r.target)
             .collect();
         let from_rules: Vec<Str> = self
             .rules

@@ -157,7 +157,7 @@ impl<'t> Resolver<'t> {
                     value: Value::List(pair),
                     ..
                 },
-            )) => match pair.as_slice() {
+            )) => match &pair[..] {
                 [a, b] => self.equals(a, b),
                 _ => undecided(),
             },
@@ -167,7 +167,7 @@ impl<'t> Resolver<'t> {
                     value: Value::List(args),
                     ..
                 },
-            )) => match args.as_slice() {
+            )) => match &args[..] {
                 [x] => self
                     .eval_condition(x)
                     .into_iter()
@@ -292,7 +292,7 @@ pub(crate) fn condition_uses(conditions: Option<&Map>) -> ConditionUses {
                     },
                 )) = node.as_intrinsic()
                 {
-                    if let [a, b] = pair.as_slice() {
+                    if let [a, b] = &pair[..] {
                         let mut direct = |r: &Node, lit: &Node| -> bool {
                             match (ref_name(r), scalar_text(lit)) {
                                 (Some(p), Some(text)) => {

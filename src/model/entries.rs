@@ -74,10 +74,10 @@ pub fn groups<'t>(
         }
     }
     for r in refs.iter().filter(|r| !r.in_rule) {
-        let ty = resolver.resource_type(&r.target);
-        let id = match (ty, r.attr.as_deref()) {
-            (Some(SECURITY_GROUP), _) => r.target.clone(),
-            (Some(VPC), Some("DefaultSecurityGroup")) => default_group_id(&r.target),
+        let ty = resolver.resource_type(r.target);
+        let id = match (ty, r.attr) {
+            (Some(SECURITY_GROUP), _) => Str::from(r.target),
+            (Some(VPC), Some("DefaultSecurityGroup")) => default_group_id(r.target),
             _ => continue,
         };
         let u = uses.entry(id.clone()).or_default();
@@ -88,8 +88,8 @@ pub fn groups<'t>(
                 u.attached_to.push(Node::record(
                     &ATTACHED_TO,
                     [
-                        Node::string(from.clone(), span),
-                        Node::string(r.from_type.clone(), span),
+                        Node::string(*from, span),
+                        Node::string(r.from_type, span),
                         Node::string(r.path.clone(), span),
                     ],
                     span,

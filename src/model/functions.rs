@@ -136,7 +136,7 @@ impl<'t> Resolver<'t> {
     pub(crate) fn fn_sub(&self, arg: &'t Node, span: Span, at: Seg<'_>) -> Vs<'t> {
         let (template, vars) = match &arg.value {
             Value::String(s) => (s.as_str(), None),
-            Value::List(items) => match items.as_slice() {
+            Value::List(items) => match &items[..] {
                 [t, v] => match (t.as_str(), v.as_map()) {
                     (Some(t), Some(v)) => (t, Some(v)),
                     _ => return unknown("`Fn::Sub` needs a string and a map of variables", span),

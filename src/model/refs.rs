@@ -9,25 +9,26 @@ use std::collections::HashSet;
 use super::path::Seg;
 use super::resolve::{SECURITY_GROUP, get_att_args};
 use crate::source::Span;
-use crate::template::{Map, Node, Str, Value};
+use crate::template::{Map, Node, Value};
 
 /// A rule resource type.
 pub const INGRESS: &str = "AWS::EC2::SecurityGroupIngress";
 /// A rule resource type.
 pub const EGRESS: &str = "AWS::EC2::SecurityGroupEgress";
 
-/// One reference to a resource of interest.
+/// One reference to a resource of interest, borrowing its names from the template.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Reference {
+pub struct Reference<'t> {
     /// The referring resource's logical id (`None` for an output).
-    pub from: Option<Str>,
+    pub from: Option<&'t str>,
     /// The referring resource's type.
-    pub from_type: Str,
+    pub from_type: &'t str,
     /// The referred resource.
-    pub target: Str,
+    pub target: &'t str,
     /// The attribute (`GetAtt` or `${Target.Attr}`), if any.
-    pub attr: Option<Str>,
-    /// JSON pointer of the referring value.
+    pub attr: Option<&'t str>,
+    /// JSON pointer of the referring value; only kept outside rules (a rule's references are
+    /// reported through the rule), and empty there.
     pub path: String,
     /// Where the referring value is written.
     pub span: Span,
@@ -41,25 +42,29 @@ struct Walk<'a> {
     from: Option<&'a str>,
     from_type: &'a str,
     in_rule: bool,
-    out: Vec<Reference>,
+    out: Vec<Reference<'a>>,
 }
 
-impl Walk<'_> {
-    fn push(&mut self, target: &str, attr: Option<&str>, at: &Seg<'_>, span: Span) {
+impl<'a> Walk<'a> {
+    fn push(&mut self, target: &'a str, attr: Option<&'a str>, at: &Seg<'_>, span: Span) {
         if self.targets.contains(target) {
             self.out.push(Reference {
-                from: self.from.map(Str::from),
-                from_type: Str::from(self.from_type),
-                target: Str::from(target),
-                attr: attr.map(Str::from),
-                path: at.pointer(),
+                from: self.from,
+                from_type: self.from_type,
+                target,
+                attr,
+                path: if self.in_rule {
+                    String::new()
+                } else {
+                    at.pointer()
+                },
                 span,
                 in_rule: self.in_rule,
             });
         }
     }
 
-    fn node(&mut self, node: &Node, at: Seg<'_>) {
+    fn node(&mut self, node: &'a Node, at: Seg<'_>) {
         if let Some((name, arg)) = node.as_intrinsic() {
             match name {
                 "Ref" => {
@@ -93,10 +98,10 @@ impl Walk<'_> {
         }
     }
 
-    fn sub(&mut self, arg: &Node, at: &Seg<'_>, span: Span) {
+    fn sub(&mut self, arg: &'a Node, at: &Seg<'_>, span: Span) {
         let (text, vars) = match &arg.value {
             Value::String(s) => (s.as_str(), None),
-            Value::List(items) => match items.as_slice() {
+            Value::List(items) => match &items[..] {
                 [t, v, ..] => (t.as_str().unwrap_or_default(), v.as_map()),
                 [t] => (t.as_str().unwrap_or_default(), None),
                 [] => return,
@@ -121,7 +126,7 @@ impl Walk<'_> {
 }
 
 /// Every reference to one of `targets` from the `Properties` of a resource or from `Outputs`.
-pub fn scan(root: &Node, targets: &HashSet<&str>) -> Vec<Reference> {
+pub fn scan<'t>(root: &'t Node, targets: &'t HashSet<&'t str>) -> Vec<Reference<'t>> {
     let mut walk = Walk {
         targets,
         from: None,
@@ -188,24 +193,12 @@ mod tests {
         let refs = scan(&t.root, &targets);
         let shown: Vec<_> = refs
             .iter()
-            .map(|r| {
-                (
-                    r.target.as_str(),
-                    r.path.as_str(),
-                    r.in_rule,
-                    r.from.is_some(),
-                )
-            })
+            .map(|r| (r.target, r.path.as_str(), r.in_rule, r.from.is_some()))
             .collect();
         assert_eq!(
             shown,
             vec![
-                (
-                    "Other",
-                    "/Resources/Sg/Properties/SecurityGroupIngress/0/SourceSecurityGroupId",
-                    true,
-                    true
-                ),
+                ("Other", "", true, true),
                 (
                     "Sg",
                     "/Resources/I/Properties/SecurityGroupIds/0",

@@ -536,7 +536,7 @@ impl<'t> Resolver<'t> {
 /// `Fn::GetAtt` arguments: `[Res, Attr]` or `"Res.Attr"`.
 pub(crate) fn get_att_args(arg: &Node) -> Option<(&str, &str)> {
     match &arg.value {
-        Value::List(items) => match items.as_slice() {
+        Value::List(items) => match &items[..] {
             [res, attr] => Some((res.as_str()?, attr.as_str()?)),
             _ => None,
         },

@@ -41,19 +41,27 @@ pub struct Shape(pub &'static [&'static str]);
 
 /// A mapping with unique keys in source order. Large mappings keep a hash index so that
 /// lookups stay constant-time on templates with many resources.
+///
+/// Sixteen bytes, so that a [`Node`] takes 32: a small mapping is its entries alone, and the
+/// rarer kinds (indexed, record) sit behind one more pointer.
 #[derive(Clone, Debug)]
 pub struct Map(Repr);
 
 #[derive(Clone, Debug)]
 enum Repr {
-    /// A mapping read from a template (or built with keys chosen at run time).
-    Keyed {
-        entries: Vec<Entry>,
-        #[expect(
-            clippy::box_collection,
-            reason = "keeps `Value` small: most maps are small and have no index"
-        )]
-        index: Option<Box<HashMap<Str, u32, BuildHasherDefault<Fnv>>>>,
+    /// A mapping read from a template (or built with keys chosen at run time), small enough
+    /// to be searched without an index.
+    Small(Box<[Entry]>),
+    /// A large mapping, or a model record.
+    Other(Box<Other>),
+}
+
+#[derive(Clone, Debug)]
+enum Other {
+    /// A mapping with its hash index.
+    Indexed {
+        entries: Box<[Entry]>,
+        index: HashMap<Str, u32, BuildHasherDefault<Fnv>>,
     },
     /// A model record: one value per key of the shape.
     Record {
@@ -106,15 +114,16 @@ impl Map {
     /// Builds a map from entries whose keys are unique (callers check for duplicates first;
     /// with a duplicate, lookups find the first entry).
     pub fn new(entries: Vec<Entry>) -> Self {
-        let index = (entries.len() > INDEX_THRESHOLD).then(|| {
-            let mut index =
-                HashMap::with_capacity_and_hasher(entries.len(), BuildHasherDefault::default());
-            for (i, e) in entries.iter().enumerate() {
-                index.entry(e.key.clone()).or_insert(i as u32);
-            }
-            Box::new(index)
-        });
-        Map(Repr::Keyed { entries, index })
+        let entries = entries.into_boxed_slice();
+        if entries.len() <= INDEX_THRESHOLD {
+            return Map(Repr::Small(entries));
+        }
+        let mut index =
+            HashMap::with_capacity_and_hasher(entries.len(), BuildHasherDefault::default());
+        for (i, e) in entries.iter().enumerate() {
+            index.entry(e.key.clone()).or_insert(i as u32);
+        }
+        Map(Repr::Other(Box::new(Other::Indexed { entries, index })))
     }
 
     /// A record of `shape` with one value per key, in the shape's order. Values past the
@@ -123,24 +132,21 @@ impl Map {
         let mut values: Vec<Node> = values.into_iter().take(shape.0.len()).collect();
         let span = values.first().map(|n| n.span).unwrap_or_default();
         values.resize_with(shape.0.len(), || Node::null(span));
-        Map(Repr::Record {
+        Map(Repr::Other(Box::new(Other::Record {
             shape,
             values: values.into_boxed_slice(),
-        })
+        })))
     }
 
     /// The entry for `key`.
     pub fn entry(&self, key: &str) -> Option<EntryRef<'_>> {
-        match &self.0 {
-            Repr::Keyed {
-                entries,
-                index: Some(index),
-            } => index
+        match self.repr() {
+            Ref::Small(entries) => entries.iter().find(|e| e.key == key).map(keyed),
+            Ref::Indexed(entries, index) => index
                 .get(key)
                 .and_then(|&i| entries.get(i as usize))
                 .map(keyed),
-            Repr::Keyed { entries, .. } => entries.iter().find(|e| e.key == key).map(keyed),
-            Repr::Record { shape, values } => shape
+            Ref::Record(shape, values) => shape
                 .0
                 .iter()
                 .zip(values.iter())
@@ -157,34 +163,34 @@ impl Map {
     /// Replaces the value of `key`; false (and no change) when the map has no such key.
     pub fn set(&mut self, key: &str, value: Node) -> bool {
         let slot = match &mut self.0 {
-            Repr::Keyed { entries, .. } => entries
-                .iter_mut()
-                .find(|e| e.key == key)
-                .map(|e| &mut e.value),
-            Repr::Record { shape, values } => shape
-                .0
-                .iter()
-                .zip(values.iter_mut())
-                .find(|(k, _)| **k == key)
-                .map(|(_, v)| v),
+            Repr::Small(entries) => find_mut(entries, key),
+            Repr::Other(other) => match &mut **other {
+                Other::Indexed { entries, .. } => find_mut(entries, key),
+                Other::Record { shape, values } => shape
+                    .0
+                    .iter()
+                    .zip(values.iter_mut())
+                    .find(|(k, _)| **k == key)
+                    .map(|(_, v)| v),
+            },
         };
         slot.map(|slot| *slot = value).is_some()
     }
 
     /// The entries in source order (a record's in its shape's order).
     pub fn entries(&self) -> Entries<'_> {
-        Entries(match &self.0 {
-            Repr::Keyed { entries, .. } => Inner::Keyed(entries.iter()),
-            Repr::Record { shape, values } => Inner::Record(shape.0.iter().zip(values.iter())),
+        Entries(match self.repr() {
+            Ref::Small(entries) | Ref::Indexed(entries, _) => Inner::Keyed(entries.iter()),
+            Ref::Record(shape, values) => Inner::Record(shape.0.iter().zip(values.iter())),
         })
     }
 
     /// The entries of a mapping read from a template, as written; empty for a model record,
     /// which has none (read it with [`Map::entries`]).
     pub fn written(&self) -> &[Entry] {
-        match &self.0 {
-            Repr::Keyed { entries, .. } => entries,
-            Repr::Record { .. } => &[],
+        match self.repr() {
+            Ref::Small(entries) | Ref::Indexed(entries, _) => entries,
+            Ref::Record(..) => &[],
         }
     }
 
@@ -195,9 +201,9 @@ impl Map {
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        match &self.0 {
-            Repr::Keyed { entries, .. } => entries.len(),
-            Repr::Record { values, .. } => values.len(),
+        match self.repr() {
+            Ref::Small(entries) | Ref::Indexed(entries, _) => entries.len(),
+            Ref::Record(_, values) => values.len(),
         }
     }
 
@@ -208,12 +214,16 @@ impl Map {
 
     /// Takes the entries back (a record's keys take their values' spans).
     pub fn into_entries(self) -> Vec<Entry> {
-        match self.0 {
-            Repr::Keyed { entries, .. } => entries,
-            Repr::Record { shape, values } => shape
+        let other = match self.0 {
+            Repr::Small(entries) => return entries.into_vec(),
+            Repr::Other(other) => *other,
+        };
+        match other {
+            Other::Indexed { entries, .. } => entries.into_vec(),
+            Other::Record { shape, values } => shape
                 .0
                 .iter()
-                .zip(values)
+                .zip(values.into_vec())
                 .map(|(k, value)| Entry {
                     key: Str::const_new(k),
                     key_span: value.span,
@@ -226,8 +236,32 @@ impl Map {
     /// True when the map has a hash index (for tests of the threshold).
     #[cfg(test)]
     pub(crate) fn is_indexed(&self) -> bool {
-        matches!(self.0, Repr::Keyed { index: Some(_), .. })
+        matches!(self.repr(), Ref::Indexed(..))
     }
+
+    fn repr(&self) -> Ref<'_> {
+        match &self.0 {
+            Repr::Small(entries) => Ref::Small(entries),
+            Repr::Other(other) => match &**other {
+                Other::Indexed { entries, index } => Ref::Indexed(entries, index),
+                Other::Record { shape, values } => Ref::Record(shape, values),
+            },
+        }
+    }
+}
+
+/// A map's representation, borrowed.
+enum Ref<'a> {
+    Small(&'a [Entry]),
+    Indexed(&'a [Entry], &'a HashMap<Str, u32, BuildHasherDefault<Fnv>>),
+    Record(&'static Shape, &'a [Node]),
+}
+
+fn find_mut<'a>(entries: &'a mut [Entry], key: &str) -> Option<&'a mut Node> {
+    entries
+        .iter_mut()
+        .find(|e| e.key == key)
+        .map(|e| &mut e.value)
 }
 
 fn keyed(e: &Entry) -> EntryRef<'_> {

@@ -130,16 +130,10 @@ impl<T> Tree<T> {
         self.depth = self.depth.saturating_sub(frame.weight);
         let span = Span::new(frame.start, end.unwrap_or(frame.end));
         let value = match frame.kind {
-            // Vectors grow by doubling while a collection is read; give the slack back, as
-            // a large template is mostly small collections.
-            Kind::List(mut items) => {
-                items.shrink_to_fit();
-                Value::List(items)
-            }
-            Kind::Map { mut entries, .. } => {
-                entries.shrink_to_fit();
-                Value::Map(Map::new(entries))
-            }
+            // Vectors grow by doubling while a collection is read; the slack is given back
+            // (as boxed slices), as a large template is mostly small collections.
+            Kind::List(items) => Value::List(items.into_boxed_slice()),
+            Kind::Map { entries, .. } => Value::Map(Map::new(entries)),
         };
         Some((Node::new(value, span), frame.extra))
     }

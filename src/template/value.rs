@@ -42,7 +42,7 @@ pub enum Value {
     /// A string (every quoted scalar is a string, whatever it looks like).
     String(Str),
     /// A sequence.
-    List(Vec<Node>),
+    List(Box<[Node]>),
     /// A mapping with unique keys, in source order.
     Map(Map),
     /// An inclusive port range (model only).
@@ -190,7 +190,7 @@ impl Node {
 
     /// A list node.
     pub fn list(items: Vec<Node>, span: Span) -> Self {
-        Node::new(Value::List(items), span)
+        Node::new(Value::List(items.into_boxed_slice()), span)
     }
 
     /// An unknown node.
@@ -337,6 +337,15 @@ mod tests {
         assert_eq!(small.get("k2"), Some(&int(2)));
         assert_eq!(large.get("k77"), Some(&int(77)));
         assert_eq!(large.get("k100"), None);
+    }
+
+    #[test]
+    fn nodes_stay_small() {
+        // A large template is millions of these: a regression here is a regression in peak
+        // memory (see docs/performance.md).
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Node>(), 32);
+        assert_eq!(std::mem::size_of::<Entry>(), 64);
     }
 
     #[test]
