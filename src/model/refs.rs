@@ -27,13 +27,13 @@ pub struct Reference<'t> {
     pub target: &'t str,
     /// The attribute (`GetAtt` or `${Target.Attr}`), if any.
     pub attr: Option<&'t str>,
-    /// JSON pointer of the referring value; only kept outside rules (a rule's references are
-    /// reported through the rule), and empty there.
+    /// JSON pointer of the referring value (empty inside a rule, whose references are
+    /// reported through the rule).
     pub path: String,
     /// Where the referring value is written.
     pub span: Span,
     /// True when the reference sits in a security-group rule (a rule resource, or an inline
-    /// rule list of a group).
+    /// rule list of a group). Of those, only references to a VPC's default group are kept.
     pub in_rule: bool,
 }
 
@@ -47,6 +47,11 @@ struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     fn push(&mut self, target: &'a str, attr: Option<&'a str>, at: &Seg<'_>, span: Span) {
+        // Inside a rule, a reference to a group is the rule's group or peer, which the rule
+        // itself reports; only a VPC's default group named there is needed here.
+        if self.in_rule && attr != Some("DefaultSecurityGroup") {
+            return;
+        }
         if self.targets.contains(target) {
             self.out.push(Reference {
                 from: self.from,
@@ -187,9 +192,9 @@ mod tests {
 
     #[test]
     fn finds_refs_getatts_and_sub_variables() {
-        let text = "Resources:\n  Sg: {Type: AWS::EC2::SecurityGroup, Properties: {SecurityGroupIngress: [{SourceSecurityGroupId: !Ref Other}]}}\n  I:\n    Type: AWS::EC2::Instance\n    Properties:\n      SecurityGroupIds: [!GetAtt Sg.GroupId]\n      UserData: !Sub '${Other} ${!Sg} ${X}'\nOutputs:\n  O: {Value: !Ref Sg}\n";
+        let text = "Resources:\n  Sg: {Type: AWS::EC2::SecurityGroup, Properties: {SecurityGroupIngress: [{SourceSecurityGroupId: !Ref Other}, {SourceSecurityGroupId: !GetAtt Vpc.DefaultSecurityGroup}]}}\n  I:\n    Type: AWS::EC2::Instance\n    Properties:\n      SecurityGroupIds: [!GetAtt Sg.GroupId]\n      UserData: !Sub '${Other} ${!Sg} ${X}'\nOutputs:\n  O: {Value: !Ref Sg}\n";
         let t = crate::template::parse(Arc::new(SourceFile::new("t", text))).unwrap();
-        let targets: HashSet<&str> = ["Sg", "Other"].into_iter().collect();
+        let targets: HashSet<&str> = ["Sg", "Other", "Vpc"].into_iter().collect();
         let refs = scan(&t.root, &targets);
         let shown: Vec<_> = refs
             .iter()
@@ -198,7 +203,7 @@ mod tests {
         assert_eq!(
             shown,
             vec![
-                ("Other", "", true, true),
+                ("Vpc", "", true, true),
                 (
                     "Sg",
                     "/Resources/I/Properties/SecurityGroupIds/0",

@@ -114,7 +114,7 @@ impl Map {
     /// Builds a map from entries whose keys are unique (callers check for duplicates first;
     /// with a duplicate, lookups find the first entry).
     pub fn new(entries: Vec<Entry>) -> Self {
-        let entries = entries.into_boxed_slice();
+        let entries = super::value::exact(entries);
         if entries.len() <= INDEX_THRESHOLD {
             return Map(Repr::Small(entries));
         }
@@ -134,7 +134,7 @@ impl Map {
         values.resize_with(shape.0.len(), || Node::null(span));
         Map(Repr::Other(Box::new(Other::Record {
             shape,
-            values: values.into_boxed_slice(),
+            values: super::value::exact(values),
         })))
     }
 

@@ -116,7 +116,7 @@ fn split_get_att(node: Node, text: &str) -> Node {
         Node::string(resource, resource_span),
         Node::string(attribute, attribute_span),
     ];
-    Node::new(Value::List(parts.into_boxed_slice()), span)
+    Node::new(Value::List(super::value::exact(parts)), span)
 }
 
 #[cfg(test)]

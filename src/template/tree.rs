@@ -49,6 +49,9 @@ pub(super) struct Tree<T> {
     root: Option<Node>,
     /// Error code for a duplicate key (`json::duplicate-key`, `yaml::duplicate-key`).
     duplicate_code: &'static str,
+    /// Buffers of closed collections, kept for the next ones to grow in.
+    spare_lists: Vec<Vec<Node>>,
+    spare_maps: Vec<Vec<Entry>>,
 }
 
 impl<T> Tree<T> {
@@ -59,6 +62,8 @@ impl<T> Tree<T> {
             depth: 0,
             root: None,
             duplicate_code,
+            spare_lists: Vec::new(),
+            spare_maps: Vec::new(),
         }
     }
 
@@ -104,12 +109,12 @@ impl<T> Tree<T> {
         self.check_depth(weight, Span::at(start))?;
         let kind = if map {
             Kind::Map {
-                entries: Vec::new(),
+                entries: self.spare_maps.pop().unwrap_or_default(),
                 key: None,
                 index: None,
             }
         } else {
-            Kind::List(Vec::new())
+            Kind::List(self.spare_lists.pop().unwrap_or_default())
         };
         self.depth += weight;
         self.stack.push(Frame {
@@ -130,10 +135,21 @@ impl<T> Tree<T> {
         self.depth = self.depth.saturating_sub(frame.weight);
         let span = Span::new(frame.start, end.unwrap_or(frame.end));
         let value = match frame.kind {
-            // Vectors grow by doubling while a collection is read; the slack is given back
-            // (as boxed slices), as a large template is mostly small collections.
-            Kind::List(items) => Value::List(items.into_boxed_slice()),
-            Kind::Map { entries, .. } => Value::Map(Map::new(entries)),
+            // A collection grows by doubling in a buffer while it is read, and is then moved
+            // to an allocation of its exact size (see `value::exact`); the buffer is kept for
+            // the next collection.
+            Kind::List(mut items) => {
+                let mut exact = Vec::with_capacity(items.len());
+                exact.append(&mut items);
+                self.spare_lists.push(items);
+                Value::List(exact.into_boxed_slice())
+            }
+            Kind::Map { mut entries, .. } => {
+                let mut exact = Vec::with_capacity(entries.len());
+                exact.append(&mut entries);
+                self.spare_maps.push(entries);
+                Value::Map(Map::new(exact))
+            }
         };
         Some((Node::new(value, span), frame.extra))
     }

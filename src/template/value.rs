@@ -150,6 +150,19 @@ impl Unknown {
     }
 }
 
+/// `items` in an allocation of their exact size.
+///
+/// Shrinking a vector in place keeps its whole block with the allocator when the contents
+/// fill at least half of it, so a vector that grew by doubling is moved instead.
+pub(crate) fn exact<T>(mut items: Vec<T>) -> Box<[T]> {
+    if items.len() == items.capacity() {
+        return items.into_boxed_slice();
+    }
+    let mut moved = Vec::with_capacity(items.len());
+    moved.append(&mut items);
+    moved.into_boxed_slice()
+}
+
 impl Node {
     /// A node from a value and a span.
     pub fn new(value: Value, span: Span) -> Self {
@@ -190,7 +203,7 @@ impl Node {
 
     /// A list node.
     pub fn list(items: Vec<Node>, span: Span) -> Self {
-        Node::new(Value::List(items.into_boxed_slice()), span)
+        Node::new(Value::List(exact(items)), span)
     }
 
     /// An unknown node.
