@@ -392,7 +392,7 @@ pub fn run_case(
     };
     let outcomes = engine::evaluate_template(program, &template, &case.parameters);
     let name = template.source.name().to_string();
-    let part = report::checked(program, &Options::default(), &name, &template, &outcomes);
+    let part = report::checked(program, &Options::default(), &name, &template, outcomes);
     let mut mismatches = Vec::new();
     for (rule, expected, _) in &case.expected_rules {
         let observed = part
@@ -406,7 +406,7 @@ pub fn run_case(
             let reasons: Vec<String> = part
                 .findings
                 .iter()
-                .filter(|f| &f.rule == rule)
+                .filter(|f| *f.rule == **rule)
                 .take(3)
                 .map(|f| format!("{}:{}: {}", f.line, f.column, f.message))
                 .collect();
@@ -430,7 +430,7 @@ pub fn run_case(
         .iter()
         .map(|f| {
             let mut v = serde_json::Map::new();
-            v.insert("id".into(), f.id.clone().into());
+            v.insert("id".into(), f.id.to_string().into());
             v.insert("resource".into(), f.resource.clone().into());
             v.insert("line".into(), f.line.into());
             if f.status == FindingStatus::Unknown {

@@ -109,7 +109,7 @@ fn bundled_findings_on_the_corpus_sample() {
             .and_then(template::parse)
             .unwrap_or_else(|e| panic!("{path}: {}", e.message));
         let outcomes = engine::evaluate_template(&program, &loaded, &Parameters::new());
-        let part = report::checked(&program, &Options::default(), path, &loaded, &outcomes);
+        let part = report::checked(&program, &Options::default(), path, &loaded, outcomes);
         let _ = writeln!(text, "{path}");
         if part.findings.is_empty() {
             let _ = writeln!(text, "  (no findings)");
@@ -127,7 +127,7 @@ fn bundled_findings_on_the_corpus_sample() {
     let silent: Vec<String> = program
         .reported_rules()
         .map(|r| r.meta.id.clone())
-        .filter(|id| !fired.contains(id) && !NEVER_IN_CORPUS.contains(&id.as_str()))
+        .filter(|id| !fired.contains(id.as_str()) && !NEVER_IN_CORPUS.contains(&id.as_str()))
         .collect();
     assert!(
         silent.is_empty(),

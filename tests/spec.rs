@@ -253,12 +253,12 @@ fn run_example(example: &Example) -> String {
         &Options::default(),
         "example.yaml",
         &template,
-        &outcomes,
+        outcomes,
     );
     let mut out = String::new();
     for (rule, status) in &part.entry.rules {
         out.push_str(&format!("{rule}: {}\n", status.as_str()));
-        for f in part.findings.iter().filter(|f| &f.rule == rule) {
+        for f in part.findings.iter().filter(|f| *f.rule == **rule) {
             out.push_str(&format!("  {}:{} {}", f.line, f.column, f.message));
             if let Some(reason) = &f.suppression_reason {
                 out.push_str(&format!(" [suppressed: {reason}]"));

@@ -215,7 +215,7 @@ fn update(
         text = next;
     }
     if text != file.source.text() {
-        if let Err(e) = output::write_atomically(path, &text) {
+        if let Err(e) = output::write_atomically(path, |w| w.write_all(text.as_bytes())) {
             let _ = writeln!(err, "error: cannot write `{}`: {e}", path.display());
             return (Exit::Usage, failing);
         }

@@ -73,37 +73,42 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
     );
     progress.finish();
     let report = Report::new(parts).with_rules(report::rule_infos(&program, &options));
-    let text = match args.format {
-        Format::Json => render::json::render(&report),
-        Format::Sarif => render::sarif::render(&report),
-        Format::Junit => render::junit::render(&report, &options),
-        Format::Text => {
-            let style = if args.output.is_some() {
-                render::Style { color: false }
-            } else {
-                output::stdout_style()
-            };
-            render::text::render(
-                &report,
-                &options,
-                &render::text::TextOptions {
+    // The report is written as it is rendered: with tens of thousands of findings it is
+    // larger than the template.
+    let render = |w: &mut dyn Write| -> std::io::Result<()> {
+        match args.format {
+            Format::Json => render::json::render_to(&report, w),
+            Format::Sarif => render::sarif::render_to(&report, w),
+            Format::Junit => render::junit::render_to(&report, &options, w),
+            Format::Text => {
+                let style = if args.output.is_some() {
+                    render::Style { color: false }
+                } else {
+                    output::stdout_style()
+                };
+                let text = render::text::TextOptions {
                     style,
                     quiet: args.quiet,
                     elapsed: Some(started.elapsed()),
-                },
-            )
+                };
+                render::text::render_to(&report, &options, &text, w)
+            }
         }
     };
     let mut exit = Exit::Ok;
     match &args.output {
         Some(path) => {
-            if let Err(e) = output::write_atomically(path, &text) {
+            if let Err(e) = output::write_atomically(path, render) {
                 let _ = writeln!(err, "error: cannot write `{}`: {e}", path.display());
                 return Exit::Usage;
             }
         }
         None => {
-            if out.write_all(text.as_bytes()).is_err() {
+            let mut buffered = std::io::BufWriter::new(out);
+            if render(&mut buffered)
+                .and_then(|()| buffered.flush())
+                .is_err()
+            {
                 // A closed pipe (e.g. `| head`) is not a reason to change the verdict.
             }
         }
@@ -225,5 +230,5 @@ fn check_input(
         .map(|r| options.selects(&r.meta.id))
         .collect();
     let outcomes = engine::evaluate_template_selected(program, &template, params, &selected);
-    report::checked(program, options, &input.name, &template, &outcomes)
+    report::checked(program, options, &input.name, &template, outcomes)
 }

@@ -230,6 +230,21 @@ impl<'a> Evaluator<'a> {
         capture: Option<crate::check::ir::VarId>,
         out: &mut Vec<Item<'a>>,
     ) {
+        // The items of a template or model list are tried one at a time, so that a filter
+        // over every rule of a large template holds only what it keeps.
+        if let Val::Node(node) = &item.val {
+            let node: &'a Node = node;
+            if let Value::List(list) = &node.value {
+                for (i, n) in list.iter().enumerate() {
+                    let candidate = self.child(&item, Seg::Index(i), n);
+                    // Only a body that reads `keys` or captures the index needs it (then the
+                    // filter is per entry).
+                    let index = per_entry.then(|| index_item(i, &candidate));
+                    self.keep_if(candidate, index, body, capture, out);
+                }
+                return;
+            }
+        }
         let candidates: Vec<(Item<'a>, Option<Item<'a>>)> =
             match (item.node().map(|n| &n.value), per_entry) {
                 (Some(Value::List(_)), _) => self
@@ -237,10 +252,7 @@ impl<'a> Evaluator<'a> {
                     .into_iter()
                     .enumerate()
                     .map(|(i, c)| {
-                        let index = Item::computed(
-                            Node::new(Value::Int(i as i64), c.span().unwrap_or_default()),
-                            &c,
-                        );
+                        let index = index_item(i, &c);
                         (c, Some(index))
                     })
                     .collect(),
@@ -248,22 +260,35 @@ impl<'a> Evaluator<'a> {
                 _ => vec![(item, None)],
             };
         for (candidate, key) in candidates {
-            let saved = capture.map(|var| (var, self.bind(var, key.iter().cloned().collect())));
-            let inner = Ctx {
-                this: candidate.clone(),
-                key,
-                doubt: None,
-                collect: false,
-            };
-            let outcome = self.body(body, &inner);
-            if let Some((var, old)) = saved {
-                self.restore(var, old);
-            }
-            match outcome.status {
-                Status::Pass => out.push(candidate),
-                Status::Unknown => out.push(candidate.with_doubt(outcome.reason)),
-                Status::Fail | Status::Skip => {}
-            }
+            self.keep_if(candidate, key, body, capture, out);
+        }
+    }
+
+    /// Adds `candidate` to `out` when `body` holds for it (with `key` as its key or index),
+    /// with the doubt when that is unknown.
+    fn keep_if(
+        &mut self,
+        candidate: Item<'a>,
+        key: Option<Item<'a>>,
+        body: &'a crate::check::ir::Body,
+        capture: Option<crate::check::ir::VarId>,
+        out: &mut Vec<Item<'a>>,
+    ) {
+        let saved = capture.map(|var| (var, self.bind(var, key.iter().cloned().collect())));
+        let inner = Ctx {
+            this: candidate.clone(),
+            key,
+            doubt: None,
+            collect: false,
+        };
+        let outcome = self.body(body, &inner);
+        if let Some((var, old)) = saved {
+            self.restore(var, old);
+        }
+        match outcome.status {
+            Status::Pass => out.push(candidate),
+            Status::Unknown => out.push(candidate.with_doubt(outcome.reason)),
+            Status::Fail | Status::Skip => {}
         }
     }
 
@@ -349,4 +374,12 @@ fn index<'a>(item: &Item<'a>, i: i64, track: bool) -> Item<'a> {
         },
         _ => item.missing(&label),
     }
+}
+
+/// The index of a list item, as the key a filter's capture or `this key` sees.
+fn index_item<'a>(i: usize, item: &Item<'a>) -> Item<'a> {
+    Item::computed(
+        Node::new(Value::Int(i as i64), item.span().unwrap_or_default()),
+        item,
+    )
 }

@@ -66,6 +66,15 @@ impl Counts {
 
 /// The report as a JUnit XML document, with a final newline.
 pub fn render(report: &Report, options: &Options) -> String {
+    super::to_string(|out| render_to(report, options, out))
+}
+
+/// [`render`], written to `w` as it is produced.
+pub fn render_to(
+    report: &Report,
+    options: &Options,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let suites: Vec<(&FileEntry, Vec<Case<'_>>)> = report
         .files
         .iter()
@@ -77,7 +86,9 @@ pub fn render(report: &Report, options: &Options) -> String {
             total.add(&case.outcome);
         }
     }
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let mut spill = super::Spill::new(w);
+    let out = &mut spill.buf;
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(out, "<testsuites name=\"palisade\" {}>", total.attributes());
     for (file, cases) in &suites {
         let mut counts = Counts::default();
@@ -85,18 +96,19 @@ pub fn render(report: &Report, options: &Options) -> String {
             counts.add(&case.outcome);
         }
         let _ = writeln!(
-            out,
+            spill.buf,
             "  <testsuite name=\"{}\" {}>",
             attr(&file.path),
             counts.attributes()
         );
         for case in cases {
-            write_case(&mut out, &file.path, case);
+            write_case(&mut spill.buf, &file.path, case);
+            spill.spill()?;
         }
-        out.push_str("  </testsuite>\n");
+        spill.buf.push_str("  </testsuite>\n");
     }
-    out.push_str("</testsuites>\n");
-    out
+    spill.buf.push_str("</testsuites>\n");
+    spill.finish()
 }
 
 fn cases<'r>(report: &'r Report, options: &Options, file: &'r FileEntry) -> Vec<Case<'r>> {
@@ -141,7 +153,7 @@ fn cases<'r>(report: &'r Report, options: &Options, file: &'r FileEntry) -> Vec<
     let findings: Vec<&Finding> = report
         .findings
         .iter()
-        .filter(|f| f.file == file.path)
+        .filter(|f| *f.file == *file.path)
         .collect();
     let mut out = Vec::new();
     let mut covered: Vec<&str> = Vec::new();
@@ -152,14 +164,14 @@ fn cases<'r>(report: &'r Report, options: &Options, file: &'r FileEntry) -> Vec<
         let mine: Vec<&Finding> = findings
             .iter()
             .copied()
-            .filter(|f| f.id == id && &f.rule == name)
+            .filter(|f| &*f.id == id && *f.rule == **name)
             .collect();
         let title = info.and_then(|r| r.meta.title.as_deref()).unwrap_or(name);
         out.push(case(format!("{id} {name}"), title, *status, mine, options));
     }
     // Findings of palisade's own checks (suppressions), which are not among the file's rules.
     for f in &findings {
-        if covered.contains(&f.id.as_str()) {
+        if covered.contains(&&*f.id) {
             continue;
         }
         covered.push(&f.id);

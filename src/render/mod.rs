@@ -11,6 +11,49 @@ pub mod sarif;
 pub mod text;
 mod window;
 
+use std::io;
+
+/// Text that a renderer appends to and hands on in pieces, so that a report with tens of
+/// thousands of findings is never held whole in memory.
+struct Spill<'w> {
+    buf: String,
+    out: &'w mut dyn io::Write,
+}
+
+impl<'w> Spill<'w> {
+    /// Bytes gathered before they are written.
+    const CHUNK: usize = 64 * 1024;
+
+    fn new(out: &'w mut dyn io::Write) -> Self {
+        Spill {
+            buf: String::new(),
+            out,
+        }
+    }
+
+    /// Writes what has been gathered once there is a chunk of it.
+    fn spill(&mut self) -> io::Result<()> {
+        if self.buf.len() >= Self::CHUNK {
+            self.out.write_all(self.buf.as_bytes())?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes the rest.
+    fn finish(self) -> io::Result<()> {
+        self.out.write_all(self.buf.as_bytes())
+    }
+}
+
+/// What a renderer wrote into memory, as text (for tests and callers that want a string).
+fn to_string(render: impl FnOnce(&mut dyn io::Write) -> io::Result<()>) -> String {
+    let mut bytes = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = render(&mut bytes);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// ANSI styling that is switched off when output is not a terminal or `NO_COLOR` is set.
 #[derive(Clone, Copy, Debug)]
 pub struct Style {

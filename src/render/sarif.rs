@@ -197,6 +197,11 @@ pub fn security_severity(severity: Severity) -> &'static str {
 
 /// The report as a SARIF 2.1.0 log, pretty-printed, with a final newline.
 pub fn render(report: &Report) -> String {
+    super::to_string(|out| render_to(report, out))
+}
+
+/// [`render`], written to `out` as it is produced.
+pub fn render_to(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut rules: Vec<&RuleInfo> = report.rules.iter().collect();
     // Findings of a rule missing from the list (none are expected) still get a descriptor.
     let fallback: Vec<RuleInfo> = missing_rules(report);
@@ -204,7 +209,7 @@ pub fn render(report: &Report) -> String {
     let results = report
         .findings
         .iter()
-        .map(|f| result(f, rules.iter().position(|r| r.meta.id == f.id)))
+        .map(|f| result(f, rules.iter().position(|r| *r.meta.id == *f.id)))
         .collect();
     let notifications: Vec<Notification> = report.files.iter().filter_map(notification).collect();
     let log = Log {
@@ -227,20 +232,18 @@ pub fn render(report: &Report) -> String {
             results,
         }],
     };
-    let mut text = serde_json::to_string_pretty(&log)
-        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise the SARIF log: {e}\"}}"));
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
 }
 
 fn missing_rules(report: &Report) -> Vec<RuleInfo> {
     let mut out: Vec<RuleInfo> = Vec::new();
     for f in &report.findings {
-        if report.rule(&f.id).is_none() && !out.iter().any(|r| r.meta.id == f.id) {
+        if report.rule(&f.id).is_none() && !out.iter().any(|r| *r.meta.id == *f.id) {
             out.push(RuleInfo {
-                name: f.rule.clone(),
+                name: f.rule.to_string(),
                 meta: RuleMeta {
-                    id: f.id.clone(),
+                    id: f.id.to_string(),
                     severity: f.severity,
                     title: f.title.as_deref().map(str::to_string),
                     rationale: None,
@@ -315,7 +318,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         Value::String(fingerprint(f)),
     );
     SarifResult {
-        rule_id: f.id.clone(),
+        rule_id: f.id.to_string(),
         rule_index,
         kind,
         level,
@@ -392,8 +395,8 @@ fn notification(file: &FileEntry) -> Option<Notification> {
 fn fingerprint(f: &Finding) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let parts = [
-        f.id.as_str(),
-        f.file.as_str(),
+        &f.id,
+        &f.file,
         f.path.as_str(),
         f.resource.as_deref().unwrap_or(""),
     ];

@@ -24,8 +24,18 @@ pub struct TextOptions {
 
 /// Renders the report for a person.
 pub fn render(report: &Report, options: &Options, text: &TextOptions) -> String {
+    super::to_string(|out| render_to(report, options, text, out))
+}
+
+/// [`render`], written to `w` as it is produced.
+pub fn render_to(
+    report: &Report,
+    options: &Options,
+    text: &TextOptions,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let style = text.style;
-    let mut out = String::new();
+    let mut spill = super::Spill::new(w);
     let mut findings = report.findings.iter().peekable();
     for file in &report.files {
         match file.status {
@@ -35,20 +45,22 @@ pub fn render(report: &Report, options: &Options, text: &TextOptions) -> String 
                         (Some(l), Some(c)) => format!("{}:{l}:{c}", file.path),
                         _ => file.path.clone(),
                     };
-                    out.push_str(&format!(
+                    spill.buf.push_str(&format!(
                         "{}: {} {}\n",
                         style.bold(&at),
                         style.bold_red(&format!("error[{}]", e.code)),
                         e.message
                     ));
                     if let Some(help) = &e.help {
-                        out.push_str(&format!("  {} {help}\n", style.cyan("= help:")));
+                        spill
+                            .buf
+                            .push_str(&format!("  {} {help}\n", style.cyan("= help:")));
                     }
-                    out.push('\n');
+                    spill.buf.push('\n');
                 }
             }
             FileStatus::Skipped if !text.quiet => {
-                out.push_str(&format!(
+                spill.buf.push_str(&format!(
                     "{}: {}\n\n",
                     style.bold(&file.path),
                     style.dim("skipped: not a CloudFormation template (no `Resources` map)")
@@ -57,33 +69,38 @@ pub fn render(report: &Report, options: &Options, text: &TextOptions) -> String 
             _ => {}
         }
         let mut mine = Vec::new();
-        while let Some(f) = findings.next_if(|f| f.file == file.path) {
+        while let Some(f) = findings.next_if(|f| *f.file == *file.path) {
             mine.push(f);
         }
         let (suppressed, shown): (Vec<&Finding>, Vec<&Finding>) =
             mine.into_iter().partition(|f| f.suppressed);
         if text.quiet {
             for f in shown.iter().filter(|f| f.fails_run(options)) {
-                render_finding(&mut out, f, None, style, true);
+                render_finding(&mut spill.buf, f, None, style, true);
+                spill.spill()?;
             }
             continue;
         }
         if shown.is_empty() && suppressed.is_empty() {
             continue;
         }
-        out.push_str(&file_header(&file.path, &shown, suppressed.len(), style));
+        spill
+            .buf
+            .push_str(&file_header(&file.path, &shown, suppressed.len(), style));
         for f in &shown {
-            render_finding(&mut out, f, file.source.as_deref(), style, false);
+            render_finding(&mut spill.buf, f, file.source.as_deref(), style, false);
+            spill.spill()?;
         }
         for f in &suppressed {
-            out.push_str(&suppressed_line(f, style));
+            spill.buf.push_str(&suppressed_line(f, style));
+            spill.spill()?;
         }
         if !suppressed.is_empty() {
-            out.push('\n');
+            spill.buf.push('\n');
         }
     }
-    out.push_str(&summary(report, options, text));
-    out
+    spill.buf.push_str(&summary(report, options, text));
+    spill.finish()
 }
 
 /// `=== path: 2 findings (1 high, 1 low), 1 suppressed`, then a blank line.

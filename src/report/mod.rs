@@ -182,15 +182,15 @@ pub struct FileError {
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
     /// The rule's `@id`.
-    pub id: String,
+    pub id: Arc<str>,
     /// The rule's name.
-    pub rule: String,
+    pub rule: Arc<str>,
     /// Severity (after overrides).
     pub severity: Severity,
     /// `FAIL` or `UNKNOWN`.
     pub status: FindingStatus,
     /// The template.
-    pub file: String,
+    pub file: Arc<str>,
     /// Logical id of the resource to change.
     pub resource: Option<String>,
     /// The security group concerned.
@@ -284,10 +284,11 @@ pub fn checked(
     options: &Options,
     name: &str,
     template: &Template,
-    outcomes: &[RuleOutcome],
+    outcomes: Vec<RuleOutcome>,
 ) -> FileResult {
     let source = &template.source;
     let suppressions = suppress::collect(template, program);
+    let file: Arc<str> = Arc::from(name);
     let mut rules = Vec::new();
     let mut findings = Vec::new();
     for outcome in outcomes {
@@ -305,7 +306,11 @@ pub fn checked(
             .unwrap_or(rule.meta.severity);
         let title: Option<Arc<str>> = rule.meta.title.as_deref().map(Arc::from);
         let remediation: Option<Arc<str>> = rule.meta.remediation.as_deref().map(Arc::from);
-        for f in &outcome.findings {
+        let id: Arc<str> = Arc::from(rule.meta.id.as_str());
+        let rule_name: Arc<str> = Arc::from(rule.name.as_str());
+        // The outcome's findings are taken over, not copied: a large template has tens of
+        // thousands of them.
+        for f in outcome.findings {
             let (start, end) = match f.span {
                 Some(span) => (source.position(span.start), end_position(source, span)),
                 None => (
@@ -318,19 +323,20 @@ pub fn checked(
                 f.resource.as_deref(),
                 f.security_group.as_deref(),
             );
+            let message = with_assumptions(f.message, f.conditions.as_deref(), &f.assumed);
             findings.push(Finding {
-                id: rule.meta.id.clone(),
-                rule: rule.name.clone(),
+                id: Arc::clone(&id),
+                rule: Arc::clone(&rule_name),
                 severity,
                 status: f.status,
-                file: name.to_string(),
-                resource: f.resource.clone(),
-                security_group: f.security_group.clone(),
-                path: f.pointer.clone(),
+                file: Arc::clone(&file),
+                resource: f.resource,
+                security_group: f.security_group,
+                path: f.pointer,
                 line: start.line,
                 column: start.column,
-                message: with_assumptions(&f.message, f.conditions.as_deref(), &f.assumed),
-                conditions: f.conditions.clone(),
+                message,
+                conditions: f.conditions,
                 suppressed: suppression.is_some(),
                 suppression_reason: suppression.map(str::to_string),
                 end,
@@ -357,7 +363,7 @@ pub fn checked(
 /// A finding's message with the deployment it holds in, when the value depends on conditions
 /// or parameter values: `… (when IsProd is false, Stage = dev)`.
 fn with_assumptions(
-    message: &str,
+    message: String,
     conditions: Option<&[(String, bool)]>,
     assumed: &[(String, String)],
 ) -> String {
@@ -368,7 +374,7 @@ fn with_assumptions(
         .collect();
     parts.extend(assumed.iter().map(|(p, v)| format!("{p} = {v}")));
     if parts.is_empty() {
-        message.to_string()
+        message
     } else {
         format!("{message} (when {})", parts.join(", "))
     }

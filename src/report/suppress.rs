@@ -205,11 +205,11 @@ impl Suppressions {
                 let start = source.position(p.span.start);
                 let end = super::end_position(source, p.span);
                 Finding {
-                    id: p.id.to_string(),
-                    rule: meta.name.to_string(),
+                    id: Arc::from(p.id),
+                    rule: Arc::from(meta.name),
                     severity: meta.severity,
                     status: FindingStatus::Fail,
-                    file: name.to_string(),
+                    file: Arc::from(name),
                     resource: Some(p.resource.clone()),
                     security_group: None,
                     path: p.path.clone(),
@@ -264,7 +264,7 @@ mod tests {
         );
         assert_eq!(s.lookup("SG011", Some("Sg"), None), None);
         let found = s.problems("t.yaml", &source);
-        let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
+        let ids: Vec<&str> = found.iter().map(|f| &*f.id).collect();
         assert_eq!(ids, ["PAL001", "PAL001", "PAL002"]);
         assert_eq!(found[2].line, 10);
     }
