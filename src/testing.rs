@@ -431,7 +431,7 @@ pub fn run_case(
         .map(|f| {
             let mut v = serde_json::Map::new();
             v.insert("id".into(), f.id.to_string().into());
-            v.insert("resource".into(), f.resource.clone().into());
+            v.insert("resource".into(), f.resource.as_deref().into());
             v.insert("line".into(), f.line.into());
             if f.status == FindingStatus::Unknown {
                 v.insert("status".into(), "UNKNOWN".into());

@@ -5,7 +5,7 @@ use super::item::{Item, Seg, Val};
 use super::{Ctx, Evaluator, Finding, FindingStatus};
 use crate::check::ir::{BinaryOp, Clause, ClauseOp, Message, MessagePart};
 use crate::source::Span;
-use crate::template::{Node, Value, pointer_token};
+use crate::template::{Node, Str, Value, pointer_token};
 
 /// Longest rendering of a value inside a message.
 const MAX_SHOWN: usize = 120;
@@ -35,7 +35,9 @@ impl<'a> Evaluator<'a> {
             Some((Seg::ModelRoot(root), _)) => {
                 let entry = steps.get(1).and_then(|(_, n)| *n);
                 if let Some(entry) = entry {
-                    finding.pointer = text_field(entry, "path").unwrap_or_default();
+                    finding.pointer = text_field(entry, "path")
+                        .map(String::from)
+                        .unwrap_or_default();
                     finding.resource =
                         text_field(entry, "resource").or_else(|| text_field(entry, "logical_id"));
                     finding.security_group = match *root {
@@ -72,11 +74,11 @@ impl<'a> Evaluator<'a> {
                 if let (Some((Seg::Key("Resources"), _)), Some((Seg::Key(id), Some(resource)))) =
                     (steps.first(), steps.get(1))
                 {
-                    finding.resource = Some((*id).to_string());
+                    finding.resource = Some(Str::from(*id));
                     if resource.get("Type").and_then(Node::as_str)
                         == Some("AWS::EC2::SecurityGroup")
                     {
-                        finding.security_group = Some((*id).to_string());
+                        finding.security_group = Some(Str::from(*id));
                     }
                     finding.conditions = resource
                         .get("Condition")
@@ -189,10 +191,10 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-fn text_field(node: &Node, key: &str) -> Option<String> {
+fn text_field(node: &Node, key: &str) -> Option<Str> {
     match node.get(key).map(|n| &n.value) {
-        Some(Value::String(s)) => Some(s.to_string()),
-        Some(Value::Unknown(u)) => Some(format!("unknown ({})", u.reason)),
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Unknown(u)) => Some(Str::from(format!("unknown ({})", u.reason))),
         _ => None,
     }
 }

@@ -24,7 +24,7 @@ use std::rc::Rc;
 
 use crate::check::ir::{FileId, Program, RuleId, VarId, VarKind};
 use crate::source::{SourceFile, Span};
-use crate::template::Node;
+use crate::template::{Node, Str};
 use item::{Item, Reason};
 
 /// Deepest nesting of parameterized rule calls.
@@ -121,9 +121,9 @@ pub struct Finding {
     /// JSON pointer into the template (`/Resources/WebSg/Properties/SecurityGroupIngress/0`).
     pub pointer: String,
     /// Logical id of the resource to change.
-    pub resource: Option<String>,
+    pub resource: Option<Str>,
     /// Logical id (or external id) of the security group concerned.
-    pub security_group: Option<String>,
+    pub security_group: Option<Str>,
     /// CloudFormation conditions under which the value exists.
     pub conditions: Option<Vec<(String, bool)>>,
     /// Parameter values the value was worked out with (a model entry that is one of several

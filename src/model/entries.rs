@@ -7,7 +7,7 @@ use super::assume::Assumptions;
 use super::attachments::resource_when;
 use super::build::{MAX_DUPLICATES_LISTED, group_condition};
 use super::functions::to_text;
-use super::groups::{Index, default_group_id};
+use super::groups::{GroupRef, Index, default_group_id};
 use super::path::{Seg, property_pointer};
 use super::refs::Reference;
 use super::resolve::{RNode, RVal, Resolver, SECURITY_GROUP, VPC};
@@ -21,7 +21,6 @@ struct Uses {
     egress: Vec<usize>,
     declared: bool,
     referenced_by: Vec<Node>,
-    seen: HashSet<(Str, String, &'static str)>,
     attached_to: Vec<Node>,
     exported: bool,
 }
@@ -36,6 +35,9 @@ pub fn groups<'t>(
     defaults: &[&'t Entry],
 ) -> Vec<Node> {
     let mut uses: HashMap<Str, Uses> = HashMap::new();
+    // (peer, declaring resource, group, direction) already listed in the peer's
+    // `referenced_by`.
+    let mut seen: HashSet<(Str, &Str, &GroupRef, &str)> = HashSet::new();
     for (i, rule) in rules.iter().enumerate() {
         let own = rule.group.entry_id();
         if let Some(id) = &own {
@@ -53,15 +55,10 @@ pub fn groups<'t>(
             continue;
         }
         let span = rule.node.span;
-        let group = rule.group.node(span);
         let direction = rule.direction.name();
-        let u = uses.entry(peer).or_default();
-        let key = (
-            rule.resource.clone(),
-            serde_json::to_string(&group).unwrap_or_default(),
-            direction,
-        );
-        if u.seen.insert(key) {
+        if seen.insert((peer.clone(), &rule.resource, &rule.group, direction)) {
+            let group = rule.group.node(span);
+            let u = uses.entry(peer).or_default();
             u.referenced_by.push(Node::record(
                 &REFERENCED_BY,
                 [

@@ -308,7 +308,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         .resource
         .iter()
         .map(|r| LogicalLocation {
-            name: r.clone(),
+            name: r.to_string(),
             kind: "resource",
         })
         .collect();

@@ -15,7 +15,7 @@ use serde::ser::SerializeMap;
 use crate::check::ir::{Program, RuleMeta, Severity};
 use crate::eval::{FindingStatus, RuleOutcome, Status};
 use crate::source::{Position, SourceFile, Span};
-use crate::template::{LoadError, Template};
+use crate::template::{LoadError, Str, Template};
 pub use suppress::{INVALID_SUPPRESSION, UNKNOWN_SUPPRESSION_ID};
 
 /// The report's schema name.
@@ -192,9 +192,9 @@ pub struct Finding {
     /// The template.
     pub file: Arc<str>,
     /// Logical id of the resource to change.
-    pub resource: Option<String>,
+    pub resource: Option<Str>,
     /// The security group concerned.
-    pub security_group: Option<String>,
+    pub security_group: Option<Str>,
     /// JSON pointer into the template.
     pub path: String,
     /// 1-based line of the value.

@@ -18,7 +18,7 @@ use super::{Finding, RuleInfo};
 use crate::check::ir::{Program, RuleMeta, Severity};
 use crate::eval::FindingStatus;
 use crate::source::{SourceFile, Span};
-use crate::template::{Node, Template};
+use crate::template::{Node, Str, Template};
 
 /// The id of a suppression without a reason (or otherwise malformed).
 pub const INVALID_SUPPRESSION: &str = "PAL001";
@@ -210,7 +210,7 @@ impl Suppressions {
                     severity: meta.severity,
                     status: FindingStatus::Fail,
                     file: Arc::from(name),
-                    resource: Some(p.resource.clone()),
+                    resource: Some(Str::from(p.resource.as_str())),
                     security_group: None,
                     path: p.path.clone(),
                     line: start.line,
