@@ -20,6 +20,18 @@ pub struct Span {
 }
 
 impl Span {
+    /// No text at all: the span of a value the model made up without a place of its own (it
+    /// takes its position from the nearest value that has one).
+    pub const NONE: Span = Span {
+        start: u32::MAX,
+        end: u32::MAX,
+    };
+
+    /// True for [`Span::NONE`].
+    pub fn is_none(self) -> bool {
+        self == Span::NONE
+    }
+
     /// A span from `start` to `end`; an `end` before `start` is clamped to `start`.
     pub fn new(start: u32, end: u32) -> Self {
         Span {

@@ -145,8 +145,14 @@ impl<'a> Item<'a> {
     /// The span of text this item points at: its own node, else the nearest node on its path.
     pub fn span(&self) -> Option<Span> {
         match &self.val {
-            Val::Node(n) => Some(n.span),
-            _ => self.path.last_node().map(|n| n.span),
+            Val::Node(n) if !n.span.is_none() => Some(n.span),
+            // A value the model made up without a place of its own (a field it leaves
+            // unset) is where the nearest value around it is.
+            _ => self
+                .path
+                .nodes()
+                .find(|n| !n.span.is_none())
+                .map(|n| n.span),
         }
     }
 
@@ -215,11 +221,6 @@ impl<'a> Path<'a> {
             }
             None
         })
-    }
-
-    /// The nearest node on the path.
-    pub fn last_node(&self) -> Option<&'a Node> {
-        self.nodes().next()
     }
 }
 

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::record::Record;
 use super::value::{Node, Str};
 use crate::source::Span;
 
@@ -64,10 +65,7 @@ enum Other {
         index: HashMap<Str, u32, BuildHasherDefault<Fnv>>,
     },
     /// A model record: one value per key of the shape.
-    Record {
-        shape: &'static Shape,
-        values: Box<[Node]>,
-    },
+    Record(Record),
 }
 
 impl Default for Map {
@@ -126,16 +124,16 @@ impl Map {
         Map(Repr::Other(Box::new(Other::Indexed { entries, index })))
     }
 
-    /// A record of `shape` with one value per key, in the shape's order. Values past the
-    /// shape's keys are dropped; missing ones are null.
-    pub fn record(shape: &'static Shape, values: impl IntoIterator<Item = Node>) -> Self {
-        let mut values: Vec<Node> = values.into_iter().take(shape.0.len()).collect();
-        let span = values.first().map(|n| n.span).unwrap_or_default();
-        values.resize_with(shape.0.len(), || Node::null(span));
-        Map(Repr::Other(Box::new(Other::Record {
-            shape,
-            values: super::value::exact(values),
-        })))
+    /// A record of `shape` with one value per key, in the shape's order, for a record node
+    /// at `span`. Values past the shape's keys are dropped; missing ones are null.
+    pub fn record(
+        shape: &'static Shape,
+        values: impl IntoIterator<Item = Node>,
+        span: Span,
+    ) -> Self {
+        Map(Repr::Other(Box::new(Other::Record(Record::new(
+            shape, values, span,
+        )))))
     }
 
     /// The entry for `key`.
@@ -146,11 +144,9 @@ impl Map {
                 .get(key)
                 .and_then(|&i| entries.get(i as usize))
                 .map(keyed),
-            Ref::Record(shape, values) => shape
-                .0
-                .iter()
-                .zip(values.iter())
-                .find(|(k, _)| **k == key)
+            Ref::Record(rec) => rec
+                .position(key)
+                .and_then(|i| rec.at(i))
                 .map(|(k, v)| record(k, v)),
         }
     }
@@ -166,12 +162,13 @@ impl Map {
             Repr::Small(entries) => find_mut(entries, key),
             Repr::Other(other) => match &mut **other {
                 Other::Indexed { entries, .. } => find_mut(entries, key),
-                Other::Record { shape, values } => shape
-                    .0
-                    .iter()
-                    .zip(values.iter_mut())
-                    .find(|(k, _)| **k == key)
-                    .map(|(_, v)| v),
+                Other::Record(rec) => {
+                    let Some(i) = rec.position(key) else {
+                        return false;
+                    };
+                    rec.set(i, value);
+                    return true;
+                }
             },
         };
         slot.map(|slot| *slot = value).is_some()
@@ -181,7 +178,11 @@ impl Map {
     pub fn entries(&self) -> Entries<'_> {
         Entries(match self.repr() {
             Ref::Small(entries) | Ref::Indexed(entries, _) => Inner::Keyed(entries.iter()),
-            Ref::Record(shape, values) => Inner::Record(shape.0.iter().zip(values.iter())),
+            Ref::Record(rec) => Inner::Record {
+                rec,
+                front: 0,
+                back: rec.len(),
+            },
         })
     }
 
@@ -203,7 +204,7 @@ impl Map {
     pub fn len(&self) -> usize {
         match self.repr() {
             Ref::Small(entries) | Ref::Indexed(entries, _) => entries.len(),
-            Ref::Record(_, values) => values.len(),
+            Ref::Record(rec) => rec.len(),
         }
     }
 
@@ -214,23 +215,13 @@ impl Map {
 
     /// Takes the entries back (a record's keys take their values' spans).
     pub fn into_entries(self) -> Vec<Entry> {
-        let other = match self.0 {
-            Repr::Small(entries) => return entries.into_vec(),
-            Repr::Other(other) => *other,
-        };
-        match other {
-            Other::Indexed { entries, .. } => entries.into_vec(),
-            Other::Record { shape, values } => shape
-                .0
-                .iter()
-                .zip(values.into_vec())
-                .map(|(k, value)| Entry {
-                    key: Str::const_new(k),
-                    key_span: value.span,
-                    value,
-                })
-                .collect(),
-        }
+        self.entries()
+            .map(|e| Entry {
+                key: Str::from(e.key),
+                key_span: e.key_span,
+                value: e.value.clone(),
+            })
+            .collect()
     }
 
     /// True when the map has a hash index (for tests of the threshold).
@@ -244,7 +235,7 @@ impl Map {
             Repr::Small(entries) => Ref::Small(entries),
             Repr::Other(other) => match &**other {
                 Other::Indexed { entries, index } => Ref::Indexed(entries, index),
-                Other::Record { shape, values } => Ref::Record(shape, values),
+                Other::Record(rec) => Ref::Record(rec),
             },
         }
     }
@@ -254,7 +245,7 @@ impl Map {
 enum Ref<'a> {
     Small(&'a [Entry]),
     Indexed(&'a [Entry], &'a HashMap<Str, u32, BuildHasherDefault<Fnv>>),
-    Record(&'static Shape, &'a [Node]),
+    Record(&'a Record),
 }
 
 fn find_mut<'a>(entries: &'a mut [Entry], key: &str) -> Option<&'a mut Node> {
@@ -287,7 +278,11 @@ pub struct Entries<'a>(Inner<'a>);
 #[derive(Clone, Debug)]
 enum Inner<'a> {
     Keyed(std::slice::Iter<'a, Entry>),
-    Record(std::iter::Zip<std::slice::Iter<'static, &'static str>, std::slice::Iter<'a, Node>>),
+    Record {
+        rec: &'a Record,
+        front: usize,
+        back: usize,
+    },
 }
 
 impl<'a> Iterator for Entries<'a> {
@@ -296,14 +291,23 @@ impl<'a> Iterator for Entries<'a> {
     fn next(&mut self) -> Option<EntryRef<'a>> {
         match &mut self.0 {
             Inner::Keyed(it) => it.next().map(keyed),
-            Inner::Record(it) => it.next().map(|(k, v)| record(k, v)),
+            Inner::Record { rec, front, back } => {
+                if *front >= *back {
+                    return None;
+                }
+                *front += 1;
+                rec.at(*front - 1).map(|(k, v)| record(k, v))
+            }
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         match &self.0 {
             Inner::Keyed(it) => it.size_hint(),
-            Inner::Record(it) => it.size_hint(),
+            Inner::Record { front, back, .. } => {
+                let n = back.saturating_sub(*front);
+                (n, Some(n))
+            }
         }
     }
 }
@@ -312,7 +316,13 @@ impl DoubleEndedIterator for Entries<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
             Inner::Keyed(it) => it.next_back().map(keyed),
-            Inner::Record(it) => it.next_back().map(|(k, v)| record(k, v)),
+            Inner::Record { rec, front, back } => {
+                if *front >= *back {
+                    return None;
+                }
+                *back -= 1;
+                rec.at(*back).map(|(k, v)| record(k, v))
+            }
         }
     }
 }
@@ -332,7 +342,7 @@ mod tests {
 
     #[test]
     fn a_record_reads_like_the_keyed_map_with_the_same_entries() {
-        let record = Map::record(&PAIR, [int(1, 3), int(2, 7)]);
+        let record = Map::record(&PAIR, [int(1, 3), int(2, 7)], Span::new(0, 9));
         let keyed = Map::new(
             [("left", int(1, 3)), ("right", int(2, 7))]
                 .into_iter()
@@ -358,11 +368,32 @@ mod tests {
 
     #[test]
     fn a_record_is_padded_with_nulls_and_values_can_be_replaced() {
-        let mut record = Map::record(&PAIR, [int(1, 3)]);
+        let mut record = Map::record(&PAIR, [int(1, 3)], Span::new(0, 9));
         assert_eq!(record.len(), 2);
         assert_eq!(record.get("right").map(|n| &n.value), Some(&Value::Null));
         assert!(record.set("right", int(5, 9)));
         assert!(!record.set("middle", int(6, 9)));
         assert_eq!(record.get("right"), Some(&int(5, 9)));
+        assert!(record.set("left", int(4, 5)));
+        let values: Vec<&Node> = record.entries().map(|e| e.value).collect();
+        assert_eq!(values, [&int(4, 5), &int(5, 9)]);
+    }
+
+    #[test]
+    fn nulls_that_only_stand_for_nothing_written_are_not_stored() {
+        let at = Span::new(10, 20);
+        let null = |span| Node::new(Value::Null, span);
+        // The left null is the record's own: left out, read back as a null with no place.
+        // The right one was written somewhere else: kept with its span.
+        let mut record = Map::record(&PAIR, [null(at), null(Span::new(12, 14))], at);
+        let left = record.get("left").map(|n| (n.value.clone(), n.span));
+        assert_eq!(left, Some((Value::Null, Span::NONE)));
+        let right = record.get("right").map(|n| n.span);
+        assert_eq!(right, Some(Span::new(12, 14)));
+        let keys: Vec<&str> = record.entries().map(|e| e.key).collect();
+        assert_eq!(keys, ["left", "right"]);
+        assert!(record.set("left", int(1, 11)));
+        assert_eq!(record.get("left"), Some(&int(1, 11)));
+        assert_eq!(record.get("right").map(|n| n.span), Some(Span::new(12, 14)));
     }
 }

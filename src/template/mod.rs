@@ -16,6 +16,7 @@
 
 mod json;
 mod map;
+mod record;
 mod scalar;
 mod tags;
 mod tree;

@@ -185,7 +185,7 @@ impl Node {
         values: impl IntoIterator<Item = Node>,
         span: Span,
     ) -> Self {
-        Node::new(Value::Map(Map::record(shape, values)), span)
+        Node::new(Value::Map(Map::record(shape, values, span)), span)
     }
 
     /// A map node from `(key, value)` pairs; every key gets the node's span.
