@@ -201,8 +201,8 @@ impl<'t> Builder<'_, 't> {
                     out.push(Source {
                         direction,
                         origin: Origin::Inline,
-                        group: GroupRef::Template(entry.key.clone()),
-                        resource: entry.key.clone(),
+                        group: GroupRef::Template(Str::from(&*entry.key)),
+                        resource: Str::from(&*entry.key),
                         map,
                         broken: broken.clone(),
                         path: Rc::clone(&path),
@@ -253,7 +253,7 @@ impl<'t> Builder<'_, 't> {
                     direction,
                     origin: Origin::Standalone,
                     group: group.clone(),
-                    resource: entry.key.clone(),
+                    resource: Str::from(&*entry.key),
                     map,
                     broken: None,
                     path: Rc::clone(&path),
@@ -267,8 +267,8 @@ impl<'t> Builder<'_, 't> {
 
     /// The implicit allow-all egress of a group, in the deployments without declared egress.
     fn implicit_egress(&mut self, entry: &Entry) {
-        let group = GroupRef::Template(entry.key.clone());
-        let present = self.egress.get(&entry.key).cloned().unwrap_or_default();
+        let group = GroupRef::Template(Str::from(&*entry.key));
+        let present = self.egress.get(&*entry.key).cloned().unwrap_or_default();
         let path = property_pointer(&entry.key, &[]);
         let base = resource_when(self.resolver, entry);
         let at = ImplicitAt {
@@ -323,12 +323,12 @@ impl<'t> Builder<'_, 't> {
         named.extend(from_rules.iter().map(|s| s.as_str()));
         let mut out = Vec::new();
         for entry in entries {
-            if !named.contains(entry.key.as_str())
+            if !named.contains(&*entry.key)
                 || entry.value.get("Type").and_then(Node::as_str) != Some(VPC)
             {
                 continue;
             }
-            let group = GroupRef::VpcDefault(entry.key.clone());
+            let group = GroupRef::VpcDefault(Str::from(&*entry.key));
             let path = property_pointer(&entry.key, &[]);
             for when in resource_when(self.resolver, entry) {
                 for (direction, self_peer) in
@@ -428,12 +428,12 @@ fn vpcs(resolver: &Resolver<'_>, entries: &[Entry]) -> Vec<Node> {
                 span,
             )],
         };
-        cidrs.extend(extra.remove(&entry.key).unwrap_or_default());
+        cidrs.extend(extra.remove(&*entry.key).unwrap_or_default());
         let condition = group_condition(resolver, entry, span);
         out.push(Node::record(
             &VPC_ENTRY,
             [
-                Node::string(entry.key.clone(), span),
+                Node::string(Str::from(&*entry.key), span),
                 Node::list(cidrs, span),
                 condition,
                 Node::string(property_pointer(&entry.key, &[]), span),

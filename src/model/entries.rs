@@ -116,8 +116,8 @@ pub fn groups<'t>(
     let mut duplicates = duplicates(index, rules, &uses, &fields);
     let mut out = Vec::new();
     for (entry, fields) in index.groups.iter().zip(fields) {
-        let mut u = uses.remove(&entry.key).unwrap_or_default();
-        let (dups, count) = duplicates.remove(&entry.key).unwrap_or_default();
+        let mut u = uses.remove(&*entry.key).unwrap_or_default();
+        let (dups, count) = duplicates.remove(&*entry.key).unwrap_or_default();
         out.push(entry_node(entry, fields, &mut u, rules, dups, count));
     }
     for vpc in defaults {
@@ -127,7 +127,7 @@ pub fn groups<'t>(
         let fields = Fields {
             name: Node::string("default", span),
             description: Node::string("default VPC security group", span),
-            vpc: Node::string(vpc.key.clone(), span),
+            vpc: Node::string(Str::from(&*vpc.key), span),
             tags: Node::map(Vec::<(Str, Node)>::new(), span),
             is_default: true,
             condition: group_condition(resolver, vpc, span),
@@ -170,7 +170,7 @@ fn entry_node(
     Node::record(
         &GROUP,
         [
-            Node::string(entry.key.clone(), span),
+            Node::string(Str::from(&*entry.key), span),
             fields.name,
             fields.description,
             fields.vpc,
@@ -233,7 +233,7 @@ fn duplicates(
     // Rule set → its groups (positions in `index.groups`), in template order.
     let mut buckets: HashMap<Vec<u128>, Vec<usize>> = HashMap::new();
     for (i, entry) in index.groups.iter().enumerate() {
-        let Some(u) = uses.get(&entry.key).filter(|u| u.declared) else {
+        let Some(u) = uses.get(&*entry.key).filter(|u| u.declared) else {
             continue;
         };
         let mut set: Vec<u128> = u
@@ -247,7 +247,7 @@ fn duplicates(
         set.dedup();
         buckets.entry(set).or_default().push(i);
     }
-    let name = |i: &usize| index.groups.get(*i).map(|e| e.key.clone());
+    let name = |i: &usize| index.groups.get(*i).map(|e| Str::from(&*e.key));
     let mut out = HashMap::new();
     for bucket in buckets.values().filter(|b| b.len() > 1) {
         // The bucket's groups by VPC, and those whose VPC is not known.

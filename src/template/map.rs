@@ -10,14 +10,18 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::record::Record;
-use super::value::{Node, Str};
+use super::value::Node;
 use crate::source::Span;
+
+/// A key of a template mapping: shared by every mapping of the file that has it (a template
+/// repeats a few dozen keys hundreds of thousands of times).
+pub type Key = std::sync::Arc<str>;
 
 /// One key of a template mapping with its value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     /// The key text.
-    pub key: Str,
+    pub key: Key,
     /// Where the key is written.
     pub key_span: Span,
     /// The value.
@@ -62,7 +66,7 @@ enum Other {
     /// A mapping with its hash index.
     Indexed {
         entries: Box<[Entry]>,
-        index: HashMap<Str, u32, BuildHasherDefault<Fnv>>,
+        index: HashMap<Key, u32, BuildHasherDefault<Fnv>>,
     },
     /// A model record: one value per key of the shape.
     Record(Record),
@@ -139,7 +143,7 @@ impl Map {
     /// The entry for `key`.
     pub fn entry(&self, key: &str) -> Option<EntryRef<'_>> {
         match self.repr() {
-            Ref::Small(entries) => entries.iter().find(|e| e.key == key).map(keyed),
+            Ref::Small(entries) => entries.iter().find(|e| &*e.key == key).map(keyed),
             Ref::Indexed(entries, index) => index
                 .get(key)
                 .and_then(|&i| entries.get(i as usize))
@@ -217,7 +221,7 @@ impl Map {
     pub fn into_entries(self) -> Vec<Entry> {
         self.entries()
             .map(|e| Entry {
-                key: Str::from(e.key),
+                key: Key::from(e.key),
                 key_span: e.key_span,
                 value: e.value.clone(),
             })
@@ -244,14 +248,14 @@ impl Map {
 /// A map's representation, borrowed.
 enum Ref<'a> {
     Small(&'a [Entry]),
-    Indexed(&'a [Entry], &'a HashMap<Str, u32, BuildHasherDefault<Fnv>>),
+    Indexed(&'a [Entry], &'a HashMap<Key, u32, BuildHasherDefault<Fnv>>),
     Record(&'a Record),
 }
 
 fn find_mut<'a>(entries: &'a mut [Entry], key: &str) -> Option<&'a mut Node> {
     entries
         .iter_mut()
-        .find(|e| e.key == key)
+        .find(|e| &*e.key == key)
         .map(|e| &mut e.value)
 }
 
@@ -347,7 +351,7 @@ mod tests {
             [("left", int(1, 3)), ("right", int(2, 7))]
                 .into_iter()
                 .map(|(k, value)| Entry {
-                    key: Str::from(k),
+                    key: Key::from(k),
                     key_span: value.span,
                     value,
                 })

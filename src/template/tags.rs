@@ -6,7 +6,7 @@
 //! know (`!Rain::Module` → `Fn::Rain::Module`), so no tag is ever dropped. Tags apply to
 //! scalars, lists and maps alike.
 
-use super::value::{Entry, Map, Node, Str, Value};
+use super::value::{Entry, Key, Map, Node, Str, Value};
 use crate::source::Span;
 
 /// The CloudFormation functions that have a short tag, by tag name.
@@ -67,8 +67,8 @@ pub(super) fn long_form(tag: &str) -> Option<Str> {
 /// Wraps `arg` into the one-entry map `{key: arg}` spanning `outer`; `tag` is where the tag is
 /// written. `text` is the file's text, used to give the two halves of `!GetAtt A.B` their own
 /// spans.
-pub(super) fn wrap(key: Str, arg: Node, tag: Span, outer: Span, text: &str) -> Node {
-    let arg = if key == "Fn::GetAtt" {
+pub(super) fn wrap(key: Key, arg: Node, tag: Span, outer: Span, text: &str) -> Node {
+    let arg = if &*key == "Fn::GetAtt" {
         split_get_att(arg, text)
     } else {
         arg
@@ -163,7 +163,7 @@ mod tests {
         };
         let get_att = |written: &str, value: &str| {
             let node = Node::string(value, at(written));
-            let wrapped = wrap("Fn::GetAtt".into(), node, at("!GetAtt"), at(written), text);
+            let wrapped = wrap(Key::from("Fn::GetAtt"), node, at("!GetAtt"), at(written), text);
             let list = wrapped
                 .get("Fn::GetAtt")
                 .unwrap()

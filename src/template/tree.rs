@@ -4,9 +4,9 @@
 //! collections here, so nesting never uses the Rust stack, and the depth bound is checked in
 //! one place before a level is added. Maps reject duplicate keys as they are built.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::value::{Entry, Map, Node, Str, Value};
+use super::value::{Entry, Key, Map, Node, Str, Value};
 use super::{LoadError, MAX_DEPTH};
 use crate::source::{SourceFile, Span};
 
@@ -34,9 +34,9 @@ enum Kind {
     Map {
         entries: Vec<Entry>,
         /// A key waiting for its value.
-        key: Option<(Str, Span)>,
+        key: Option<(Key, Span)>,
         /// Key → entry position, built once the map is too large to scan.
-        index: Option<HashMap<Str, usize>>,
+        index: Option<HashMap<Key, usize>>,
     },
 }
 
@@ -52,6 +52,8 @@ pub(super) struct Tree<T> {
     /// Buffers of closed collections, kept for the next ones to grow in.
     spare_lists: Vec<Vec<Node>>,
     spare_maps: Vec<Vec<Entry>>,
+    /// Every key read so far, shared by the maps that have it.
+    keys: HashSet<Key>,
 }
 
 impl<T> Tree<T> {
@@ -64,6 +66,7 @@ impl<T> Tree<T> {
             duplicate_code,
             spare_lists: Vec::new(),
             spare_maps: Vec::new(),
+            keys: HashSet::new(),
         }
     }
 
@@ -154,6 +157,16 @@ impl<T> Tree<T> {
         Some((Node::new(value, span), frame.extra))
     }
 
+    /// The shared copy of `key`.
+    pub(super) fn intern(&mut self, key: &str) -> Key {
+        if let Some(k) = self.keys.get(key) {
+            return Key::clone(k);
+        }
+        let k = Key::from(key);
+        self.keys.insert(Key::clone(&k));
+        k
+    }
+
     /// Records a map key, or fails if the innermost map already has it.
     pub(super) fn push_key(
         &mut self,
@@ -162,6 +175,7 @@ impl<T> Tree<T> {
         span: Span,
     ) -> Result<(), LoadError> {
         let code = self.duplicate_code;
+        let key = self.intern(&key);
         let Some(frame) = self.stack.last_mut() else {
             return Err(internal(span));
         };

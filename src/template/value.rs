@@ -10,7 +10,7 @@ use std::fmt;
 use compact_str::CompactString;
 use serde::ser::{SerializeMap, SerializeSeq};
 
-pub use super::map::{Entries, Entry, EntryRef, Fnv, Map, Shape};
+pub use super::map::{Entries, Entry, EntryRef, Fnv, Key, Map, Shape};
 use crate::source::Span;
 
 /// The string type of values and keys: short strings are stored inline.
@@ -193,7 +193,7 @@ impl Node {
         let entries = pairs
             .into_iter()
             .map(|(k, value)| Entry {
-                key: k.into(),
+                key: Key::from(k.into().as_str()),
                 key_span: span,
                 value,
             })
@@ -261,7 +261,7 @@ impl Node {
         let [entry] = map.written() else {
             return None;
         };
-        let name = entry.key.as_str();
+        let name: &str = &entry.key;
         (name == "Ref" || name == "Condition" || name.starts_with("Fn::"))
             .then_some((name, &entry.value))
     }
@@ -358,7 +358,7 @@ mod tests {
         // memory (see docs/performance.md).
         assert_eq!(std::mem::size_of::<Value>(), 24);
         assert_eq!(std::mem::size_of::<Node>(), 32);
-        assert_eq!(std::mem::size_of::<Entry>(), 64);
+        assert_eq!(std::mem::size_of::<Entry>(), 56);
     }
 
     #[test]

@@ -299,6 +299,7 @@ impl Builder<'_> {
             self.tree.check_depth(1, at)?;
             self.count(1, at, None)?;
             let tag = tag_span.unwrap_or(at);
+            let key = self.tree.intern(&key);
             node = tags::wrap(key, node, tag, Span::new(at.start, end), self.source.text());
         }
         self.place(anchor, node)
@@ -355,6 +356,7 @@ impl Builder<'_> {
             Some(key) => {
                 let outer = Span::new(open.outer, node.span.end);
                 let tag = open.tag.unwrap_or(outer);
+                let key = self.tree.intern(&key);
                 tags::wrap(key, node, tag, outer, self.source.text())
             }
             None => node,
