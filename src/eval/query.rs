@@ -236,11 +236,15 @@ impl<'a> Evaluator<'a> {
             let node: &'a Node = node;
             if let Value::List(list) = &node.value {
                 for (i, n) in list.iter().enumerate() {
-                    let candidate = self.child(&item, Seg::Index(i), n);
+                    // The body is tried on the item without a path step of its own (nothing
+                    // in a filter is reported); only a kept item gets one.
+                    let probe = item.sibling(n);
                     // Only a body that reads `keys` or captures the index needs it (then the
                     // filter is per entry).
-                    let index = per_entry.then(|| index_item(i, &candidate));
-                    self.keep_if(candidate, index, body, capture, out);
+                    let index = per_entry.then(|| index_item(i, &probe));
+                    if let Some(doubt) = self.holds(&probe, index, body, capture) {
+                        out.push(self.child(&item, Seg::Index(i), n).with_doubt(doubt));
+                    }
                 }
                 return;
             }
@@ -274,6 +278,20 @@ impl<'a> Evaluator<'a> {
         capture: Option<crate::check::ir::VarId>,
         out: &mut Vec<Item<'a>>,
     ) {
+        if let Some(doubt) = self.holds(&candidate, key, body, capture) {
+            out.push(candidate.with_doubt(doubt));
+        }
+    }
+
+    /// Whether `body` holds for `candidate` (with `key` as its key or index): `None` when it
+    /// does not, else the doubt to keep it with (when the outcome is unknown).
+    fn holds(
+        &mut self,
+        candidate: &Item<'a>,
+        key: Option<Item<'a>>,
+        body: &'a crate::check::ir::Body,
+        capture: Option<crate::check::ir::VarId>,
+    ) -> Option<Option<super::item::Reason>> {
         let saved = capture.map(|var| (var, self.bind(var, key.iter().cloned().collect())));
         let inner = Ctx {
             this: candidate.clone(),
@@ -286,9 +304,9 @@ impl<'a> Evaluator<'a> {
             self.restore(var, old);
         }
         match outcome.status {
-            Status::Pass => out.push(candidate),
-            Status::Unknown => out.push(candidate.with_doubt(outcome.reason)),
-            Status::Fail | Status::Skip => {}
+            Status::Pass => Some(None),
+            Status::Unknown => Some(outcome.reason),
+            Status::Fail | Status::Skip => None,
         }
     }
 

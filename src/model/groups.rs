@@ -100,7 +100,9 @@ impl<'t> Index<'t> {
             if let Some(name) = name {
                 if let [only] = resolver.resolve(name, Seg::Root).as_slice() {
                     if let RVal::Str(s) = &only.value.val {
-                        names.entry(s.clone()).or_insert_with(|| Str::from(&*entry.key));
+                        names
+                            .entry(s.clone())
+                            .or_insert_with(|| Str::from(&*entry.key));
                     }
                 }
             }

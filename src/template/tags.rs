@@ -163,7 +163,13 @@ mod tests {
         };
         let get_att = |written: &str, value: &str| {
             let node = Node::string(value, at(written));
-            let wrapped = wrap(Key::from("Fn::GetAtt"), node, at("!GetAtt"), at(written), text);
+            let wrapped = wrap(
+                Key::from("Fn::GetAtt"),
+                node,
+                at("!GetAtt"),
+                at(written),
+                text,
+            );
             let list = wrapped
                 .get("Fn::GetAtt")
                 .unwrap()
