@@ -39,15 +39,17 @@ pub(super) fn build_split(template: &Template, params: &Parameters, split_at: us
     };
     let index = Index::new(&resolver);
     let mut targets: HashSet<&str> = HashSet::new();
+    let mut vpc_ids: HashSet<&str> = HashSet::new();
     for entry in resources.written() {
-        let ty = entry.value.get("Type").and_then(Node::as_str);
-        if matches!(ty, Some(SECURITY_GROUP | VPC | "AWS::EC2::LaunchTemplate")) {
-            targets.insert(&entry.key);
-        }
+        match entry.value.get("Type").and_then(Node::as_str) {
+            Some(SECURITY_GROUP | "AWS::EC2::LaunchTemplate") => targets.insert(&entry.key),
+            Some(VPC) => vpc_ids.insert(&entry.key),
+            _ => false,
+        };
     }
     // The references and the declared rules do not depend on each other.
     let (refs, (declared, egress)) = rayon::join(
-        || scan(&template.root, &targets),
+        || scan(&template.root, &targets, &vpc_ids),
         || declared_rules(template, params, resources.written(), split_at),
     );
     let mut builder = Builder {

@@ -39,6 +39,7 @@ pub struct Reference<'t> {
 
 struct Walk<'a> {
     targets: &'a HashSet<&'a str>,
+    vpcs: &'a HashSet<&'a str>,
     from: Option<&'a str>,
     from_type: &'a str,
     in_rule: bool,
@@ -49,10 +50,12 @@ impl<'a> Walk<'a> {
     fn push(&mut self, target: &'a str, attr: Option<&'a str>, at: &Seg<'_>, span: Span) {
         // Inside a rule, a reference to a group is the rule's group or peer, which the rule
         // itself reports; only a VPC's default group named there is needed here.
-        if self.in_rule && attr != Some("DefaultSecurityGroup") {
+        // Of a VPC, only its default group matters here.
+        let default_group = attr == Some("DefaultSecurityGroup");
+        if self.in_rule && !default_group {
             return;
         }
-        if self.targets.contains(target) {
+        if self.targets.contains(target) || (default_group && self.vpcs.contains(target)) {
             self.out.push(Reference {
                 from: self.from,
                 from_type: self.from_type,
@@ -130,16 +133,22 @@ impl<'a> Walk<'a> {
     }
 }
 
-/// Every reference to one of `targets` from the `Properties` of a resource or from `Outputs`.
-pub fn scan<'t>(root: &'t Node, targets: &'t HashSet<&'t str>) -> Vec<Reference<'t>> {
+/// Every reference to one of `targets`, or to the default group of one of `vpcs`, from the
+/// `Properties` of a resource or from `Outputs`.
+pub fn scan<'t>(
+    root: &'t Node,
+    targets: &'t HashSet<&'t str>,
+    vpcs: &'t HashSet<&'t str>,
+) -> Vec<Reference<'t>> {
     let mut walk = Walk {
         targets,
+        vpcs,
         from: None,
         from_type: "",
         in_rule: false,
         out: Vec::new(),
     };
-    if targets.is_empty() {
+    if targets.is_empty() && vpcs.is_empty() {
         return walk.out;
     }
     let top = Seg::Root;
@@ -194,8 +203,9 @@ mod tests {
     fn finds_refs_getatts_and_sub_variables() {
         let text = "Resources:\n  Sg: {Type: AWS::EC2::SecurityGroup, Properties: {SecurityGroupIngress: [{SourceSecurityGroupId: !Ref Other}, {SourceSecurityGroupId: !GetAtt Vpc.DefaultSecurityGroup}]}}\n  I:\n    Type: AWS::EC2::Instance\n    Properties:\n      SecurityGroupIds: [!GetAtt Sg.GroupId]\n      UserData: !Sub '${Other} ${!Sg} ${X}'\nOutputs:\n  O: {Value: !Ref Sg}\n";
         let t = crate::template::parse(Arc::new(SourceFile::new("t", text))).unwrap();
-        let targets: HashSet<&str> = ["Sg", "Other", "Vpc"].into_iter().collect();
-        let refs = scan(&t.root, &targets);
+        let targets: HashSet<&str> = ["Sg", "Other"].into_iter().collect();
+        let vpcs: HashSet<&str> = ["Vpc"].into_iter().collect();
+        let refs = scan(&t.root, &targets, &vpcs);
         let shown: Vec<_> = refs
             .iter()
             .map(|r| (r.target, r.path.as_str(), r.in_rule, r.from.is_some()))
