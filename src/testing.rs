@@ -392,7 +392,7 @@ pub fn run_case(
     };
     let outcomes = engine::evaluate_template(program, &template, &case.parameters);
     let name = template.source.name().to_string();
-    let part = report::checked(program, &Options::default(), &name, &template, outcomes);
+    let part = report::checked(program, &Options::default(), &name, template, outcomes);
     let mut mismatches = Vec::new();
     for (rule, expected, _) in &case.expected_rules {
         let observed = part

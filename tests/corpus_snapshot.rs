@@ -109,7 +109,7 @@ fn bundled_findings_on_the_corpus_sample() {
             .and_then(template::parse)
             .unwrap_or_else(|e| panic!("{path}: {}", e.message));
         let outcomes = engine::evaluate_template(&program, &loaded, &Parameters::new());
-        let part = report::checked(&program, &Options::default(), path, &loaded, outcomes);
+        let part = report::checked(&program, &Options::default(), path, loaded, outcomes);
         let _ = writeln!(text, "{path}");
         if part.findings.is_empty() {
             let _ = writeln!(text, "  (no findings)");

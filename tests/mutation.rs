@@ -78,7 +78,7 @@ fn check_template(program: &Program, name: &str, bytes: Vec<u8>) {
             Ok(t) if !t.is_cloudformation() => report::skipped(name),
             Ok(t) => {
                 let outcomes = engine::evaluate_template(program, &t, &Parameters::default());
-                report::checked(program, &options, name, &t, outcomes)
+                report::checked(program, &options, name, t, outcomes)
             }
         },
     };

@@ -252,7 +252,7 @@ fn run_example(example: &Example) -> String {
         &program,
         &Options::default(),
         "example.yaml",
-        &template,
+        template,
         outcomes,
     );
     let mut out = String::new();

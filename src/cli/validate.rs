@@ -230,5 +230,5 @@ fn check_input(
         .map(|r| options.selects(&r.meta.id))
         .collect();
     let outcomes = engine::evaluate_template_selected(program, &template, params, &selected);
-    report::checked(program, options, &input.name, &template, outcomes)
+    report::checked(program, options, &input.name, template, outcomes)
 }

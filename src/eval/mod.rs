@@ -240,31 +240,35 @@ fn evaluate_share(program: &Program, doc: &Document<'_>, share: &[bool]) -> Vec<
 }
 
 /// One finding per failing value and message; an undecided value is reported once, and not at
-/// all where the same value also fails.
+/// all where the same value also fails. The findings kept are moved to an allocation of their
+/// exact size: they stay until the report is made.
 fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
-    let failing: std::collections::HashSet<(Option<Span>, &str)> = findings
-        .iter()
-        .filter(|f| f.status == FindingStatus::Fail)
-        .map(|f| (f.span, f.pointer.as_str()))
-        .collect();
-    let mut seen = std::collections::HashSet::new();
-    let keep: Vec<bool> = findings
-        .iter()
-        .map(|f| match f.status {
-            FindingStatus::Fail => {
-                seen.insert((f.span, f.pointer.clone(), f.message.clone(), true))
-            }
-            FindingStatus::Unknown => {
-                !failing.contains(&(f.span, f.pointer.as_str()))
-                    && seen.insert((f.span, f.pointer.clone(), String::new(), false))
-            }
-        })
-        .collect();
-    findings
+    let keep: Vec<bool> = {
+        let failing: std::collections::HashSet<(Option<Span>, &str)> = findings
+            .iter()
+            .filter(|f| f.status == FindingStatus::Fail)
+            .map(|f| (f.span, f.pointer.as_str()))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        findings
+            .iter()
+            .map(|f| match f.status {
+                FindingStatus::Fail => {
+                    seen.insert((f.span, f.pointer.as_str(), f.message.as_str(), true))
+                }
+                FindingStatus::Unknown => {
+                    !failing.contains(&(f.span, f.pointer.as_str()))
+                        && seen.insert((f.span, f.pointer.as_str(), "", false))
+                }
+            })
+            .collect()
+    };
+    let kept: Vec<Finding> = findings
         .into_iter()
         .zip(keep)
         .filter_map(|(f, k)| k.then_some(f))
-        .collect()
+        .collect();
+    crate::template::value::exact(kept).into_vec()
 }
 
 /// The result of evaluating part of a rule.

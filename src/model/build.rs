@@ -52,10 +52,13 @@ pub(super) fn build_split(template: &Template, params: &Parameters, split_at: us
         || scan(&template.root, &targets, &vpc_ids),
         || declared_rules(template, params, resources.written(), split_at),
     );
+    // Sized once (declared rules, and at most one implicit egress rule per resource): the
+    // rules are the model's largest list.
+    let declared_count: usize = declared.iter().map(|(_, rules)| rules.len()).sum();
     let mut builder = Builder {
         resolver: &resolver,
         index: &index,
-        rules: Vec::new(),
+        rules: Vec::with_capacity(declared_count + declared.len()),
         egress,
     };
     for (entry, rules) in declared {

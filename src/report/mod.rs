@@ -278,19 +278,23 @@ pub struct FileResult {
     pub findings: Vec<Finding>,
 }
 
-/// The report part of a template that was checked.
+/// The report part of a template that was checked. The template's value tree is let go once
+/// its suppressions are read, before the findings are made into the report's: on a large
+/// template they take the tree's place.
 pub fn checked(
     program: &Program,
     options: &Options,
     name: &str,
-    template: &Template,
+    template: Template,
     outcomes: Vec<RuleOutcome>,
 ) -> FileResult {
-    let source = &template.source;
-    let suppressions = suppress::collect(template, program);
+    let suppressions = suppress::collect(&template, program);
+    let source = &Arc::clone(&template.source);
+    drop(template);
     let file: Arc<str> = Arc::from(name);
     let mut rules = Vec::new();
-    let mut findings = Vec::new();
+    // Sized once: on a large template the findings are the report's largest allocation.
+    let mut findings = Vec::with_capacity(outcomes.iter().map(|o| o.findings.len()).sum());
     for outcome in outcomes {
         let Some(rule) = program.rule(outcome.rule) else {
             continue;
