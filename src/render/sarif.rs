@@ -39,7 +39,25 @@ struct Run<'a> {
     tool: Tool<'a>,
     invocations: [Invocation; 1],
     column_kind: &'static str,
-    results: Vec<SarifResult>,
+    results: Results<'a>,
+}
+
+/// The results, each made as it is written: a report can hold tens of thousands.
+struct Results<'a> {
+    findings: &'a [Finding],
+    rules: &'a [&'a RuleInfo],
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.findings.len()))?;
+        for f in self.findings {
+            let index = self.rules.iter().position(|r| *r.meta.id == *f.id);
+            seq.serialize_element(&result(f, index))?;
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -206,11 +224,6 @@ pub fn render_to(report: &Report, out: &mut dyn std::io::Write) -> std::io::Resu
     // Findings of a rule missing from the list (none are expected) still get a descriptor.
     let fallback: Vec<RuleInfo> = missing_rules(report);
     rules.extend(fallback.iter());
-    let results = report
-        .findings
-        .iter()
-        .map(|f| result(f, rules.iter().position(|r| *r.meta.id == *f.id)))
-        .collect();
     let notifications: Vec<Notification> = report.files.iter().filter_map(notification).collect();
     let log = Log {
         schema: SCHEMA_URI,
@@ -229,7 +242,10 @@ pub fn render_to(report: &Report, out: &mut dyn std::io::Write) -> std::io::Resu
                 tool_execution_notifications: notifications,
             }],
             column_kind: "unicodeCodePoints",
-            results,
+            results: Results {
+                findings: &report.findings,
+                rules: &rules,
+            },
         }],
     };
     serde_json::to_writer_pretty(&mut *out, &log)?;
