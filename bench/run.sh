@@ -74,7 +74,8 @@ echo "runs per measurement: $runs (median)"
 echo
 
 # measure NAME CMD...: runs CMD $runs times (output discarded), prints the median wall time,
-# user time, peak memory and exit code, and sets $wall to the median wall time ("" on timeout).
+# user time, peak memory and exit code, and sets $wall to the median wall time and $kb to the
+# peak memory in KiB of that run ("" on timeout).
 measure() {
     local name="$1"
     shift
@@ -95,15 +96,27 @@ name, samples, out = sys.argv[1:]
 rows = [line.split() for line in open(samples) if line.strip()]
 if ["timeout"] in rows:
     print(f"{name:<44} {'timeout':>9}")
-    wall = ""
+    wall = kb = ""
 else:
     rows.sort(key=lambda r: float(r[0]))
     wall, user, kb, code = rows[len(rows) // 2]
     print(f"{name:<44} {float(wall):8.2f}s {float(user):8.2f}s {int(kb) / 1024:9.0f} MB"
           f"  exit {code}")
 open(out, "w").write(wall)
+open(out + ".kb", "w").write(kb)
 PY
     wall="$(cat "$work/wall")"
+    kb="$(cat "$work/wall.kb")"
+}
+
+# per_size KB FILE: prints peak memory as a multiple of the file's size.
+per_size() {
+    python3 - "$@" <<'PY'
+import os, sys
+kb, path = sys.argv[1:]
+if kb:
+    print(f"{'':<44} peak memory / template size: {int(kb) * 1024 / os.path.getsize(path):.1f}x")
+PY
 }
 
 # ratio A B TEXT: prints A / B.
@@ -128,7 +141,9 @@ for n in "${sizes[@]}"; do
         parse_wall="$wall"
         measure "palisade, N=$n $format" "$palisade" validate "${rules[@]}" "$file"
         ours="$wall"
+        ours_kb="$kb"
         ratio "$ours" "$parse_wall" "palisade / parse floor"
+        per_size "$ours_kb" "$file"
         measure "palisade --format json, N=$n $format" \
             "$palisade" validate "${rules[@]}" --format json "$file"
         if [ -n "$guard" ] && [ "$n" -le "$guard_max" ]; then
@@ -136,12 +151,14 @@ for n in "${sizes[@]}"; do
                 "$guard" validate -r "$guard_rules" -d "$file" --output-format json \
                 --show-summary none
             ratio "$wall" "$ours" "cfn-guard / palisade"
+            ratio "$kb" "$ours_kb" "cfn-guard / palisade, memory"
         fi
     done
     # Every group a duplicate of every other: duplicate detection must stay linear.
     file="$work/same$n.yaml"
     [ -f "$file" ] || python3 "$here/gen_template.py" "$n" yaml "$file" --identical
     measure "palisade, N=$n identical groups yaml" "$palisade" validate "${rules[@]}" "$file"
+    per_size "$kb" "$file"
 done
 
 echo
