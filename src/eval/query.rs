@@ -29,20 +29,34 @@ impl<'a> Evaluator<'a> {
     }
 
     fn query_inner(&mut self, query: &'a Query, ctx: &Ctx<'a>) -> Vec<Item<'a>> {
+        let mut steps = query.steps.iter();
         let mut items = match &query.head {
-            Head::Var(id) => self.var(*id).as_ref().clone(),
+            // A variable's values are stepped from where they are kept, not copied first
+            // (a variable can hold every rule of a large template).
+            Head::Var(id) => {
+                let values = self.var(*id);
+                match steps.next() {
+                    Some(step) => self.step(values.iter().cloned(), step),
+                    None => values.as_ref().clone(),
+                }
+            }
             Head::This => vec![ctx.this.clone()],
             Head::Keys => ctx.key.iter().cloned().collect(),
             Head::Key(key) => self.key(&ctx.this, key),
             Head::Root(key) => self.key(&Item::document(), key),
         };
-        for step in &query.steps {
+        for step in steps {
             items = self.step(items, step);
         }
         items
     }
 
-    fn step(&mut self, items: Vec<Item<'a>>, step: &'a QueryStep) -> Vec<Item<'a>> {
+    fn step(
+        &mut self,
+        items: impl IntoIterator<Item = Item<'a>, IntoIter: ExactSizeIterator>,
+        step: &'a QueryStep,
+    ) -> Vec<Item<'a>> {
+        let items = items.into_iter();
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             if item.is_missing() {
