@@ -245,8 +245,9 @@ fn is_null(v: V<'_>) -> bool {
 
 fn eq(a: V<'_>, b: V<'_>) -> Truth {
     if let Some(u) = unknown_of(a).or_else(|| unknown_of(b)) {
-        // An unknown value is some value: never null.
-        if is_null(a) || is_null(b) {
+        // An unknown value is some value: never null, unless it is one of several values of
+        // which one is not set.
+        if (is_null(a) || is_null(b)) && u.hint != UnknownHint::MaybeNull {
             return Truth::False;
         }
         return unknown_truth(u);
@@ -523,7 +524,8 @@ pub(crate) fn unary(item: &Item<'_>, op: UnaryOp) -> Truth {
     }
     if let Some(u) = unknown_of(v) {
         return match (op, &u.hint) {
-            // An unknown value is some value: never null.
+            // An unknown value is some value: never null, unless one of its values is not set.
+            (UnaryOp::IsNull, UnknownHint::MaybeNull) => unknown_truth(u),
             (UnaryOp::IsNull, _) => Truth::False,
             (UnaryOp::IsInternet, UnknownHint::VpcCidr(_) | UnknownHint::BlockInVpc(_)) => {
                 Truth::False

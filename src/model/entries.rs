@@ -13,7 +13,7 @@ use super::refs::Reference;
 use super::resolve::{RNode, RVal, Resolver, SECURITY_GROUP, VPC};
 use super::rules::Rule;
 use crate::source::Span;
-use crate::template::{Entry, Node, Shape, Str, Unknown, Value};
+use crate::template::{Entry, Node, Shape, Str, Unknown, UnknownHint, Value};
 
 #[derive(Default)]
 struct Uses {
@@ -328,9 +328,19 @@ fn single<'t>(
             values.push(n);
         }
     }
+    let unset = values.iter().any(|v| matches!(v.value, Value::Null));
     match values.len() {
         0 => Node::null(span),
         1 => values.pop().unwrap_or_else(|| Node::null(span)),
+        n if unset => Node::unknown(
+            Unknown {
+                reason: Str::from(format!(
+                    "one of {n} values, depending on conditions or parameters, and not set in some of them"
+                )),
+                hint: UnknownHint::MaybeNull,
+            },
+            node.span,
+        ),
         n => Node::unknown(
             Unknown::new(format!(
                 "one of {n} values, depending on conditions or parameters"

@@ -120,6 +120,9 @@ pub struct Unknown {
 pub enum UnknownHint {
     /// Nothing is known.
     None,
+    /// The value is one of several that depend on conditions or parameters, and one of them
+    /// is "not set" (`AWS::NoValue` or null): unlike other unknown values, it may be null.
+    MaybeNull,
     /// The value is the whole IPv4 CIDR block of the VPC with this logical id
     /// (`!GetAtt Vpc.CidrBlock`). A VPC block is between /16 and /28, so it is never
     /// "the internet".
