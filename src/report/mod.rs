@@ -4,6 +4,7 @@
 //! to findings, positions turned into lines and columns, suppressions applied, `--only` /
 //! `--skip` / severity overrides applied, and the exit decision. Rendering it is `render`'s job.
 
+mod order;
 mod suppress;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -351,7 +352,7 @@ pub fn checked(
         }
     }
     findings.extend(suppressions.problems(name, source));
-    findings.sort_by(|a, b| (a.line, a.column, &a.id).cmp(&(b.line, b.column, &b.id)));
+    order::sort_findings(&mut findings);
     FileResult {
         entry: FileEntry {
             path: name.to_string(),
@@ -427,7 +428,10 @@ impl Report {
     pub fn new(parts: Vec<FileResult>) -> Report {
         let mut summary = Summary::default();
         let mut files = Vec::with_capacity(parts.len());
-        let mut findings = Vec::new();
+        // The findings of the first file that has any are taken over as they are, with room
+        // for the others: a single large template's findings are never copied.
+        let total: usize = parts.iter().map(|p| p.findings.len()).sum();
+        let mut findings: Vec<Finding> = Vec::new();
         for part in parts {
             summary.files += 1;
             if part.entry.status == FileStatus::Error {
@@ -452,7 +456,12 @@ impl Report {
                 }
             }
             files.push(part.entry);
-            findings.extend(part.findings);
+            if findings.is_empty() {
+                findings = part.findings;
+                findings.reserve_exact(total - findings.len());
+            } else {
+                findings.extend(part.findings);
+            }
         }
         Report {
             schema: SCHEMA,
