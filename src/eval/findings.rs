@@ -2,7 +2,7 @@
 //! what to say about it (default messages, custom messages with `{{query}}`).
 
 use super::item::{Item, Seg, Val};
-use super::{Ctx, Evaluator, Finding, FindingStatus};
+use super::{Context, Ctx, Evaluator, Finding, FindingStatus};
 use crate::check::ir::{BinaryOp, Clause, ClauseOp, Message, MessagePart};
 use crate::source::Span;
 use crate::template::{Node, Str, Value, pointer_token};
@@ -26,8 +26,7 @@ impl<'a> Evaluator<'a> {
             pointer: String::new(),
             resource: None,
             security_group: None,
-            conditions: None,
-            assumed: Vec::new(),
+            context: None,
             message,
         };
         let steps = item.path.steps();
@@ -45,8 +44,10 @@ impl<'a> Evaluator<'a> {
                         "security_groups" => text_field(entry, "logical_id"),
                         _ => None,
                     };
-                    finding.conditions = entry.get("condition").and_then(conditions);
-                    finding.assumed = entry.get("parameters").map(assumed).unwrap_or_default();
+                    finding.context = Context::new(
+                        entry.get("condition").and_then(conditions),
+                        entry.get("parameters").map(assumed).unwrap_or_default(),
+                    );
                 }
             }
             Some(_) => {
@@ -80,10 +81,13 @@ impl<'a> Evaluator<'a> {
                     {
                         finding.security_group = Some(Str::from(*id));
                     }
-                    finding.conditions = resource
-                        .get("Condition")
-                        .and_then(Node::as_str)
-                        .map(|c| vec![(c.to_string(), true)]);
+                    finding.context = Context::new(
+                        resource
+                            .get("Condition")
+                            .and_then(Node::as_str)
+                            .map(|c| vec![(c.to_string(), true)]),
+                        Vec::new(),
+                    );
                 }
             }
             None => {}

@@ -124,13 +124,48 @@ pub struct Finding {
     pub resource: Option<Str>,
     /// Logical id (or external id) of the security group concerned.
     pub security_group: Option<Str>,
+    /// What the value depends on, if anything (most values depend on nothing: kept apart so
+    /// that a finding stays small).
+    pub context: Option<Box<Context>>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The conditions and parameter values a finding's value depends on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Context {
     /// CloudFormation conditions under which the value exists.
     pub conditions: Option<Vec<(String, bool)>>,
     /// Parameter values the value was worked out with (a model entry that is one of several
     /// variants), as `(parameter, value)`.
     pub assumed: Vec<(String, String)>,
-    /// What is wrong.
-    pub message: String,
+}
+
+impl Context {
+    /// The context, or `None` when it says nothing.
+    pub fn new(
+        conditions: Option<Vec<(String, bool)>>,
+        assumed: Vec<(String, String)>,
+    ) -> Option<Box<Context>> {
+        (conditions.is_some() || !assumed.is_empty()).then(|| {
+            Box::new(Context {
+                conditions,
+                assumed,
+            })
+        })
+    }
+}
+
+impl Finding {
+    /// CloudFormation conditions under which the value exists.
+    pub fn conditions(&self) -> Option<&[(String, bool)]> {
+        self.context.as_ref().and_then(|c| c.conditions.as_deref())
+    }
+
+    /// Parameter values the value was worked out with.
+    pub fn assumed(&self) -> &[(String, String)] {
+        self.context.as_ref().map_or(&[], |c| &c.assumed)
+    }
 }
 
 /// One rule's outcome for one template.
@@ -225,8 +260,7 @@ fn evaluate_share(program: &Program, doc: &Document<'_>, share: &[bool]) -> Vec<
                     pointer: String::new(),
                     resource: None,
                     security_group: None,
-                    conditions: None,
-                    assumed: Vec::new(),
+                    context: None,
                     message: reason.to_string(),
                 });
             }

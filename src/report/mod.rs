@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use crate::check::ir::{Program, RuleMeta, Severity};
-use crate::eval::{FindingStatus, RuleOutcome, Status};
+use crate::eval::{Context, FindingStatus, RuleOutcome, Status};
 use crate::source::{Position, SourceFile, Span};
 use crate::template::{LoadError, Str, Template};
 pub use suppress::{INVALID_SUPPRESSION, UNKNOWN_SUPPRESSION_ID};
@@ -328,7 +328,8 @@ pub fn checked(
                 f.resource.as_deref(),
                 f.security_group.as_deref(),
             );
-            let message = with_assumptions(f.message, f.conditions.as_deref(), &f.assumed);
+            let message = with_assumptions(f.message, f.context.as_deref());
+            let conditions = f.context.and_then(|c| c.conditions);
             findings.push(Finding {
                 id: Arc::clone(&id),
                 rule: Arc::clone(&rule_name),
@@ -341,7 +342,7 @@ pub fn checked(
                 line: start.line,
                 column: start.column,
                 message,
-                conditions: f.conditions,
+                conditions,
                 suppressed: suppression.is_some(),
                 suppression_reason: suppression.map(str::to_string),
                 end,
@@ -367,12 +368,16 @@ pub fn checked(
 
 /// A finding's message with the deployment it holds in, when the value depends on conditions
 /// or parameter values: `… (when IsProd is false, Stage = dev)`.
-fn with_assumptions(
-    message: String,
-    conditions: Option<&[(String, bool)]>,
-    assumed: &[(String, String)],
-) -> String {
+fn with_assumptions(message: String, context: Option<&Context>) -> String {
+    let Some(Context {
+        conditions,
+        assumed,
+    }) = context
+    else {
+        return message;
+    };
     let mut parts: Vec<String> = conditions
+        .as_deref()
         .unwrap_or_default()
         .iter()
         .map(|(c, v)| format!("{c} is {v}"))
