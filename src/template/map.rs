@@ -394,6 +394,29 @@ mod tests {
     }
 
     #[test]
+    fn common_values_at_the_records_position_are_shared_and_others_kept() {
+        let at = Span::new(10, 20);
+        let flag = |b, span| Node::new(Value::Bool(b), span);
+        let word = |w: &str, span| Node::string(w, span);
+        let record = Map::record(
+            &PAIR,
+            [flag(false, at), word("ingress", Span::new(11, 18))],
+            at,
+        );
+        // `false` at the record's position is the shared one, with no place of its own.
+        let left = record.get("left").map(|n| (n.value.clone(), n.span));
+        assert_eq!(left, Some((Value::Bool(false), Span::NONE)));
+        // The same word written elsewhere keeps its place.
+        assert_eq!(
+            record.get("right"),
+            Some(&word("ingress", Span::new(11, 18)))
+        );
+        let other = Map::record(&PAIR, [word("egress", at), word("sctp", at)], at);
+        assert_eq!(other.get("left").map(|n| n.span), Some(Span::NONE));
+        assert_eq!(other.get("right"), Some(&word("sctp", at)));
+    }
+
+    #[test]
     fn nulls_that_only_stand_for_nothing_written_are_not_stored() {
         let at = Span::new(10, 20);
         let null = |span| Node::new(Value::Null, span);

@@ -1,51 +1,91 @@
 //! Model records: the values of a fixed-shape entry, stored sparsely.
 //!
-//! Most fields of a model rule are null where the template says nothing (no ICMP type, no
-//! condition, a peer that is a CIDR and so has no group). A null that only stands for "not
-//! written" (it carries the record's own span) is not stored: reading it gives a shared null
-//! whose span is [`Span::NONE`], so that a finding about it points at the record instead.
+//! Most fields of a model rule hold one of a few values at the record's own position: null
+//! where the template says nothing (no ICMP type, no condition, the group of a CIDR peer), and
+//! the words the model uses for kinds (`ingress`, `inline`, `cidr`, `false`). Such a value is
+//! not stored: reading it gives a shared copy whose span is [`Span::NONE`], so that a finding
+//! about it points at the record, where the stored value pointed too.
 
 use super::map::Shape;
-use super::value::{Node, Value};
+use super::value::{Node, Str, Value};
 use crate::source::Span;
 
-/// The null read for a field that is not stored.
-static ABSENT: Node = Node {
-    value: Value::Null,
-    span: Span::NONE,
-};
+/// A shared value at no position of its own.
+const fn common(value: Value) -> Node {
+    Node {
+        value,
+        span: Span::NONE,
+    }
+}
 
-/// One value per key of `shape`: those stored (bit `i` of `present` for key `i`), in key order.
+/// The values records share, by code (code 0 means "stored"; code `c` is `COMMON[c - 1]`).
+static COMMON: [Node; 15] = [
+    common(Value::Null),
+    common(Value::Bool(false)),
+    common(Value::Bool(true)),
+    common(Value::Int(0)),
+    common(Value::String(Str::const_new("ingress"))),
+    common(Value::String(Str::const_new("egress"))),
+    common(Value::String(Str::const_new("inline"))),
+    common(Value::String(Str::const_new("standalone"))),
+    common(Value::String(Str::const_new("implicit"))),
+    common(Value::String(Str::const_new("cidr"))),
+    common(Value::String(Str::const_new("group"))),
+    common(Value::String(Str::const_new("prefix_list"))),
+    common(Value::String(Str::const_new("none"))),
+    common(Value::String(Str::const_new("all"))),
+    common(Value::String(Str::const_new("default"))),
+];
+
+/// Keys past this many are always stored (four bits of `codes` per key).
+const CODED: usize = 16;
+
+/// One value per key of `shape`: a code per key (0: stored, else a [`COMMON`] value), and the
+/// stored values in key order.
 #[derive(Clone, Debug)]
 pub(super) struct Record {
     pub(super) shape: &'static Shape,
-    present: u64,
+    codes: u64,
     values: Box<[Node]>,
 }
 
 impl Record {
-    /// A record of `shape` from one value per key (missing ones are null), leaving out nulls
-    /// that carry `span`, the record's own.
+    /// A record of `shape` from one value per key (missing ones are null), leaving out the
+    /// common values that carry `span`, the record's own.
     pub(super) fn new(
         shape: &'static Shape,
         values: impl IntoIterator<Item = Node>,
         span: Span,
     ) -> Self {
-        let mut present = 0u64;
+        let mut codes = 0u64;
         let mut kept = Vec::with_capacity(shape.0.len());
+        let mut given = 0;
         for (i, value) in values.into_iter().take(shape.0.len()).enumerate() {
-            let unwritten = matches!(value.value, Value::Null) && value.span == span;
-            if unwritten && i < 64 {
-                continue;
+            given += 1;
+            let code = if i < CODED && value.span == span {
+                COMMON
+                    .iter()
+                    .position(|c| c.value == value.value)
+                    .map_or(0, |c| c + 1)
+            } else {
+                0
+            };
+            if code == 0 {
+                kept.push(value);
+            } else {
+                codes |= (code as u64) << (4 * i);
             }
-            if i < 64 {
-                present |= 1 << i;
-            }
-            kept.push(value);
+        }
+        // Keys without a value are null.
+        for i in given..shape.0.len().min(CODED) {
+            codes |= 1 << (4 * i);
+        }
+        for _ in given.max(CODED)..shape.0.len() {
+            kept.push(Node::null(span));
         }
         Record {
             shape,
-            present,
+            codes,
             values: super::value::exact(kept),
         }
     }
@@ -63,39 +103,41 @@ impl Record {
     /// The key at `i` and its value.
     pub(super) fn at(&self, i: usize) -> Option<(&'static str, &Node)> {
         let key = self.shape.0.get(i)?;
-        let value = match self.slot(i) {
-            Some(slot) => self.values.get(slot)?,
-            None => &ABSENT,
+        let value = match self.code(i) {
+            0 => self.values.get(self.slot(i))?,
+            c => COMMON.get(c - 1)?,
         };
         Some((key, value))
     }
 
-    /// Replaces the value at `i` (storing it if it was left out).
+    /// Replaces the value at `i` (storing it if it was a common one).
     pub(super) fn set(&mut self, i: usize, value: Node) {
-        match self.slot(i) {
-            Some(slot) => {
-                if let Some(v) = self.values.get_mut(slot) {
-                    *v = value;
-                }
-            }
-            None if i < 64 => {
-                let slot = (self.present & ((1u64 << i) - 1)).count_ones() as usize;
-                let mut values = std::mem::take(&mut self.values).into_vec();
-                values.insert(slot.min(values.len()), value);
-                self.values = values.into_boxed_slice();
-                self.present |= 1 << i;
-            }
-            None => {}
+        if i >= self.len() {
+            return;
         }
+        let slot = self.slot(i);
+        if self.code(i) == 0 {
+            if let Some(v) = self.values.get_mut(slot) {
+                *v = value;
+            }
+            return;
+        }
+        let mut values = std::mem::take(&mut self.values).into_vec();
+        values.insert(slot.min(values.len()), value);
+        self.values = values.into_boxed_slice();
+        self.codes &= !(0xF << (4 * i));
     }
 
-    /// Where the value of key `i` is stored, if it is.
-    fn slot(&self, i: usize) -> Option<usize> {
-        if i >= 64 {
-            // Shapes are far shorter; keys past 64 are always stored, after the others.
-            return Some(self.present.count_ones() as usize + (i - 64));
+    /// The code of key `i` (0 when it is stored).
+    fn code(&self, i: usize) -> usize {
+        if i >= CODED {
+            return 0;
         }
-        let bit = 1u64 << i;
-        (self.present & bit != 0).then(|| (self.present & (bit - 1)).count_ones() as usize)
+        ((self.codes >> (4 * i)) & 0xF) as usize
+    }
+
+    /// Where the value of key `i` is, or would be, stored: the number of stored keys before it.
+    fn slot(&self, i: usize) -> usize {
+        (0..i).filter(|&k| self.code(k) == 0).count()
     }
 }
