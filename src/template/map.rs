@@ -3,8 +3,8 @@
 //!
 //! A template mapping keeps each key with its span. A model entry such as a rule has the same
 //! keys every time, so it is stored as a [`Shape`] (the keys, shared by every entry of that
-//! kind) and the values alone: a rule takes about half the memory it would as a keyed map.
-//! Both are read through the same API.
+//! kind) and the values alone, most of them not even stored (see `record`). Both are read
+//! through the same API.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
