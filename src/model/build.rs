@@ -319,7 +319,7 @@ impl<'t> Builder<'_, 't> {
         let from_rules: Vec<Str> = self
             .rules
             .iter()
-            .flat_map(|r| [Some(&r.group), r.peer_group.as_ref()])
+            .flat_map(|r| [Some(&r.group), r.peer_group.as_deref()])
             .filter_map(|g| match g {
                 Some(GroupRef::VpcDefault(v)) => Some(v.clone()),
                 _ => None,

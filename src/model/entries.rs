@@ -37,7 +37,7 @@ pub fn groups<'t>(
     let mut uses: HashMap<Str, Uses> = HashMap::new();
     // (peer, declaring resource, group, direction) already listed in the peer's
     // `referenced_by`.
-    let mut seen: HashSet<(Str, &Str, &GroupRef, &str)> = HashSet::new();
+    let mut seen: HashSet<(Str, &str, &GroupRef, &str)> = HashSet::new();
     for (i, rule) in rules.iter().enumerate() {
         let own = rule.group.entry_id();
         if let Some(id) = &own {
@@ -56,13 +56,18 @@ pub fn groups<'t>(
         }
         let span = rule.node.span;
         let direction = rule.direction.name();
-        if seen.insert((peer.clone(), &rule.resource, &rule.group, direction)) {
+        let resource = rule
+            .node
+            .get("resource")
+            .and_then(Node::as_str)
+            .unwrap_or("");
+        if seen.insert((peer.clone(), resource, &rule.group, direction)) {
             let group = rule.group.node(span);
             let u = uses.entry(peer).or_default();
             u.referenced_by.push(Node::record(
                 &REFERENCED_BY,
                 [
-                    Node::string(rule.resource.clone(), span),
+                    Node::string(resource, span),
                     group,
                     Node::string(direction, span),
                 ],

@@ -78,19 +78,19 @@ pub struct Source<'t> {
     pub when: Assumptions,
 }
 
-/// A rule of the model.
+/// A rule of the model, with what building the groups needs to know of it. (The model keeps
+/// them all until the groups are made: the entry holds the rest, such as the declaring
+/// resource.)
 #[derive(Clone, Debug)]
 pub struct Rule {
     /// The entry as the model shows it.
     pub node: Node,
     /// The group it belongs to.
     pub group: GroupRef,
-    /// The group it names as peer, if any.
-    pub peer_group: Option<GroupRef>,
+    /// The group it names as peer, if any (most peers are CIDR blocks).
+    pub peer_group: Option<Box<GroupRef>>,
     /// Direction.
     pub direction: Direction,
-    /// The declaring resource.
-    pub resource: Str,
     /// A 128-bit hash of a canonical text of what the rule allows (for finding identical
     /// rule sets; the text itself is not kept).
     pub canonical: u128,
@@ -300,9 +300,8 @@ fn rule<'t>(
     Some(Rule {
         node,
         group: src.group.clone(),
-        peer_group: peer.group,
+        peer_group: peer.group.map(Box::new),
         direction: src.direction,
-        resource: src.resource.clone(),
         canonical,
     })
 }
@@ -372,9 +371,8 @@ pub fn implicit(
     Rule {
         node,
         group: group.clone(),
-        peer_group: peer.group,
+        peer_group: peer.group.map(Box::new),
         direction,
-        resource: Str::from(resource),
         canonical,
     }
 }
