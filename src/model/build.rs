@@ -48,37 +48,48 @@ pub(super) fn build_split(template: &Template, params: &Parameters, split_at: us
         };
     }
     // The references and the declared rules do not depend on each other.
-    let (refs, (declared, egress)) = rayon::join(
+    let (refs, (mut declared, egress)) = rayon::join(
         || scan(&template.root, &targets, &vpc_ids),
         || declared_rules(template, params, resources.written(), split_at),
     );
-    // Sized once (declared rules, and at most one implicit egress rule per resource): the
-    // rules are the model's largest list.
-    let declared_count: usize = declared.iter().map(|(_, rules)| rules.len()).sum();
     let mut builder = Builder {
         resolver: &resolver,
         index: &index,
-        rules: Vec::with_capacity(declared_count + declared.len()),
+        rules: Vec::new(),
         egress,
     };
-    for (entry, rules) in declared {
-        builder.rules.extend(rules);
+    // The rules stay in their resources' lists (a group's implicit egress after its own); the
+    // model never holds a second, flat copy of them.
+    for (entry, rules) in &mut declared {
         if entry.value.get("Type").and_then(Node::as_str) == Some(SECURITY_GROUP) {
             builder.implicit_egress(entry);
+            rules.append(&mut builder.rules);
         }
+        *rules = crate::template::value::exact(std::mem::take(rules)).into_vec();
     }
-    let defaults = builder.default_groups(resources.written(), &refs);
-    let Builder { mut rules, .. } = builder;
+    let declared_rules = declared.iter().flat_map(|(_, rules)| rules);
+    let defaults = builder.default_groups(resources.written(), &refs, declared_rules);
+    let Builder {
+        rules: mut default_rules,
+        ..
+    } = builder;
     // Each rule is listed in `rules` and in its group's `ingress` or `egress`: one node, shared.
-    for rule in &mut rules {
+    let lists = declared.iter_mut().map(|(_, rules)| rules);
+    for rule in lists.flatten().chain(&mut default_rules) {
         let span = rule.node.span;
         let node = std::mem::replace(&mut rule.node, Node::null(span));
         rule.node = Node::shared(std::sync::Arc::new(node), span);
     }
-    let security_groups = super::entries::groups(&resolver, &index, &rules, &refs, &defaults);
+    let all: Vec<&Rule> = declared
+        .iter()
+        .flat_map(|(_, rules)| rules)
+        .chain(&default_rules)
+        .collect();
+    let security_groups = super::entries::groups(&resolver, &index, &all, &refs, &defaults);
+    let rule_nodes = all.iter().map(|r| r.node.clone()).collect();
     Model {
         security_groups: Node::list(security_groups, Span::default()),
-        rules: Node::list(rules.into_iter().map(|r| r.node).collect(), Span::default()),
+        rules: Node::list(rule_nodes, Span::default()),
         attachments: Node::list(
             attachments::build(&resolver, &index, &refs),
             Span::default(),
@@ -310,15 +321,18 @@ impl<'t> Builder<'_, 't> {
 
     /// The VPCs whose default group the template names, in template order, with the rules EC2
     /// gives every default group (all traffic from itself in, all traffic out).
-    fn default_groups(&mut self, entries: &'t [Entry], refs: &[Reference]) -> Vec<&'t Entry> {
+    fn default_groups<'r>(
+        &mut self,
+        entries: &'t [Entry],
+        refs: &[Reference],
+        declared: impl Iterator<Item = &'r Rule>,
+    ) -> Vec<&'t Entry> {
         let mut named: HashSet<&str> = refs
             .iter()
             .filter(|r| r.attr == Some("DefaultSecurityGroup"))
             .map(|r| r.target)
             .collect();
-        let from_rules: Vec<Str> = self
-            .rules
-            .iter()
+        let from_rules: Vec<Str> = declared
             .flat_map(|r| [Some(&r.group), r.peer_group.as_deref()])
             .filter_map(|g| match g {
                 Some(GroupRef::VpcDefault(v)) => Some(v.clone()),

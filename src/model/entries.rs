@@ -30,7 +30,7 @@ struct Uses {
 pub fn groups<'t>(
     resolver: &Resolver<'t>,
     index: &Index<'t>,
-    rules: &[Rule],
+    rules: &[&Rule],
     refs: &[Reference],
     defaults: &[&'t Entry],
 ) -> Vec<Node> {
@@ -157,7 +157,7 @@ fn entry_node(
     entry: &Entry,
     fields: Fields,
     u: &mut Uses,
-    rules: &[Rule],
+    rules: &[&Rule],
     duplicates: Vec<Str>,
     count: usize,
 ) -> Node {
@@ -231,7 +231,7 @@ static ATTACHED_TO: Shape = Shape(&["resource", "type", "path"]);
 /// hashing a canonical text of each rule and then grouping by VPC, so linear, not pairwise.
 fn duplicates(
     index: &Index<'_>,
-    rules: &[Rule],
+    rules: &[&Rule],
     uses: &HashMap<Str, Uses>,
     fields: &[Fields],
 ) -> HashMap<Str, (Vec<Str>, usize)> {
