@@ -1,6 +1,8 @@
 //! Findings: where a failing value is (span, JSON pointer, resource, group, conditions) and
 //! what to say about it (default messages, custom messages with `{{query}}`).
 
+use std::sync::Arc;
+
 use super::item::{Item, Seg, Val};
 use super::{Context, Ctx, Evaluator, Finding, FindingStatus};
 use crate::check::ir::{BinaryOp, Clause, ClauseOp, Message, MessagePart};
@@ -16,7 +18,7 @@ impl<'a> Evaluator<'a> {
         &self,
         item: &Item<'a>,
         status: FindingStatus,
-        message: String,
+        message: impl Into<Arc<str>>,
         ctx: &Ctx<'a>,
     ) -> Finding {
         let _ = ctx;
@@ -27,7 +29,7 @@ impl<'a> Evaluator<'a> {
             resource: None,
             security_group: None,
             context: None,
-            message,
+            message: message.into(),
         };
         let steps = item.path.steps();
         match steps.first() {

@@ -21,6 +21,7 @@ mod query;
 mod terms;
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::check::ir::{FileId, Program, RuleId, VarId, VarKind};
 use crate::source::{SourceFile, Span};
@@ -127,8 +128,9 @@ pub struct Finding {
     /// What the value depends on, if anything (most values depend on nothing: kept apart so
     /// that a finding stays small).
     pub context: Option<Box<Context>>,
-    /// What is wrong.
-    pub message: String,
+    /// What is wrong. Findings of a template share equal messages (a large template has tens
+    /// of thousands of findings and a few hundred different messages).
+    pub message: Arc<str>,
 }
 
 /// The conditions and parameter values a finding's value depends on.
@@ -220,11 +222,22 @@ fn evaluate_share(program: &Program, doc: &Document<'_>, share: &[bool]) -> Vec<
         file: FileId(0),
         track: true,
     };
+    // Findings keep one copy of each message: a large template has tens of thousands of
+    // findings and a few hundred different messages.
+    let mut messages: std::collections::HashSet<Arc<str>> = std::collections::HashSet::new();
     for &id in &program.order {
         if !needed.get(id.0 as usize).copied().unwrap_or(false) {
             continue;
         }
-        let outcome = ev.rule(id);
+        let mut outcome = ev.rule(id);
+        for f in &mut outcome.findings {
+            match messages.get(&*f.message) {
+                Some(shared) => f.message = Arc::clone(shared),
+                None => {
+                    messages.insert(Arc::clone(&f.message));
+                }
+            }
+        }
         if let Some(slot) = ev.memo.get_mut(id.0 as usize) {
             *slot = Some(outcome);
         }
@@ -261,7 +274,7 @@ fn evaluate_share(program: &Program, doc: &Document<'_>, share: &[bool]) -> Vec<
                     resource: None,
                     security_group: None,
                     context: None,
-                    message: reason.to_string(),
+                    message: Arc::from(reason),
                 });
             }
             RuleOutcome {
@@ -287,9 +300,7 @@ fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
         findings
             .iter()
             .map(|f| match f.status {
-                FindingStatus::Fail => {
-                    seen.insert((f.span, f.pointer.as_str(), f.message.as_str(), true))
-                }
+                FindingStatus::Fail => seen.insert((f.span, f.pointer.as_str(), &*f.message, true)),
                 FindingStatus::Unknown => {
                     !failing.contains(&(f.span, f.pointer.as_str()))
                         && seen.insert((f.span, f.pointer.as_str(), "", false))

@@ -1,5 +1,7 @@
 //! Bodies, terms and clauses: where statuses are combined and findings are made.
 
+use std::sync::Arc;
+
 use super::compare::{self, Truth};
 use super::item::{Item, Reason};
 use super::{Ctx, Evaluator, FindingStatus, MAX_CALL_DEPTH, Outcome, Status, findings};
@@ -63,7 +65,8 @@ impl<'a> Evaluator<'a> {
                         if let (Some(first), Some(next)) =
                             (prev.findings.first_mut(), outcome.findings.first())
                         {
-                            first.message = format!("{}; and {}", first.message, next.message);
+                            first.message =
+                                Arc::from(format!("{}; and {}", first.message, next.message));
                             if next.status == FindingStatus::Unknown {
                                 first.status = FindingStatus::Unknown;
                             }
@@ -136,9 +139,9 @@ impl<'a> Evaluator<'a> {
         }
         if let (Some(message), true) = (&term.message, ctx.collect) {
             if !outcome.findings.is_empty() {
-                let text = self.message(message, &ctx.this);
+                let text: Arc<str> = Arc::from(self.message(message, &ctx.this));
                 for f in &mut outcome.findings {
-                    f.message = text.clone();
+                    f.message = Arc::clone(&text);
                 }
             }
         }
@@ -468,13 +471,13 @@ impl<'a> Evaluator<'a> {
     ) -> Outcome {
         let mut o = Outcome::unknown(reason.clone());
         if ctx.collect {
-            let mut text = format!(
-                "cannot tell whether `{}` holds: {reason}",
-                self.clause_text(clause)
-            );
-            if let Some(m) = message {
-                text = explained(self.message(m, item), "unknown", &reason);
-            }
+            let text: Arc<str> = match message {
+                Some(m) => explained(&Arc::from(self.message(m, item)), "unknown", &reason),
+                None => Arc::from(format!(
+                    "cannot tell whether `{}` holds: {reason}",
+                    self.clause_text(clause)
+                )),
+            };
             o.findings
                 .push(self.finding(item, FindingStatus::Unknown, text, ctx));
         }
@@ -502,11 +505,7 @@ impl<'a> Evaluator<'a> {
             o.reason = Some(doubt.clone());
             for f in &mut o.findings {
                 f.status = FindingStatus::Unknown;
-                f.message = explained(
-                    std::mem::take(&mut f.message),
-                    "unknown whether it applies",
-                    &doubt,
-                );
+                f.message = explained(&f.message, "unknown whether it applies", &doubt);
             }
         }
         self.doubted(o, ctx)
@@ -521,11 +520,7 @@ impl<'a> Evaluator<'a> {
             for f in &mut o.findings {
                 if f.status == FindingStatus::Fail {
                     f.status = FindingStatus::Unknown;
-                    f.message = explained(
-                        std::mem::take(&mut f.message),
-                        "unknown whether it applies",
-                        doubt,
-                    );
+                    f.message = explained(&f.message, "unknown whether it applies", doubt);
                 }
             }
         }
@@ -540,12 +535,12 @@ impl<'a> Evaluator<'a> {
         ctx: &Ctx<'a>,
     ) -> Outcome {
         if let (Some(m), true) = (message, ctx.collect) {
-            let text = self.message(m, item);
+            let text: Arc<str> = Arc::from(self.message(m, item));
             for f in &mut o.findings {
                 f.message = match f.status {
-                    FindingStatus::Fail => text.clone(),
+                    FindingStatus::Fail => Arc::clone(&text),
                     FindingStatus::Unknown => explained(
-                        text.clone(),
+                        &text,
                         "unknown whether it applies",
                         o.reason.as_deref().unwrap_or(""),
                     ),
@@ -558,10 +553,10 @@ impl<'a> Evaluator<'a> {
 
 /// `message (what: reason)`, unless the message already gives the reason (a message that
 /// shows the unknown value shows its reason too).
-fn explained(message: String, what: &str, reason: &str) -> String {
+fn explained(message: &Arc<str>, what: &str, reason: &str) -> Arc<str> {
     if reason.is_empty() || message.contains(reason) {
-        message
+        Arc::clone(message)
     } else {
-        format!("{message} ({what}: {reason})")
+        Arc::from(format!("{message} ({what}: {reason})"))
     }
 }

@@ -206,7 +206,7 @@ fn messages_interpolate_from_the_failing_value_outwards() {
         "rule m { Resources.*.Properties.SecurityGroupIngress[*] { CidrIp != '0.0.0.0/0' << port {{FromPort}} open to {{CidrIp}} >> } }",
         SGS,
     );
-    assert_eq!(r[0].2[0].message, "port 443 open to 0.0.0.0/0");
+    assert_eq!(&*r[0].2[0].message, "port 443 open to 0.0.0.0/0");
 }
 
 #[test]
@@ -281,7 +281,7 @@ fn messages_of_negated_terms_and_empty_queries_say_what_was_expected() {
          rule none_some { some Resources.*[ Type == 'AWS::SQS::Queue' ].Properties == 1 }",
         SGS,
     );
-    let messages: Vec<&str> = r.iter().map(|(_, _, f)| f[0].message.as_str()).collect();
+    let messages: Vec<&str> = r.iter().map(|(_, _, f)| &*f[0].message).collect();
     assert_eq!(
         messages,
         [

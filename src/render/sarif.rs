@@ -338,7 +338,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         rule_index,
         kind,
         level,
-        message: Text::plain(f.message.clone()),
+        message: Text::plain(f.message.to_string()),
         locations: vec![Location {
             physical_location: PhysicalLocation {
                 artifact_location: artifact(&f.file),

@@ -203,7 +203,7 @@ pub struct Finding {
     /// 1-based column of the value.
     pub column: u32,
     /// What is wrong.
-    pub message: String,
+    pub message: Arc<str>,
     /// Conditions under which the value exists.
     #[serde(serialize_with = "conditions")]
     pub conditions: Option<Vec<(String, bool)>>,
@@ -368,7 +368,7 @@ pub fn checked(
 
 /// A finding's message with the deployment it holds in, when the value depends on conditions
 /// or parameter values: `… (when IsProd is false, Stage = dev)`.
-fn with_assumptions(message: String, context: Option<&Context>) -> String {
+fn with_assumptions(message: Arc<str>, context: Option<&Context>) -> Arc<str> {
     let Some(Context {
         conditions,
         assumed,
@@ -386,7 +386,7 @@ fn with_assumptions(message: String, context: Option<&Context>) -> String {
     if parts.is_empty() {
         message
     } else {
-        format!("{message} (when {})", parts.join(", "))
+        Arc::from(format!("{message} (when {})", parts.join(", ")))
     }
 }
 

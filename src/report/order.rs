@@ -44,7 +44,7 @@ mod tests {
             path: String::new(),
             line,
             column: 1,
-            message: message.to_string(),
+            message: Arc::from(message),
             conditions: None,
             suppressed: false,
             suppression_reason: None,
@@ -66,7 +66,7 @@ mod tests {
             finding(1, "SG020", "f"),
         ];
         sort_findings(&mut findings);
-        let order: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+        let order: Vec<&str> = findings.iter().map(|f| &*f.message).collect();
         assert_eq!(order, ["b", "d", "f", "e", "c", "a"]);
         let mut none: Vec<Finding> = Vec::new();
         sort_findings(&mut none);

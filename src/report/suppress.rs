@@ -215,7 +215,7 @@ impl Suppressions {
                     path: p.path.clone(),
                     line: start.line,
                     column: start.column,
-                    message: p.message.clone(),
+                    message: Arc::from(p.message.as_str()),
                     conditions: None,
                     suppressed: false,
                     suppression_reason: None,
