@@ -417,6 +417,21 @@ mod tests {
     }
 
     #[test]
+    fn a_value_equal_to_the_one_before_is_shared_until_one_of_them_changes() {
+        static THREE: Shape = Shape(&["group", "resource", "other"]);
+        let at = Span::new(10, 20);
+        let word = |w: &str| Node::string(w, at);
+        let mut record = Map::record(&THREE, [word("WebSg"), word("WebSg"), word("x")], at);
+        assert_eq!(record.get("resource"), Some(&word("WebSg")));
+        assert!(record.set("group", word("Other")));
+        assert_eq!(record.get("group"), Some(&word("Other")));
+        assert_eq!(record.get("resource"), Some(&word("WebSg")));
+        assert!(record.set("resource", word("Third")));
+        let values: Vec<&Node> = record.entries().map(|e| e.value).collect();
+        assert_eq!(values, [&word("Other"), &word("Third"), &word("x")]);
+    }
+
+    #[test]
     fn nulls_that_only_stand_for_nothing_written_are_not_stored() {
         let at = Span::new(10, 20);
         let null = |span| Node::new(Value::Null, span);

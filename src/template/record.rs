@@ -18,8 +18,9 @@ const fn common(value: Value) -> Node {
     }
 }
 
-/// The values records share, by code (code 0 means "stored"; code `c` is `COMMON[c - 1]`).
-static COMMON: [Node; 15] = [
+/// The values records share, by code (code 0 means "stored"; code `c` up to 14 is
+/// `COMMON[c - 1]`; 15 is [`SAME_AS_BEFORE`]).
+static COMMON: [Node; 14] = [
     common(Value::Null),
     common(Value::Bool(false)),
     common(Value::Bool(true)),
@@ -34,8 +35,11 @@ static COMMON: [Node; 15] = [
     common(Value::String(Str::const_new("prefix_list"))),
     common(Value::String(Str::const_new("none"))),
     common(Value::String(Str::const_new("all"))),
-    common(Value::String(Str::const_new("default"))),
 ];
+
+/// The code of a value equal to the one of the key before it (a rule's `resource` is its
+/// `group` when it is declared inline).
+const SAME_AS_BEFORE: usize = 15;
 
 /// Keys past this many are always stored (four bits of `codes` per key).
 const CODED: usize = 16;
@@ -58,18 +62,21 @@ impl Record {
         span: Span,
     ) -> Self {
         let mut codes = 0u64;
-        let mut kept = Vec::with_capacity(shape.0.len());
+        let mut kept: Vec<Node> = Vec::with_capacity(shape.0.len());
         let mut given = 0;
+        let mut before: Option<Value> = None;
         for (i, value) in values.into_iter().take(shape.0.len()).enumerate() {
             given += 1;
             let code = if i < CODED && value.span == span {
-                COMMON
-                    .iter()
-                    .position(|c| c.value == value.value)
-                    .map_or(0, |c| c + 1)
+                match COMMON.iter().position(|c| c.value == value.value) {
+                    Some(c) => c + 1,
+                    None if before.as_ref() == Some(&value.value) => SAME_AS_BEFORE,
+                    None => 0,
+                }
             } else {
                 0
             };
+            before = (value.span == span).then(|| value.value.clone());
             if code == 0 {
                 kept.push(value);
             } else {
@@ -103,8 +110,12 @@ impl Record {
     /// The key at `i` and its value.
     pub(super) fn at(&self, i: usize) -> Option<(&'static str, &Node)> {
         let key = self.shape.0.get(i)?;
-        let value = match self.code(i) {
-            0 => self.values.get(self.slot(i))?,
+        let mut at = i;
+        while self.code(at) == SAME_AS_BEFORE {
+            at = at.checked_sub(1)?;
+        }
+        let value = match self.code(at) {
+            0 => self.values.get(self.slot(at))?,
             c => COMMON.get(c - 1)?,
         };
         Some((key, value))
@@ -115,6 +126,18 @@ impl Record {
         if i >= self.len() {
             return;
         }
+        // A key after this one that shares its value keeps the value it had.
+        if self.code(i + 1) == SAME_AS_BEFORE {
+            if let Some((_, next)) = self.at(i + 1) {
+                let next = next.clone();
+                self.store(i + 1, next);
+            }
+        }
+        self.store(i, value);
+    }
+
+    /// Stores `value` for key `i`.
+    fn store(&mut self, i: usize, value: Node) {
         let slot = self.slot(i);
         if self.code(i) == 0 {
             if let Some(v) = self.values.get_mut(slot) {
