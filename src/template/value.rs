@@ -361,7 +361,7 @@ mod tests {
         // memory (see docs/performance.md).
         assert_eq!(std::mem::size_of::<Value>(), 24);
         assert_eq!(std::mem::size_of::<Node>(), 32);
-        assert_eq!(std::mem::size_of::<Entry>(), 56);
+        assert_eq!(std::mem::size_of::<Entry>(), 48);
     }
 
     #[test]
