@@ -48,7 +48,7 @@ const CODED: usize = 16;
 /// stored values in key order.
 #[derive(Clone, Debug)]
 pub(super) struct Record {
-    pub(super) shape: &'static Shape,
+    shape: &'static Shape,
     codes: u64,
     values: Box<[Node]>,
 }
@@ -64,19 +64,24 @@ impl Record {
         let mut codes = 0u64;
         let mut kept: Vec<Node> = Vec::with_capacity(shape.0.len());
         let mut given = 0;
-        let mut before: Option<Value> = None;
+        // True when the key before holds the last stored value, at the record's position
+        // (stored, or the same as the one before it).
+        let mut last_before = false;
         for (i, value) in values.into_iter().take(shape.0.len()).enumerate() {
             given += 1;
-            let code = if i < CODED && value.span == span {
+            let here = value.span == span;
+            let code = if i < CODED && here {
                 match COMMON.iter().position(|c| c.value == value.value) {
                     Some(c) => c + 1,
-                    None if before.as_ref() == Some(&value.value) => SAME_AS_BEFORE,
+                    None if last_before && kept.last().map(|n| &n.value) == Some(&value.value) => {
+                        SAME_AS_BEFORE
+                    }
                     None => 0,
                 }
             } else {
                 0
             };
-            before = (value.span == span).then(|| value.value.clone());
+            last_before = here && matches!(code, 0 | SAME_AS_BEFORE);
             if code == 0 {
                 kept.push(value);
             } else {
