@@ -259,17 +259,6 @@ impl Map {
         self.len() == 0
     }
 
-    /// Takes the entries back (a record's keys take their values' spans).
-    pub fn into_entries(self) -> Vec<Entry> {
-        self.entries()
-            .map(|e| Entry {
-                key: Key::from(e.key),
-                key_span: e.key_span,
-                value: e.value.clone(),
-            })
-            .collect()
-    }
-
     /// True when the map has a hash index (for tests of the threshold).
     #[cfg(test)]
     pub(crate) fn is_indexed(&self) -> bool {
@@ -411,7 +400,6 @@ mod tests {
         assert!(record.written().is_empty());
         // A record's header takes one allocation of 32 bytes besides its values.
         assert_eq!(std::mem::size_of::<Other>(), 32);
-        assert_eq!(record.clone().into_entries(), keyed.clone().into_entries());
     }
 
     #[test]
