@@ -158,18 +158,6 @@ impl Context {
     }
 }
 
-impl Finding {
-    /// CloudFormation conditions under which the value exists.
-    pub fn conditions(&self) -> Option<&[(String, bool)]> {
-        self.context.as_ref().and_then(|c| c.conditions.as_deref())
-    }
-
-    /// Parameter values the value was worked out with.
-    pub fn assumed(&self) -> &[(String, String)] {
-        self.context.as_ref().map_or(&[], |c| &c.assumed)
-    }
-}
-
 /// One rule's outcome for one template.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleOutcome {
