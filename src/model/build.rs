@@ -452,7 +452,7 @@ fn vpcs(resolver: &Resolver<'_>, entries: &[Entry]) -> Vec<Node> {
         out.push(Node::record(
             &VPC_ENTRY,
             [
-                Node::string(Str::from(&*entry.key), span),
+                Node::string(&*entry.key, span),
                 Node::list(cidrs, span),
                 condition,
                 Node::string(property_pointer(&entry.key, &[]), span),

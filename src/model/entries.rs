@@ -132,7 +132,7 @@ pub fn groups<'t>(
         let fields = Fields {
             name: Node::string("default", span),
             description: Node::string("default VPC security group", span),
-            vpc: Node::string(Str::from(&*vpc.key), span),
+            vpc: Node::string(&*vpc.key, span),
             tags: Node::map(Vec::<(Str, Node)>::new(), span),
             is_default: true,
             condition: group_condition(resolver, vpc, span),
@@ -175,7 +175,7 @@ fn entry_node(
     Node::record(
         &GROUP,
         [
-            Node::string(Str::from(&*entry.key), span),
+            Node::string(&*entry.key, span),
             fields.name,
             fields.description,
             fields.vpc,
