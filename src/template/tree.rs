@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::value::{Entry, Key, Map, Node, Str, Value};
+use super::value::{Entry, Key, Map, Node, Str, Value, take_exact};
 use super::{LoadError, MAX_DEPTH};
 use crate::source::{SourceFile, Span};
 
@@ -142,16 +142,14 @@ impl<T> Tree<T> {
             // to an allocation of its exact size (see `value::exact`); the buffer is kept for
             // the next collection.
             Kind::List(mut items) => {
-                let mut exact = Vec::with_capacity(items.len());
-                exact.append(&mut items);
+                let exact = take_exact(&mut items);
                 self.spare_lists.push(items);
-                Value::List(exact.into_boxed_slice())
+                Value::List(exact)
             }
             Kind::Map { mut entries, .. } => {
-                let mut exact = Vec::with_capacity(entries.len());
-                exact.append(&mut entries);
+                let exact = take_exact(&mut entries);
                 self.spare_maps.push(entries);
-                Value::Map(Map::new(exact))
+                Value::Map(Map::new(exact.into_vec()))
             }
         };
         Some((Node::new(value, span), frame.extra))

@@ -161,8 +161,14 @@ pub(crate) fn exact<T>(mut items: Vec<T>) -> Box<[T]> {
     if items.len() == items.capacity() {
         return items.into_boxed_slice();
     }
-    let mut moved = Vec::with_capacity(items.len());
-    moved.append(&mut items);
+    take_exact(&mut items)
+}
+
+/// The contents of `buffer` moved to an allocation of their exact size, leaving the buffer
+/// empty, with its capacity, for reuse.
+pub(crate) fn take_exact<T>(buffer: &mut Vec<T>) -> Box<[T]> {
+    let mut moved = Vec::with_capacity(buffer.len());
+    moved.append(buffer);
     moved.into_boxed_slice()
 }
 
