@@ -3,8 +3,28 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    purge_freed_memory_at_once();
     palisade::cli::main()
 }
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc's `purge_delay` option (its position in `mi_option_t` of mimalloc 2, the version
+/// `Cargo.lock` pins; `libmimalloc-sys` names only some options).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Makes the allocator give freed memory back to the system at once rather than 10 ms later.
+/// A run is a few phases (read, build the model, evaluate, report), each freeing much of what
+/// the one before allocated: held back, that memory counted in the peak twice. On 10,000
+/// groups this lowers the peak by 12 % for about 5 % more time (docs/performance.md). A
+/// `MIMALLOC_PURGE_DELAY` set in the environment is left to have its say.
+#[allow(unsafe_code)]
+fn purge_freed_memory_at_once() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: `mi_option_set` takes no pointer and checks that the option is in range
+        // before it stores the value in mimalloc's option table. It is called first thing in
+        // `main`, before any other thread exists, so nothing reads the table meanwhile.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
+    }
+}
