@@ -91,9 +91,15 @@ impl fmt::Display for Position {
 #[derive(Debug)]
 pub struct SourceFile {
     name: String,
-    text: Box<str>,
-    /// Byte offset of the first byte of each line; `line_starts[0] == 0`.
-    line_starts: Vec<u32>,
+    /// The text; taken out by [`SourceFile::pack`] and put back, from the packed copy, on
+    /// first use.
+    text: OnceLock<Box<str>>,
+    /// The text compressed, once [`SourceFile::pack`] has run.
+    packed: Option<Box<[u8]>>,
+    /// Length of the text in bytes.
+    len: u32,
+    /// Byte offset of the first byte of each line; `line_starts[0] == 0`. Built on first use.
+    line_starts: OnceLock<Vec<u32>>,
     /// Characters before each multiple of [`CHUNK`] bytes, built on first use by a column on a
     /// long line, so that columns on a machine-written one-line file cost no more than on a
     /// short line.
@@ -106,6 +112,9 @@ const CHUNK: usize = 4096;
 
 /// The largest file palisade reads: spans are 32-bit.
 pub const MAX_SOURCE_LEN: usize = u32::MAX as usize - 1;
+
+/// Texts shorter than this are not worth packing.
+const PACK_FROM: usize = 1 << 20;
 
 impl SourceFile {
     /// Wraps `text` under `name`. Lines end at `\n` (a `\r` before it belongs to the line
@@ -120,21 +129,33 @@ impl SourceFile {
             }
             text.truncate(cut);
         }
+        let len = text.len() as u32;
         // Taken over without a copy: a file's text is the largest single allocation.
-        let text = text.into_boxed_str();
-        let lines = text.bytes().filter(|&b| b == b'\n').count();
-        let mut line_starts = Vec::with_capacity(lines + 1);
-        line_starts.push(0u32);
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i as u32 + 1);
-            }
-        }
+        let text = OnceLock::from(text.into_boxed_str());
         SourceFile {
             name: name.into(),
             text,
-            line_starts,
+            packed: None,
+            len,
+            line_starts: OnceLock::new(),
             char_index: OnceLock::new(),
+        }
+    }
+
+    /// Holds the text compressed until it is next asked for. A template's text is needed to
+    /// parse it and then only to report positions and show excerpts; in between, while its
+    /// model is built and the rules are evaluated, the compressed copy takes a fraction of the
+    /// memory (a tenth for machine-written templates). Texts under 1 MiB are left as they are.
+    pub fn pack(&mut self) {
+        if (self.len as usize) < PACK_FROM || self.packed.is_some() {
+            return;
+        }
+        if let Some(text) = self.text.take() {
+            let packed = lz4_flex::compress_prepend_size(text.as_bytes());
+            drop(text);
+            // Copied to an allocation of its exact size: the compressor's is sized for the
+            // worst case.
+            self.packed = Some(Box::from(packed.as_slice()));
         }
     }
 
@@ -146,22 +167,57 @@ impl SourceFile {
 
     /// The whole text.
     pub fn text(&self) -> &str {
-        &self.text
+        self.text.get_or_init(|| {
+            // The packed copy was made from valid UTF-8 by this file; it cannot fail to come back.
+            let bytes = self
+                .packed
+                .as_deref()
+                .and_then(|p| lz4_flex::decompress_size_prepended(p).ok())
+                .unwrap_or_default();
+            String::from_utf8(bytes)
+                .unwrap_or_default()
+                .into_boxed_str()
+        })
+    }
+
+    /// Length of the text in bytes.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// True for an empty text.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// The text a span covers (empty if the span does not fit the file or splits a character).
     pub fn slice(&self, span: Span) -> &str {
-        self.text.get(span.range()).unwrap_or_default()
+        self.text().get(span.range()).unwrap_or_default()
     }
 
     /// Number of lines (a file without a final newline still counts its last line).
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let text = self.text().as_bytes();
+            let lines = text.iter().filter(|&&b| b == b'\n').count();
+            let mut starts = Vec::with_capacity(lines + 1);
+            starts.push(0u32);
+            for (i, &b) in text.iter().enumerate() {
+                if b == b'\n' {
+                    starts.push(i as u32 + 1);
+                }
+            }
+            starts
+        })
     }
 
     /// 0-based index of the line holding byte `offset` (offsets past the end map to the last line).
     fn line_index(&self, offset: u32) -> usize {
-        match self.line_starts.binary_search(&offset) {
+        match self.line_starts().binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         }
@@ -170,12 +226,12 @@ impl SourceFile {
     /// The 1-based line and column of byte `offset`. A byte-order mark at the start of the file
     /// is not counted as a column.
     pub fn position(&self, offset: u32) -> Position {
-        let offset = offset.min(self.text.len() as u32);
+        let offset = offset.min(self.len);
         let index = self.line_index(offset);
-        let start = self.line_starts.get(index).copied().unwrap_or(0) as usize;
+        let start = self.line_starts().get(index).copied().unwrap_or(0) as usize;
         let offset = offset as usize;
-        let chars = if self.text.is_char_boundary(offset) {
-            let bom = index == 0 && offset > 0 && self.text.starts_with('\u{feff}');
+        let chars = if self.text().is_char_boundary(offset) {
+            let bom = index == 0 && offset > 0 && self.text().starts_with('\u{feff}');
             self.chars_between(start, offset) - usize::from(bom)
         } else {
             0
@@ -189,7 +245,7 @@ impl SourceFile {
     /// The number of characters in `text[from..to]` (`from <= to`, both within the text).
     fn chars_between(&self, from: usize, to: usize) -> usize {
         if to - from < CHUNK {
-            return count_chars(self.text.as_bytes().get(from..to).unwrap_or_default());
+            return count_chars(self.text().as_bytes().get(from..to).unwrap_or_default());
         }
         self.chars_before(to) - self.chars_before(from)
     }
@@ -199,7 +255,7 @@ impl SourceFile {
         let index = self.char_index();
         let chunk = offset / CHUNK;
         let base = index.get(chunk).copied().unwrap_or_default() as usize;
-        let rest = self.text.as_bytes().get(chunk * CHUNK..offset);
+        let rest = self.text().as_bytes().get(chunk * CHUNK..offset);
         base + count_chars(rest.unwrap_or_default())
     }
 
@@ -207,7 +263,7 @@ impl SourceFile {
         self.char_index.get_or_init(|| {
             let mut index = vec![0u32];
             let mut total = 0;
-            for chunk in self.text.as_bytes().chunks(CHUNK) {
+            for chunk in self.text().as_bytes().chunks(CHUNK) {
                 total += count_chars(chunk) as u32;
                 index.push(total);
             }
@@ -218,7 +274,7 @@ impl SourceFile {
     /// The byte offset of the character that is `chars` characters after byte `from` (or the
     /// end of the text).
     fn advance(&self, from: usize, chars: usize) -> usize {
-        let bytes = self.text.as_bytes();
+        let bytes = self.text().as_bytes();
         let mut at = from;
         let mut left = chars;
         if chars >= CHUNK {
@@ -248,7 +304,7 @@ impl SourceFile {
     /// the end of the line are clamped to it).
     pub fn offset(&self, position: Position) -> Option<u32> {
         let index = (position.line as usize).checked_sub(1)?;
-        let start = *self.line_starts.get(index)?;
+        let start = *self.line_starts().get(index)?;
         let line = self.line_text(position.line)?;
         let skip_bom = index == 0 && line.starts_with('\u{feff}');
         let column = position.column.saturating_sub(1) as usize + usize::from(skip_bom);
@@ -259,17 +315,17 @@ impl SourceFile {
     /// The byte range of a 1-based line, with its line ending.
     pub fn line_range(&self, line: u32) -> Option<std::ops::Range<usize>> {
         let index = (line as usize).checked_sub(1)?;
-        let start = *self.line_starts.get(index)? as usize;
+        let start = *self.line_starts().get(index)? as usize;
         let end = self
-            .line_starts
+            .line_starts()
             .get(index + 1)
-            .map_or(self.text.len(), |&e| e as usize);
+            .map_or(self.len(), |&e| e as usize);
         Some(start..end)
     }
 
     /// The text of a 1-based line, without its line ending.
     pub fn line_text(&self, line: u32) -> Option<&str> {
-        let text = self.text.get(self.line_range(line)?)?;
+        let text = self.text().get(self.line_range(line)?)?;
         let text = text.strip_suffix('\n').unwrap_or(text);
         Some(text.strip_suffix('\r').unwrap_or(text))
     }
@@ -316,6 +372,44 @@ mod tests {
             let p = f.position(offset);
             assert_eq!(f.offset(p), Some(offset), "offset {offset} at {p}");
         }
+    }
+
+    #[test]
+    fn a_packed_text_comes_back_whole() {
+        // Over the packing threshold, with lines of several widths and characters.
+        let text: String = (0..40_000)
+            .map(|i| {
+                format!(
+                    "  Key{i}: {}\n",
+                    ["a", "é", "€ x", "😀"].repeat(i % 7).concat()
+                )
+            })
+            .collect();
+        assert!(text.len() > PACK_FROM);
+        let plain = SourceFile::new("t", text.as_str());
+        let mut packed = SourceFile::new("t", text.as_str());
+        packed.pack();
+        assert!(packed.text.get().is_none(), "the text is held only packed");
+        assert!(
+            packed
+                .packed
+                .as_ref()
+                .is_some_and(|p| p.len() < text.len() / 4)
+        );
+        assert_eq!(packed.len(), text.len());
+        for offset in (0..text.len() as u32).step_by(7919) {
+            assert_eq!(packed.position(offset), plain.position(offset));
+        }
+        assert_eq!(packed.line_text(30_001), plain.line_text(30_001));
+        assert_eq!(packed.text(), text);
+    }
+
+    #[test]
+    fn a_short_text_is_not_packed() {
+        let mut f = SourceFile::new("t", "a: 1\n");
+        f.pack();
+        assert!(f.packed.is_none());
+        assert_eq!(f.text(), "a: 1\n");
     }
 
     #[test]

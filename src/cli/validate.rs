@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -218,7 +219,7 @@ fn check_input(
     input: &Input,
     ignore_non_templates: bool,
 ) -> FileResult {
-    let template = match inputs::load(input, ignore_non_templates) {
+    let mut template = match inputs::load(input, ignore_non_templates) {
         Loaded::Template(t) => t,
         Loaded::Skipped => return report::skipped(&input.name),
         Loaded::Failed(e, source) => return report::failed(&input.name, &e, source.as_ref()),
@@ -229,6 +230,11 @@ fn check_input(
         .iter()
         .map(|r| options.selects(&r.meta.id))
         .collect();
+    // Parsed, the text is needed again only by the report: a large one is held compressed
+    // while the model is built and the rules are evaluated.
+    if let Some(source) = Arc::get_mut(&mut template.source) {
+        source.pack();
+    }
     let outcomes = engine::evaluate_template_selected(program, &template, params, &selected);
     report::checked(program, options, &input.name, template, outcomes)
 }

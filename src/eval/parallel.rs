@@ -17,7 +17,7 @@ const SPLIT_AT: usize = 256 * 1024;
 /// The shares: for each, which of the `selected` rules it reports. One share for a small
 /// template or a single policy file.
 pub(super) fn shares(program: &Program, doc: &Document<'_>, selected: &[bool]) -> Vec<Vec<bool>> {
-    if doc.source.text().len() < SPLIT_AT || program.files.len() < 2 {
+    if doc.source.len() < SPLIT_AT || program.files.len() < 2 {
         return vec![selected.to_vec()];
     }
     (0..program.files.len())
