@@ -275,6 +275,25 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// What the binary runs before `validate` checks a single input, on the main thread while it
+/// is the only one (see [`on_single_input`]).
+static SINGLE_INPUT_HOOK: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets what runs before `validate` checks a single input, while the main thread is the
+/// process's only thread. The binary tunes its allocator there: one template is read, modelled
+/// and evaluated in phases that each free most of what the one before allocated, whereas the
+/// files of a folder reuse each other's memory. Only the first call counts.
+pub fn on_single_input(hook: fn()) {
+    let _ = SINGLE_INPUT_HOOK.set(hook);
+}
+
+/// Runs the hook set by [`on_single_input`], if any.
+fn single_input() {
+    if let Some(hook) = SINGLE_INPUT_HOOK.get() {
+        hook();
+    }
+}
+
 /// Parses the process arguments, runs the command and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

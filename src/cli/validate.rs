@@ -51,6 +51,9 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         }
     };
     let (inputs, input_errors) = inputs::expand(&args.paths);
+    if inputs.len() == 1 {
+        super::single_input();
+    }
     let mut parts: Vec<FileResult> = input_errors
         .iter()
         .map(|e| report::failed(&e.name, &e.error, None))
