@@ -157,7 +157,28 @@ fn an_explicit_config_file_resolves_rules_from_its_own_folder() {
     assert!(ids(&run).contains(&"ORG001".to_string()));
     let missing = validate_in(elsewhere.path(), &["--config", "nope.toml"]);
     assert_eq!(missing.code, 2);
-    assert!(missing.stderr.contains("nope.toml"), "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("cannot read configuration file `nope.toml`: no such file"),
+        "{}",
+        missing.stderr
+    );
+    // A configuration file that is not UTF-8 is named, with the byte's position.
+    std::fs::write(
+        elsewhere.path().join("latin1.toml"),
+        b"fail_on = \"h\xe9\"\n",
+    )
+    .unwrap();
+    let latin1 = validate_in(elsewhere.path(), &["--config", "latin1.toml"]);
+    assert_eq!(latin1.code, 2);
+    assert!(
+        latin1
+            .stderr
+            .contains("configuration file `latin1.toml`: the file is not valid UTF-8: byte 0xE9 at line 1, column 13"),
+        "{}",
+        latin1.stderr
+    );
 }
 
 /// Runs with a broken file and returns its stderr, asserting the exit code.

@@ -77,11 +77,16 @@ impl Dir {
 
 /// Runs the binary in `dir`; a run that does not finish in [`HANG`] fails the test.
 fn palisade(dir: &Path, args: &[&str]) -> Run {
+    palisade_reading(dir, args, Stdio::null())
+}
+
+/// [`palisade`] with `stdin` as its standard input.
+fn palisade_reading(dir: &Path, args: &[&str], stdin: Stdio) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -545,4 +550,53 @@ fn a_template_that_fails_to_parse_never_exits_zero() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(4));
+}
+
+/// Inputs that never end or never start: a device, a FIFO, a file too large to read. Each run
+/// ends with an error naming the input, or skips what a folder walk must not open.
+#[cfg(unix)]
+#[test]
+fn endless_and_special_files_end_with_an_error() {
+    let dir = Dir::new();
+    if Path::new("/dev/zero").exists() {
+        // `/dev/zero` never ends: reading stops at its first byte, which is NUL.
+        let named = dir.validate(&["/dev/zero"]);
+        assert_load_error(&named, "/dev/zero:1:1", "input::binary");
+        let piped = palisade_reading(
+            dir.0.path(),
+            &["validate", "--no-bundled", "--rules", "policy.guard", "-"],
+            Stdio::from(std::fs::File::open("/dev/zero").unwrap()),
+        );
+        assert_load_error(&piped, "<stdin>:1:1", "input::binary");
+    } else {
+        eprintln!("skipped the /dev/zero part: this system has no /dev/zero");
+    }
+
+    // A file over the limit is refused before it is read (a sparse file: no disk is used).
+    let huge = std::fs::File::create(dir.path("huge.yaml")).unwrap();
+    huge.set_len(palisade::template::MAX_INPUT_LEN as u64 + 1)
+        .unwrap();
+    let run = dir.validate(&["huge.yaml"]);
+    assert_load_error(&run, "huge.yaml:", "input::too-large");
+
+    // A FIFO in a folder, directly or behind a link, is not opened: nothing would ever write
+    // to it. The run checks the rest.
+    dir.write(
+        "walk/open.yaml",
+        format!("Resources:\n{}", open_group("Sg")).as_bytes(),
+    );
+    let made = Command::new("mkfifo")
+        .arg(dir.path("walk/pipe.yaml"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("skipped the FIFO part: `mkfifo` is not available");
+        return;
+    }
+    std::os::unix::fs::symlink(dir.path("walk/pipe.yaml"), dir.path("walk/link.yaml")).unwrap();
+    let run = dir.validate(&["walk", "--format", "json"]);
+    assert_eq!(run.code, 19, "{}{}", run.stdout, run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["summary"]["files"], 1, "{}", run.stdout);
+    assert_eq!(report["files"][0]["path"], "walk/open.yaml");
 }

@@ -81,18 +81,20 @@ pub fn load(args: &ConfigArgs, err: &mut dyn Write) -> Result<Option<Config>, Ex
             None => return Ok(None),
         },
     };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
+    // Read as templates are, so that a FIFO or a device given as `--config` cannot hang.
+    let source = match crate::template::read_file(&path, path.to_string_lossy()) {
+        Ok(source) => source,
         Err(e) => {
-            let _ = writeln!(
-                err,
-                "error: cannot read configuration file `{}`: {e}",
-                path.display()
-            );
+            let message = if e.code == "input::unreadable" {
+                e.message
+                    .replacen("cannot read", "cannot read configuration file", 1)
+            } else {
+                format!("configuration file `{}`: {}", path.display(), e.message)
+            };
+            let _ = writeln!(err, "error: {message}");
             return Err(Exit::Usage);
         }
     };
-    let source = Arc::new(SourceFile::new(path.to_string_lossy(), text));
     parse(&source, path.parent().unwrap_or(Path::new("")))
         .map(Some)
         .map_err(|d| {

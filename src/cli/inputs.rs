@@ -1,6 +1,5 @@
 //! Which templates a command reads: files, folders (walked recursively) and `-` for stdin.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -100,13 +99,22 @@ pub fn files_under(
                 if !is_hidden(&path) {
                     todo.push(path);
                 }
-            } else if keep(&path) {
+            } else if keep(&path) && can_open(&path, kind) {
                 found.push(path);
             }
         }
     }
     found.sort();
     (found, errors)
+}
+
+/// False for what a folder walk must not open, directly or behind a symbolic link: a FIFO
+/// (opening it waits for a writer that may never come), a socket or a device (which may never
+/// end), a folder reached by a link (links are not walked, so that a loop cannot be). A broken
+/// link is kept, to be reported as unreadable.
+fn can_open(path: &Path, kind: std::fs::FileType) -> bool {
+    kind.is_file()
+        || (kind.is_symlink() && std::fs::metadata(path).ok().is_none_or(|m| m.is_file()))
 }
 
 /// True for a file or folder whose name starts with a dot.
@@ -127,17 +135,7 @@ fn has_template_extension(path: &Path) -> bool {
 pub fn read(input: &Input) -> Result<Arc<SourceFile>, LoadError> {
     match &input.path {
         Some(path) => template::read_file(path, input.name.clone()),
-        None => {
-            let mut bytes = Vec::new();
-            std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
-                LoadError::new(
-                    "input::unreadable",
-                    format!("cannot read standard input: {e}"),
-                    None,
-                )
-            })?;
-            template::decode(input.name.clone(), bytes)
-        }
+        None => template::read_stream(input.name.clone(), std::io::stdin().lock()),
     }
 }
 

@@ -23,6 +23,7 @@ mod tree;
 pub mod value;
 mod yaml;
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -171,13 +172,8 @@ pub fn pointer_token(key: &str) -> std::borrow::Cow<'_, str> {
 
 /// Turns raw bytes into a source file: UTF-8 only (a UTF-8 byte-order mark is allowed).
 pub fn decode(name: impl Into<String>, bytes: Vec<u8>) -> Result<Arc<SourceFile>, LoadError> {
-    if bytes.len() > MAX_SOURCE_LEN {
-        return Err(LoadError::new(
-            "input::too-large",
-            format!("the file is larger than {MAX_SOURCE_LEN} bytes"),
-            None,
-        )
-        .with_help("CloudFormation templates are at most 1 MB; check that this is a template"));
+    if bytes.len() > MAX_SOURCE_LEN.min(MAX_INPUT_LEN) {
+        return Err(too_large());
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(LoadError::new(
@@ -209,17 +205,104 @@ pub fn decode(name: impl Into<String>, bytes: Vec<u8>) -> Result<Arc<SourceFile>
     }
 }
 
-/// Reads a file from disk into a source file named `name`.
+/// The largest input palisade reads: 1 GiB, a thousand times what CloudFormation accepts and
+/// some 850,000 security groups, yet small enough that a stream that never ends (`yes |`, a
+/// device) is refused before it takes the machine's memory.
+pub const MAX_INPUT_LEN: usize = 1 << 30;
+
+/// Bytes read at a time from a file or stream, each batch checked for a NUL byte.
+const READ_CHUNK: u64 = 1 << 20;
+
+/// Reads a file from disk into a source file named `name`. A FIFO or device is read as a stream
+/// (see [`read_stream`]); a regular file larger than [`MAX_INPUT_LEN`] is refused unread.
 pub fn read_file(path: &Path, name: impl Into<String>) -> Result<Arc<SourceFile>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let unreadable = |e: std::io::Error| {
         LoadError::new(
             "input::unreadable",
             format!("cannot read `{}`: {}", path.display(), io_reason(&e)),
             None,
         )
         .with_help("check the path and its permissions")
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    if meta.is_dir() {
+        return Err(unreadable(std::io::ErrorKind::IsADirectory.into()));
+    }
+    let size = if meta.is_file() {
+        usize::try_from(meta.len()).unwrap_or(usize::MAX)
+    } else {
+        0
+    };
+    if size > MAX_INPUT_LEN {
+        return Err(too_large());
+    }
+    let bytes =
+        read_bytes(file, size, MAX_INPUT_LEN).map_err(|e| e.map_or_else(too_large, unreadable))?;
+    decode(name, bytes)
+}
+
+/// Reads a stream (standard input, a pipe) to its end into a source file named `name`.
+/// Reading stops early at the first batch that holds a NUL byte, since the input is then not
+/// text (the error says where), and past [`MAX_INPUT_LEN`] bytes, so that no input, not even
+/// `/dev/zero`, is read for ever.
+pub fn read_stream(
+    name: impl Into<String>,
+    reader: impl Read,
+) -> Result<Arc<SourceFile>, LoadError> {
+    let bytes = read_bytes(reader, 0, MAX_INPUT_LEN).map_err(|e| {
+        e.map_or_else(too_large, |e| {
+            LoadError::new(
+                "input::unreadable",
+                format!("cannot read standard input: {}", io_reason(&e)),
+                None,
+            )
+            .with_help("check the command that feeds palisade")
+        })
     })?;
     decode(name, bytes)
+}
+
+/// The bytes of `reader` (of `size` bytes when known) up to its end, or up to and including the
+/// first NUL byte. `Err(None)` when there are more than `limit`.
+fn read_bytes(
+    mut reader: impl Read,
+    size: usize,
+    limit: usize,
+) -> Result<Vec<u8>, Option<std::io::Error>> {
+    let mut bytes = Vec::new();
+    // One byte more than the size, so that reading to the end does not grow the buffer.
+    bytes
+        .try_reserve_exact(size.saturating_add(1))
+        .map_err(|_| None)?;
+    loop {
+        let start = bytes.len();
+        let read = (&mut reader)
+            .take(READ_CHUNK)
+            .read_to_end(&mut bytes)
+            .map_err(Some)?;
+        let batch = bytes.get(start..).unwrap_or_default();
+        if batch.contains(&0) {
+            let nul = batch.iter().position(|&b| b == 0).unwrap_or_default();
+            bytes.truncate(start + nul + 1);
+            return Ok(bytes);
+        }
+        if bytes.len() > limit {
+            return Err(None);
+        }
+        if read == 0 {
+            return Ok(bytes);
+        }
+    }
+}
+
+fn too_large() -> LoadError {
+    LoadError::new(
+        "input::too-large",
+        format!("the input is larger than {MAX_INPUT_LEN} bytes (1 GiB), the most palisade reads"),
+        None,
+    )
+    .with_help("CloudFormation accepts templates of at most 1 MB; check that this is a template")
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -252,3 +252,36 @@ fn every_error_code_has_a_position_and_advice() {
         assert_eq!(e.span.is_some(), located, "{}: {}", e.code, e.message);
     }
 }
+
+#[test]
+fn a_stream_is_read_to_its_end_across_batches() {
+    let text = "Resources: {}\n".repeat(200_000);
+    let bytes = read_bytes(text.as_bytes(), 0, MAX_INPUT_LEN).unwrap();
+    assert_eq!(bytes, text.as_bytes());
+    // A known size gives the same bytes.
+    let sized = read_bytes(text.as_bytes(), text.len(), MAX_INPUT_LEN).unwrap();
+    assert_eq!(sized, text.as_bytes());
+}
+
+#[test]
+fn a_stream_stops_at_its_first_nul_byte() {
+    // An endless stream of NUL bytes, as `/dev/zero` is, ends at once.
+    let bytes = read_bytes(std::io::repeat(0), 0, MAX_INPUT_LEN).unwrap();
+    assert_eq!(bytes, [0]);
+    // Text before the NUL is kept, so the error can say where the NUL is.
+    let endless = b"Resources:\n  \x00".chain(std::io::repeat(b'x'));
+    let source = decode("t", read_bytes(endless, 0, MAX_INPUT_LEN).unwrap()).unwrap();
+    let e = parse(source).unwrap_err();
+    assert_eq!(summary("Resources:\n  \0", &e).0, "input::binary");
+    assert_eq!(error_at("Resources:\n  \0", &e), (2, 3));
+}
+
+#[test]
+fn a_stream_longer_than_the_limit_is_refused() {
+    let limit = 3 * READ_CHUNK as usize + 5;
+    let endless = std::io::repeat(b'a');
+    assert!(matches!(read_bytes(endless, 0, limit), Err(None)));
+    // Exactly at the limit is fine.
+    let at_limit = std::io::repeat(b'a').take(limit as u64);
+    assert_eq!(read_bytes(at_limit, 0, limit).unwrap().len(), limit);
+}
