@@ -163,6 +163,21 @@ fn an_alias_bomb_fails_fast() {
         vec!["*a"; 200].join(",")
     );
     assert_eq!(load(&wide).unwrap_err().code, "yaml::too-large");
+    // Few aliases of one long string: a hundred copies of 1 MB would take 100 MB.
+    let long = format!(
+        "a: &a \"{}\"\nb: [{}]\n",
+        "x".repeat(1 << 20),
+        vec!["*a"; 100].join(",")
+    );
+    let e = load(&long).unwrap_err();
+    assert_eq!(e.code, "yaml::too-large");
+    assert!(e.message.starts_with("alias `*a`"), "{}", e.message);
+    // The same string written out in full is read: the budget counts what the file holds.
+    let written = format!(
+        "a: [{}]\n",
+        vec![format!("\"{}\"", "x".repeat(1 << 20)); 3].join(",")
+    );
+    assert!(load(&written).is_ok());
 }
 
 #[test]

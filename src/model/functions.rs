@@ -234,6 +234,14 @@ impl<'t> Resolver<'t> {
                 if d.is_empty() {
                     return Err(Unknown::new("`Fn::Split` with an empty delimiter"));
                 }
+                // Counted before the parts are made: a short text can split into millions.
+                let parts = s.matches(d.as_str()).count().saturating_add(1);
+                let node = std::mem::size_of::<RNode<'_>>();
+                if !self.can_build(parts.saturating_mul(node).saturating_add(s.len())) {
+                    return Err(Unknown::new(format!(
+                        "`Fn::Split` here gives {parts} parts, more than palisade works out"
+                    )));
+                }
                 Ok(s.split(d.as_str())
                     .map(|piece| RNode {
                         val: RVal::Str(Str::from(piece)),

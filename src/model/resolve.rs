@@ -30,6 +30,13 @@ pub const SUBNET: &str = "AWS::EC2::Subnet";
 /// Deepest nesting of intrinsic functions resolution follows.
 const MAX_NESTING: u32 = 128;
 
+/// Most bytes of text the intrinsic functions of one template may build: copies of parameter
+/// values, `Fn::Join`, `Fn::Sub` and `Fn::Split` results, counted as they are made. A template
+/// that joins a long parameter value a thousand times would otherwise take gigabytes from a
+/// few kilobytes of text; past the bound, values are unknown. CloudFormation accepts at most
+/// 1 MB of template, so real templates stay far below it.
+pub(crate) const MAX_BUILT_TEXT: usize = 64 << 20;
+
 /// A resolved value and the template text it came from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RNode<'t> {
@@ -110,6 +117,8 @@ pub struct Resolver<'t> {
     pub(crate) conditions: RefCell<HashMap<Str, Cached<Vec<Variant<bool>>>>>,
     vpc_cidrs: RefCell<HashMap<Str, Cached<VpcCidrs>>>,
     depth: Cell<u32>,
+    /// What is left of [`MAX_BUILT_TEXT`].
+    text_left: Cell<usize>,
     /// Most variants of one value.
     pub bound: usize,
 }
@@ -127,6 +136,25 @@ pub(crate) fn unknown<'t>(reason: impl Into<Str>, span: Span) -> Vs<'t> {
 /// The reason given when a value has too many variants.
 pub(crate) fn too_many(bound: usize) -> String {
     format!("more than {bound} possible values")
+}
+
+/// The bytes a resolved value takes beyond its own node: its text, and its items (a node each)
+/// with theirs.
+fn built_text(val: &RVal<'_>) -> usize {
+    let mut total = 0usize;
+    let mut todo = vec![val];
+    while let Some(val) = todo.pop() {
+        let bytes = match val {
+            RVal::Str(s) => s.len(),
+            RVal::List(items) => {
+                todo.extend(items.iter().map(|i| &i.val));
+                items.len().saturating_mul(std::mem::size_of::<RNode<'_>>())
+            }
+            _ => 0,
+        };
+        total = total.saturating_add(bytes);
+    }
+    total
 }
 
 /// Text as a value: a string holding a dynamic reference (`{{resolve:…}}`) is unknown.
@@ -157,6 +185,7 @@ impl<'t> Resolver<'t> {
             conditions: RefCell::new(HashMap::new()),
             vpc_cidrs: RefCell::new(HashMap::new()),
             depth: Cell::new(0),
+            text_left: Cell::new(MAX_BUILT_TEXT),
             bound: MAX_VARIANTS,
         };
         // Every condition up front, in template order: a condition's value then does not
@@ -285,6 +314,38 @@ impl<'t> Resolver<'t> {
     }
 
     fn intrinsic(&self, name: &str, arg: &'t Node, node: &'t Node, at: Seg<'_>) -> Vs<'t> {
+        let out = self.intrinsic_value(name, arg, node, at);
+        self.charge(out, name, node.span)
+    }
+
+    /// Takes the text `out` holds from what is left of [`MAX_BUILT_TEXT`]; once that is spent,
+    /// the value is unknown instead.
+    fn charge(&self, out: Vs<'t>, name: &str, span: Span) -> Vs<'t> {
+        let cost = out
+            .iter()
+            .map(|v| built_text(&v.value.val))
+            .fold(0, usize::saturating_add);
+        let left = self.text_left.get();
+        if cost <= left {
+            self.text_left.set(left - cost);
+            return out;
+        }
+        self.text_left.set(0);
+        unknown(
+            format!(
+                "`{name}` here builds more text than palisade works out ({} MiB for the template's intrinsic functions)",
+                MAX_BUILT_TEXT >> 20
+            ),
+            span,
+        )
+    }
+
+    /// True when `bytes` more of built text fit in what is left of [`MAX_BUILT_TEXT`].
+    pub(crate) fn can_build(&self, bytes: usize) -> bool {
+        bytes <= self.text_left.get()
+    }
+
+    fn intrinsic_value(&self, name: &str, arg: &'t Node, node: &'t Node, at: Seg<'_>) -> Vs<'t> {
         let span = node.span;
         match name {
             "Ref" => match arg.as_str() {

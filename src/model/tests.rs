@@ -139,3 +139,47 @@ Resources:
     assert_eq!(a_first, d_first);
     assert!(a_first.iter().any(|r| r.starts_with("SD ")));
 }
+
+/// The `description` of the first rule of a template with one group whose first ingress rule
+/// takes its `Description` from `value`, after `parameters` (YAML lines of the `Parameters`
+/// map).
+fn first_description(parameters: &str, value: &str) -> Node {
+    let text = format!(
+        "Parameters:\n{parameters}Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: x\n      SecurityGroupIngress:\n        - IpProtocol: tcp\n          FromPort: 22\n          ToPort: 22\n          CidrIp: 10.0.0.0/8\n          Description: {value}\n"
+    );
+    let t = template::parse(Arc::new(SourceFile::new("t.yaml", text))).unwrap();
+    let m = build(&t, &Parameters::new());
+    field(&m.entries("rules")[0], &["description"]).clone()
+}
+
+fn unknown_reason(node: &Node) -> String {
+    match &node.value {
+        crate::template::Value::Unknown(u) => u.reason.to_string(),
+        other => panic!("not unknown: {other:?}"),
+    }
+}
+
+#[test]
+fn text_built_by_functions_is_bounded() {
+    // A parameter of 100 kB joined 1,000 times would be 100 MB: past the bound, unknown.
+    let param = format!(
+        "  P: {{Type: String, Default: \"{}\"}}\n",
+        "1".repeat(100_000)
+    );
+    let join = format!("!Join [\"\", [{}]]", vec!["!Ref P"; 1000].join(", "));
+    let reason = unknown_reason(&first_description(&param, &join));
+    assert!(
+        reason.contains("builds more text than palisade works out"),
+        "{reason}"
+    );
+    // Fewer copies are worked out in full.
+    let join = format!("!Join [\"\", [{}]]", ["!Ref P"; 10].join(", "));
+    let joined = first_description(&param, &join);
+    assert_eq!(joined.as_str().map(str::len), Some(1_000_000), "{joined:?}");
+    // A short text that splits into millions of parts is not split.
+    let split = format!("!Select [0, !Split [\",\", \"{}\"]]", ",".repeat(2_000_000));
+    let reason = unknown_reason(&first_description("", &split));
+    assert!(reason.contains("gives 2000001 parts"), "{reason}");
+    let split = "!Select [1, !Split [\",\", \"a,10.0.0.0/8,b\"]]";
+    assert_eq!(first_description("", split).as_str(), Some("10.0.0.0/8"));
+}

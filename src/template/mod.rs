@@ -37,9 +37,10 @@ pub use value::{
 pub const MAX_DEPTH: usize = 256;
 
 /// Most values a YAML document may hold, counting every value an alias copies and every
-/// anchored value kept for copying, unless the document is larger than this many bytes (then
-/// one value per byte). CloudFormation accepts at most 1 MB of template text, which cannot
-/// hold this many values; the bound stops alias bombs (`billion laughs`) early.
+/// anchored value kept for copying, and a string as one value per 32 bytes of its text, unless
+/// the document is larger than this many bytes (then one value per byte). CloudFormation
+/// accepts at most 1 MB of template text, which cannot hold this many values; the bound stops
+/// alias bombs (`billion laughs`, or a long string copied by many aliases) early.
 pub const MAX_NODES: usize = 1_000_000;
 
 /// A loaded template: its source and its value tree.

@@ -286,7 +286,7 @@ impl Builder<'_> {
         }
         let content = Span::new(start, end);
         let function = tag.as_deref().and_then(tags::long_form);
-        self.count(1, content, None)?;
+        self.count(cost(&text), content, None)?;
         if self.tree.expects_key() {
             if let Some(tag) = tag.filter(|_| function.is_some()) {
                 return Err(errors::complex_key(content, Some(&tag)));
@@ -403,13 +403,28 @@ fn node_budget(len: usize) -> usize {
     MAX_NODES.max(len)
 }
 
-/// Number of values in `node` and levels of lists and maps, without recursion.
+/// Bytes of string that count as one more value: a value's own size in the tree.
+const BYTES_PER_VALUE: usize = 32;
+
+/// What a scalar of `text` costs of the budget: one value, and one more for every
+/// [`BYTES_PER_VALUE`] bytes of its text, so that aliases of a long string are bounded by the
+/// memory their copies take, not only by their number. Written out, a scalar costs no more
+/// than the bytes it takes in the file.
+fn cost(text: &str) -> usize {
+    1 + text.len() / BYTES_PER_VALUE
+}
+
+/// The cost of `node` (values, long strings counting as several; see [`cost`]) and its levels
+/// of lists and maps, without recursion.
 fn measure(node: &Node) -> (usize, usize) {
     let mut count = 0usize;
     let mut height = 0usize;
     let mut todo = vec![(node, 0usize)];
     while let Some((n, depth)) = todo.pop() {
-        count += 1;
+        count = count.saturating_add(match &n.value {
+            Value::String(s) => cost(s),
+            _ => 1,
+        });
         match &n.value {
             Value::List(items) => {
                 height = height.max(depth + 1);

@@ -250,7 +250,7 @@ pub(super) fn too_large(at: Span, alias: Option<&str>, budget: usize) -> LoadErr
         None => format!("the document holds more than {budget} values"),
     };
     LoadError::new("yaml::too-large", message, Some(at)).with_help(
-        "aliases that copy large anchored values multiply the size of a document (a `billion laughs` attack); expand fewer of them, or split the template",
+        "aliases that copy large anchored values multiply the size of a document (a `billion laughs` attack), and a long string counts as one value per 32 bytes; expand fewer of them, or split the template",
     )
 }
 
