@@ -600,3 +600,36 @@ fn endless_and_special_files_end_with_an_error() {
     assert_eq!(report["summary"]["files"], 1, "{}", run.stdout);
     assert_eq!(report["files"][0]["path"], "walk/open.yaml");
 }
+
+/// Text that intrinsic functions or aliases would multiply: a kilobyte-sized template that
+/// joins a long parameter a thousand times, and a long string copied by a hundred aliases.
+/// Both end quickly with a bounded result instead of taking gigabytes.
+#[test]
+fn amplified_text_is_bounded() {
+    let dir = Dir::new();
+    let refs = vec!["!Ref P"; 1000].join(", ");
+    let joined = format!(
+        "Parameters:\n  P: {{Type: String, Default: \"{}\"}}\nResources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: x\n      SecurityGroupIngress:\n        - {{IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Join [\"\", [{refs}]]}}\n",
+        "0".repeat(100_000)
+    );
+    dir.write("joined.yaml", joined.as_bytes());
+    let run = dir.validate(&["joined.yaml"]);
+    // 100 MB of joined text is not built: the address is unknown, which fails closed.
+    assert_eq!(run.code, 19, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("high (unknown) T001")
+            && run
+                .stdout
+                .contains("builds more text than palisade works out"),
+        "{}",
+        run.stdout
+    );
+    let aliases = format!(
+        "Metadata:\n  Big: &s \"{}\"\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags: [{}]\n",
+        "a".repeat(1 << 20),
+        vec!["*s"; 100].join(", ")
+    );
+    dir.write("aliases.yaml", aliases.as_bytes());
+    let run = dir.validate(&["aliases.yaml"]);
+    assert_load_error(&run, "aliases.yaml:7:", "yaml::too-large");
+}
