@@ -384,6 +384,27 @@ fn large_and_deep_policies_are_checked_or_refused_cleanly() {
         let run = dir.validate_with(policy, &["t.yaml", "-q"]);
         assert_eq!(run.code, 0, "{policy}: {}{}", run.stdout, run.stderr);
     }
+    // One clause with 10,000 alternatives, all failing: one finding, whose message shows the
+    // first alternatives and counts the rest.
+    let wide = format!(
+        "@id(\"W001\")\nrule w {{\n  Resources.*.Type == \"T0\"{}\n}}\n",
+        (1..n)
+            .map(|i| format!(" or Resources.*.Type == \"T{i}\""))
+            .collect::<String>()
+    );
+    dir.write("wide.guard", wide.as_bytes());
+    let run = dir.validate_with("wide.guard", &["t.yaml", "--format", "json"]);
+    assert_eq!(run.code, 19, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{}", run.stdout);
+    let message = findings[0]["message"].as_str().unwrap();
+    assert!(message.contains("expected `== \"T19\"`"), "{message}");
+    assert!(!message.contains("expected `== \"T20\"`"), "{message}");
+    assert!(
+        message.ends_with("; and 9980 more alternatives failed"),
+        "{message}"
+    );
     // Nesting that would overflow a recursive parser is refused before it is parsed.
     let depth = 100_000;
     let deep = [

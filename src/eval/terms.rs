@@ -56,7 +56,13 @@ impl<'a> Evaluator<'a> {
             .find(|(t, _)| t.message.is_some())
             .and_then(|(_, o)| o.findings.first().map(|f| f.message.clone()));
         let mut acc: Option<Outcome> = None;
+        // The messages of a single finding, joined once at the end (joining as they come would
+        // copy the text so far once per term).
+        let mut messages: Vec<Arc<str>> = Vec::new();
         for outcome in outcomes {
+            if single {
+                messages.extend(outcome.findings.first().map(|f| Arc::clone(&f.message)));
+            }
             acc = Some(match acc {
                 None => outcome,
                 Some(mut prev) => {
@@ -65,8 +71,6 @@ impl<'a> Evaluator<'a> {
                         if let (Some(first), Some(next)) =
                             (prev.findings.first_mut(), outcome.findings.first())
                         {
-                            first.message =
-                                Arc::from(format!("{}; and {}", first.message, next.message));
                             if next.status == FindingStatus::Unknown {
                                 first.status = FindingStatus::Unknown;
                             }
@@ -80,6 +84,11 @@ impl<'a> Evaluator<'a> {
                     prev
                 }
             });
+        }
+        if let (true, Some(first)) = (messages.len() > 1, acc.as_mut()) {
+            if let Some(first) = first.findings.first_mut() {
+                first.message = Arc::from(joined_messages(&messages));
+            }
         }
         let mut outcome = acc.unwrap_or_else(Outcome::skip);
         if let (true, Some(message), Some(first)) = (single, custom, outcome.findings.first_mut()) {
@@ -559,4 +568,24 @@ fn explained(message: &Arc<str>, what: &str, reason: &str) -> Arc<str> {
     } else {
         Arc::from(format!("{message} ({what}: {reason})"))
     }
+}
+
+/// Most term messages a failed disjunction shows; the rest are counted.
+const MAX_JOINED: usize = 20;
+
+/// The messages of the failed terms of a disjunction, as one: "a; and b; and c".
+fn joined_messages(messages: &[Arc<str>]) -> String {
+    let shown = messages.get(..MAX_JOINED).unwrap_or(messages);
+    let mut text = shown
+        .iter()
+        .map(|m| &**m)
+        .collect::<Vec<&str>>()
+        .join("; and ");
+    if messages.len() > shown.len() {
+        text.push_str(&format!(
+            "; and {} more alternatives failed",
+            messages.len() - shown.len()
+        ));
+    }
+    text
 }
