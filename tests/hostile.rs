@@ -654,3 +654,28 @@ fn amplified_text_is_bounded() {
     let run = dir.validate(&["aliases.yaml"]);
     assert_load_error(&run, "aliases.yaml:7:", "yaml::too-large");
 }
+
+/// Escape sequences in template values (a logical id, a quoted value) would reach the terminal
+/// through the text report; they are shown escaped. The machine formats keep them as data.
+#[test]
+fn control_characters_from_templates_do_not_reach_the_terminal() {
+    let dir = Dir::new();
+    dir.write(
+        "t.yaml",
+        format!("Resources:\n{}", open_group("\"Sg\\e]0;title\\a\\e[2J\"")).as_bytes(),
+    );
+    let run = dir.validate(&["t.yaml"]);
+    assert_eq!(run.code, 19, "{}", run.stderr);
+    assert!(!run.stdout.contains('\u{1b}'), "{:?}", run.stdout);
+    assert!(
+        run.stdout.contains("[Sg\\u{1b}]0;title\\u{7}\\u{1b}[2J]"),
+        "{}",
+        run.stdout
+    );
+    let json = dir.validate(&["t.yaml", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        report["findings"][0]["resource"],
+        "Sg\u{1b}]0;title\u{7}\u{1b}[2J"
+    );
+}

@@ -32,7 +32,7 @@ pub struct Excerpt {
 pub fn excerpt(source: &SourceFile, start: Position, end: Position) -> Option<Excerpt> {
     let line = source.line_text(start.line)?;
     if line.len() <= LONG_LINE {
-        let text = line.replace('\t', " ");
+        let text = shown_text(line);
         let first = start.column.saturating_sub(1) as usize;
         let width = text.chars().count();
         let last = if end.line == start.line {
@@ -67,10 +67,23 @@ pub fn excerpt(source: &SourceFile, start: Position, end: Position) -> Option<Ex
         usize::MAX
     };
     Some(Excerpt {
-        text: text.replace('\t', " "),
+        text: shown_text(&text),
         start: first,
         marks: wanted.min(shown.chars().count()).max(1),
     })
+}
+
+/// A source line as shown: a tab as a space, and a character that could change how the terminal
+/// shows what follows (see [`super::is_unsafe`]) as `�`, one character for one, so that the
+/// underline stays under its value.
+fn shown_text(line: &str) -> String {
+    line.chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if super::is_unsafe(c) => char::REPLACEMENT_CHARACTER,
+            c => c,
+        })
+        .collect()
 }
 
 /// The byte range of `line` to show around byte `at`: [`BEFORE`] characters before it and
@@ -111,6 +124,33 @@ mod tests {
         // A value that runs on to the next line is underlined to the end of this one.
         let e = excerpt(&f, pos(1, 1), pos(2, 1)).unwrap();
         assert_eq!((e.start, e.marks), (0, 2));
+    }
+
+    #[test]
+    fn characters_that_would_steer_the_terminal_are_shown_one_for_one() {
+        // A right-to-left override would show the line reversed; DEL and C1 controls are
+        // allowed in YAML text.
+        let f = SourceFile::new("t", "k: \u{202e}ab\u{7f}\u{9b}31m port: 22\n");
+        let e = excerpt(&f, pos(1, 19), pos(1, 21)).unwrap();
+        assert_eq!(e.text, "k: \u{fffd}ab\u{fffd}\u{fffd}31m port: 22");
+        let underlined: String = e.text.chars().skip(e.start).take(e.marks).collect();
+        assert_eq!(underlined, "22");
+    }
+
+    #[test]
+    fn text_from_templates_is_made_printable() {
+        assert_eq!(
+            super::super::printable("Sg\u{1b}[31m\u{7}\tx"),
+            "Sg\\u{1b}[31m\\u{7}\tx"
+        );
+        assert_eq!(
+            super::super::printable("a\u{2066}b\nc"),
+            "a\\u{2066}b\\u{a}c"
+        );
+        assert!(matches!(
+            super::super::printable("plain é ✓"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -46,6 +46,34 @@ impl<'w> Spill<'w> {
     }
 }
 
+/// True for a character that must not reach a terminal as it is: a control character other
+/// than tab (escape sequences can move the cursor, recolour or retitle the terminal, or hide
+/// text) and the invisible marks that reorder a line (bidirectional overrides, isolates and
+/// line separators: a reader would see text other than what is there).
+pub(crate) fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}')
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `text` with every character of [`is_unsafe`] written as an escape (`\u{1b}`), for text
+/// output of values that come from templates: logical ids, messages that quote values, paths.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// What a renderer wrote into memory, as text (for tests and callers that want a string).
 fn to_string(render: impl FnOnce(&mut dyn io::Write) -> io::Result<()>) -> String {
     let mut bytes = Vec::new();

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use super::Style;
 use super::excerpt::{Excerpt, excerpt};
+use super::{Style, printable};
 use crate::check::ir::Severity;
 use crate::eval::FindingStatus;
 use crate::report::{FileStatus, Finding, Options, Report};
@@ -47,9 +47,9 @@ pub fn render_to(
                     };
                     spill.buf.push_str(&format!(
                         "{}: {} {}\n",
-                        style.bold(&at),
+                        style.bold(&printable(&at)),
                         style.bold_red(&format!("error[{}]", e.code)),
-                        e.message
+                        printable(&e.message)
                     ));
                     if let Some(help) = &e.help {
                         spill
@@ -62,7 +62,7 @@ pub fn render_to(
             FileStatus::Skipped if !text.quiet => {
                 spill.buf.push_str(&format!(
                     "{}: {}\n\n",
-                    style.bold(&file.path),
+                    style.bold(&printable(&file.path)),
                     style.dim("skipped: not a CloudFormation template (no `Resources` map)")
                 ));
             }
@@ -128,7 +128,7 @@ fn file_header(path: &str, shown: &[&Finding], suppressed: usize, style: Style) 
     format!(
         "{} {}{}\n\n",
         style.dim("==="),
-        style.bold(path),
+        style.bold(&printable(path)),
         style.dim(&format!(": {}", parts.join(", ")))
     )
 }
@@ -147,7 +147,7 @@ fn suppressed_line(f: &Finding, style: Style) -> String {
         f.column,
         f.suppression_reason.as_deref().unwrap_or("")
     );
-    format!("{}\n", style.dim(&line))
+    format!("{}\n", style.dim(&printable(&line)))
 }
 
 fn severity_label(f: &Finding, style: Style) -> String {
@@ -180,11 +180,11 @@ fn render_finding(
     };
     out.push_str(&format!(
         "{}: {} {} {}{}\n",
-        style.bold(&at),
+        style.bold(&printable(&at)),
         severity_label(f, style),
         style.bold(&f.id),
-        f.message,
-        style.dim(&subject)
+        printable(&f.message),
+        style.dim(&printable(&subject))
     ));
     if quiet {
         return;
