@@ -149,6 +149,13 @@ fn found_at(text: &str, offset: usize) -> Found {
             len: 0,
         };
     }
+    if first.is_control() || first == '\u{feff}' {
+        // Invisible on screen: named by its code point (a NUL byte, a stray escape).
+        return Found {
+            text: format!("the character U+{:04X}", u32::from(first)),
+            len: first.len_utf8(),
+        };
+    }
     let word: String = if first.is_ascii_alphanumeric() || first == '_' {
         rest.chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -300,5 +307,7 @@ mod tests {
         assert_eq!(found_at("rule x", 0).text, "`rule`");
         assert_eq!(found_at("x", 1).text, "end of file");
         assert_eq!(found_at("a {", 2).text, "`{`");
+        assert_eq!(found_at("a \0", 2).text, "the character U+0000");
+        assert_eq!(found_at("\u{1b}[", 0).text, "the character U+001B");
     }
 }
