@@ -678,4 +678,22 @@ fn control_characters_from_templates_do_not_reach_the_terminal() {
         report["findings"][0]["resource"],
         "Sg\u{1b}]0;title\u{7}\u{1b}[2J"
     );
+    // Nor through the output of policy tests: case names and the values they quote.
+    dir.write(
+        "policy.tests.yaml",
+        b"- name: \"red\\e[31m\"\n  input: {Resources: {Q: {Type: AWS::EC2::SecurityGroup, Properties: {SecurityGroupIngress: [{CidrIp: \"0.0.0.0/0\\e[2J\"}]}}}}\n  expectations: {rules: {open_to_world: SKIP}}\n",
+    );
+    let run = palisade(
+        dir.0.path(),
+        &[
+            "test",
+            "--rules",
+            "policy.guard",
+            "--tests",
+            "policy.tests.yaml",
+        ],
+    );
+    assert_eq!(run.code, 7, "{}{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains('\u{1b}'), "{:?}", run.stdout);
+    assert!(run.stdout.contains("FAIL red\\u{1b}[31m"), "{}", run.stdout);
 }

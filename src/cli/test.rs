@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::{Exit, TestArgs, inputs, output, policies};
 use crate::bundled;
 use crate::check::Program;
+use crate::render::printable;
 use crate::source::SourceFile;
 use crate::template;
 use crate::testing::{self, TestFile, TestFileError};
@@ -75,7 +76,12 @@ fn print_error(err: &mut dyn Write, e: &TestFileError) {
         Some((l, c)) => format!("{}:{l}:{c}", e.file),
         None => e.file.clone(),
     };
-    let _ = writeln!(err, "{at}: error[test::invalid]: {}", e.message);
+    let _ = writeln!(
+        err,
+        "{}: error[test::invalid]: {}",
+        printable(&at),
+        printable(&e.message)
+    );
     if let Some(help) = &e.help {
         let _ = writeln!(err, "  = help: {help}");
     }
@@ -117,18 +123,18 @@ fn run_files(
         if results.len() != file.cases.len() {
             continue;
         }
-        let _ = writeln!(out, "{}", style.bold(file.source.name()));
+        let _ = writeln!(out, "{}", style.bold(&printable(file.source.name())));
         for r in &results {
             if r.passed() {
                 passed += 1;
                 if !args.quiet {
-                    let _ = writeln!(out, "  {} {}", style.green("PASS"), r.name);
+                    let _ = writeln!(out, "  {} {}", style.green("PASS"), printable(&r.name));
                 }
             } else {
                 failed += 1;
-                let _ = writeln!(out, "  {} {}", style.bold_red("FAIL"), r.name);
+                let _ = writeln!(out, "  {} {}", style.bold_red("FAIL"), printable(&r.name));
                 for m in &r.mismatches {
-                    let _ = writeln!(out, "       {m}");
+                    let _ = writeln!(out, "       {}", printable(&m.to_string()));
                 }
             }
         }
