@@ -697,3 +697,64 @@ fn control_characters_from_templates_do_not_reach_the_terminal() {
     assert!(!run.stdout.contains('\u{1b}'), "{:?}", run.stdout);
     assert!(run.stdout.contains("FAIL red\\u{1b}[31m"), "{}", run.stdout);
 }
+
+/// A report that cannot be written (a full disk) fails the run with exit 2 and says so, for
+/// every command; a reader that stops early (`| head`) leaves the verdict as it is.
+#[cfg(unix)]
+#[test]
+fn output_that_cannot_be_written_fails_the_run() {
+    let dir = Dir::new();
+    dir.write(
+        "open.yaml",
+        format!("Resources:\n{}", open_group("Sg")).as_bytes(),
+    );
+    let run_to = |args: &[&str], stdout: Stdio| {
+        let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(args)
+            .current_dir(dir.0.path())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    if Path::new("/dev/full").exists() {
+        let commands: [&[&str]; 5] = [
+            &["validate", "open.yaml"],
+            &["validate", "open.yaml", "--format", "sarif"],
+            &["model", "open.yaml"],
+            &["rules"],
+            &["completions", "bash"],
+        ];
+        for args in commands {
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap();
+            let (code, stderr) = run_to(args, Stdio::from(full));
+            assert_eq!(code, Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("error: cannot write to standard output")
+                    && !stderr.contains("panicked"),
+                "{args:?}: {stderr}"
+            );
+        }
+    } else {
+        eprintln!("skipped the full-disk part: this system has no /dev/full");
+    }
+    // A pipe closed by its reader before the report is written.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["validate", "open.yaml"])
+        .current_dir(dir.0.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(19), "{out:?}");
+    assert!(out.stderr.is_empty(), "{out:?}");
+}

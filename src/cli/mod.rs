@@ -29,7 +29,7 @@ Exit codes:
   5   a policy file is invalid
   7   test: an expectation did not hold
   1   test: a test file is invalid
-  2   bad command-line usage
+  2   bad command-line usage, or output that cannot be written
 When several apply, the first in the order 2, 5, 1, 4, 7, 19, 0 wins.";
 
 const MODEL_HELP: &str = "\
@@ -39,7 +39,8 @@ in folders that are not CloudFormation templates (no `Resources` map) are listed
 Pseudo parameters such as AWS::Region are unknown unless given, e.g. --param AWS::Region=eu-west-1.
 
 Exit codes: 0 the model was printed; 4 a template could not be read or parsed, or a file named on
-the command line is not a template; 2 bad usage (including unreadable parameter values).";
+the command line is not a template; 2 bad usage (including unreadable parameter values), or
+output that cannot be written.";
 
 /// Policy-as-code checker for AWS CloudFormation, with a precise model of EC2 security groups.
 #[derive(Debug, Parser)]
@@ -301,7 +302,12 @@ pub fn main() -> ExitCode {
         Err(e) => {
             // --help and --version are not errors.
             let usage = e.use_stderr();
-            let _ = e.print();
+            if let Err(write) = e.print() {
+                if write.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("error: cannot write to standard output: {write}");
+                    return Exit::Usage.into();
+                }
+            }
             return if usage {
                 Exit::Usage.into()
             } else {
@@ -310,8 +316,19 @@ pub fn main() -> ExitCode {
         }
     };
     let stdout = std::io::stdout();
+    let mut out = output::Latch::new(stdout.lock());
     // Standard error stays unlocked: the progress bar writes to it from other threads.
-    run(cli, &mut stdout.lock(), &mut std::io::stderr()).into()
+    let mut err = std::io::stderr();
+    let exit = run(cli, &mut out, &mut err);
+    match out.finish() {
+        Some(e) => {
+            // A report that was never written must not pass a gate: exit 2, as for an
+            // `--output` file that cannot be written.
+            let _ = writeln!(err, "error: cannot write to standard output: {e}");
+            exit.combine(Exit::Usage).into()
+        }
+        None => exit.into(),
+    }
 }
 
 /// Runs a parsed command line, writing results to `out` and problems to `err`.
@@ -323,7 +340,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         Command::Explain(args) => rules::explain(&args, out, err),
         Command::Model(args) => model::run(&args, out, err),
         Command::Completions(args) => {
-            clap_complete::generate(args.shell, &mut Cli::command(), "palisade", out);
+            // Generated in memory: the generator panics when it cannot write.
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "palisade", &mut script);
+            let _ = out.write_all(&script);
             Exit::Ok
         }
     }

@@ -157,12 +157,11 @@ pub fn run(args: &ModelArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         doc.attachments.extend(entries("attachments"));
         doc.vpcs.extend(entries("vpcs"));
     }
+    // A failure to write is the caller's to report (see `output::Latch`).
     let mut buffered = std::io::BufWriter::new(out);
-    let written = serde_json::to_writer_pretty(&mut buffered, &doc).is_ok()
-        && writeln!(buffered).is_ok()
-        && buffered.flush().is_ok();
-    if !written {
-        exit = exit.combine(Exit::TemplateError);
-    }
+    let _ = serde_json::to_writer_pretty(&mut buffered, &doc)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(buffered))
+        .and_then(|()| buffered.flush());
     exit
 }

@@ -24,6 +24,72 @@ fn color_allowed() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// Standard output that remembers why writing to it failed. Every command writes through one,
+/// so that a report lost to a full disk fails the run instead of passing it silently. A closed
+/// pipe (`palisade validate … | head`) is not a failure: the reader has what it wanted. Once a
+/// write has failed, every later one fails at once, so that renderers stop early.
+#[derive(Debug)]
+pub struct Latch<W: Write> {
+    inner: W,
+    failed: Option<std::io::Error>,
+    closed: bool,
+}
+
+impl<W: Write> Latch<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Self {
+        Latch {
+            inner,
+            failed: None,
+            closed: false,
+        }
+    }
+
+    /// Flushes, then returns the first failure other than a closed pipe, if any.
+    pub fn finish(mut self) -> Option<std::io::Error> {
+        let _ = self.flush();
+        self.failed
+    }
+
+    fn check<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                self.closed = true;
+            } else if e.kind() != std::io::ErrorKind::Interrupted && self.failed.is_none() {
+                self.failed = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        result
+    }
+
+    fn stopped(&self) -> Option<std::io::Error> {
+        if self.closed {
+            return Some(std::io::ErrorKind::BrokenPipe.into());
+        }
+        self.failed
+            .as_ref()
+            .map(|e| std::io::Error::new(e.kind(), e.to_string()))
+    }
+}
+
+impl<W: Write> Write for Latch<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(e) = self.stopped() {
+            return Err(e);
+        }
+        let result = self.inner.write(buf);
+        self.check(result)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if let Some(e) = self.stopped() {
+            return Err(e);
+        }
+        let result = self.inner.flush();
+        self.check(result)
+    }
+}
+
 /// Writes `text` to `path` through a temporary file in the same folder, renamed into place,
 /// so readers never see half a report.
 pub fn write_atomically(
@@ -91,5 +157,63 @@ impl Progress {
         if let Some(bar) = self.0 {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Accepts `room` bytes, then fails every write with `kind`.
+    struct Full {
+        room: usize,
+        kind: std::io::ErrorKind,
+        writes: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.writes += 1;
+            if self.room == 0 {
+                return Err(self.kind.into());
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn full(room: usize, kind: std::io::ErrorKind) -> Full {
+        Full {
+            room,
+            kind,
+            writes: 0,
+        }
+    }
+
+    #[test]
+    fn a_failed_write_is_kept_and_stops_later_writes() {
+        let mut inner = full(4, std::io::ErrorKind::StorageFull);
+        let mut out = Latch::new(&mut inner);
+        assert!(out.write_all(b"findings").is_err());
+        assert!(out.write_all(b"more").is_err());
+        let failed = out.finish().map(|e| e.kind());
+        assert_eq!(failed, Some(std::io::ErrorKind::StorageFull));
+        // The second write never reached the full disk.
+        assert_eq!(inner.writes, 2);
+    }
+
+    #[test]
+    fn a_closed_pipe_is_not_a_failure() {
+        let mut out = Latch::new(full(4, std::io::ErrorKind::BrokenPipe));
+        assert!(out.write_all(b"findings").is_err());
+        assert!(out.finish().is_none());
+        let mut fine = Latch::new(Vec::new());
+        fine.write_all(b"all of it").unwrap();
+        assert!(fine.finish().is_none());
     }
 }
