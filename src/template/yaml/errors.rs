@@ -26,6 +26,9 @@ pub(super) fn syntax(
     let at = e
         .problem_mark()
         .map(|m| char_span(input, input.offset(m.index)));
+    if let Some(error) = at.and_then(|at| long_key(source, problem, at)) {
+        return error;
+    }
     let mut message = format!("invalid YAML: {}", backquote(problem));
     let mut related = None;
     if let (Some(context), Some(mark)) = (e.context(), e.context_mark()) {
@@ -46,6 +49,49 @@ pub(super) fn syntax(
         Some((span, label)) => error.with_related(span, label),
         None => error,
     }
+}
+
+/// Longest key YAML reads without a `?` (its "simple key" limit).
+const MAX_SIMPLE_KEY: usize = 1024;
+
+/// libyaml says only "mapping values are not allowed" at the `:` after a key longer than
+/// [`MAX_SIMPLE_KEY`] characters; this says what is wrong instead.
+fn long_key(source: &SourceFile, problem: &str, at: Span) -> Option<LoadError> {
+    if problem != "mapping values are not allowed in this context" {
+        return None;
+    }
+    let text = source.text();
+    let line_start = text
+        .get(..at.start as usize)?
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let before = text.get(line_start..at.start as usize)?;
+    let key = before
+        .trim_start()
+        .trim_start_matches("- ")
+        .trim_start()
+        .trim_end();
+    // One key alone before the `:`: a quoted one, or a plain one with no `: ` of its own (else
+    // the line holds a map already and the `:` is in the wrong place, whatever the lengths).
+    let alone = match key.chars().next() {
+        Some(q @ ('"' | '\'')) => key.len() >= 2 && key.ends_with(q),
+        _ => !key.contains(": "),
+    };
+    let length = key.chars().count();
+    if !alone || length <= MAX_SIMPLE_KEY {
+        return None;
+    }
+    let start = at.start - key.len() as u32;
+    Some(
+        LoadError::new(
+            "yaml::syntax",
+            format!(
+                "invalid YAML: this key is {length} characters long; YAML reads a key of at most {MAX_SIMPLE_KEY} characters unless it is written as an explicit key"
+            ),
+            Some(Span::new(start, at.start)),
+        )
+        .with_help("shorten the key, or write it as an explicit key: `? key` on its own line, then `: value` on the next"),
+    )
 }
 
 /// libyaml quotes with `'…'`; palisade's messages use backquotes.

@@ -465,3 +465,37 @@ fn syntax_errors_say_what_where_and_what_to_do() {
     assert!(e.message.contains("`,` or `]`"), "{}", e.message);
     assert!(!e.message.contains('\''), "{}", e.message);
 }
+
+#[test]
+fn a_key_past_the_yaml_limit_is_named_as_such() {
+    let long = "K".repeat(1100);
+    for text in [
+        format!("Resources:\n  {long}: x\n"),
+        format!("Tags:\n  - \"{long}\": v\n"),
+    ] {
+        let e = error(&text);
+        assert!(
+            e.message.contains("this key is 1100 characters long")
+                || e.message.contains("this key is 1102 characters long"),
+            "{}",
+            e.message
+        );
+        let span = e.span.unwrap();
+        assert_eq!(at(&text, span.start).0, 2);
+        assert!(
+            text.get(span.start as usize..span.end as usize)
+                .unwrap()
+                .contains(&long)
+        );
+    }
+    // Written as an explicit key, it is read.
+    let explicit = format!("Resources:\n  ? {long}\n  : x\n");
+    assert!(load(&explicit).is_ok());
+    // A `: ` after a value on a line that holds a key already keeps libyaml's own reason.
+    let e = error(&format!("a: \"{long}\": x\n"));
+    assert!(
+        e.message.contains("mapping values are not allowed"),
+        "{}",
+        e.message
+    );
+}
