@@ -234,6 +234,49 @@ fn validate_writes_the_report_to_a_file() {
 }
 
 #[test]
+fn validate_refuses_to_write_the_report_over_a_template() {
+    let tmp = tempfile::tempdir().unwrap();
+    let template = tmp.path().join("bad.yaml");
+    std::fs::copy(fixtures().join("bad.yaml"), &template).unwrap();
+    let before = std::fs::read(&template).unwrap();
+    let folder = tmp.path().to_string_lossy().into_owned();
+    // Named directly (by another spelling of the same path), or found in a folder.
+    let spelled = format!("{folder}/./bad.yaml");
+    for inputs in [[folder.as_str()], [spelled.as_str()]] {
+        let mut args = vec!["validate"];
+        args.extend(inputs);
+        args.extend(["--output", &spelled]);
+        args.extend(RULES);
+        let t = run(&args);
+        assert!(t.starts_with("exit: 2\n"), "{t}");
+        assert!(
+            t.contains("writing the report there would replace it"),
+            "{t}"
+        );
+        assert_eq!(std::fs::read(&template).unwrap(), before);
+    }
+}
+
+#[test]
+fn only_and_skip_take_spaced_lists() {
+    let spaced = validate(&["bad.yaml", "--only", " CLI002 , ", "--format", "json"]);
+    let plain = validate(&["bad.yaml", "--only", "CLI002", "--format", "json"]);
+    assert!(spaced.starts_with("exit: 19\n"), "{spaced}");
+    let findings = |t: &str| {
+        let json = t
+            .split("--- stdout\n")
+            .nth(1)
+            .unwrap()
+            .split("--- stderr")
+            .next()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_str(json).unwrap();
+        report["findings"].clone()
+    };
+    assert_eq!(findings(&spaced), findings(&plain));
+}
+
+#[test]
 fn test_passes() {
     let t = expect(
         0,

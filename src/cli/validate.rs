@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -51,6 +52,15 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         }
     };
     let (inputs, input_errors) = inputs::expand(&args.paths);
+    if let Some(input) = args.output.as_deref().and_then(|o| overwritten(o, &inputs)) {
+        let _ = writeln!(
+            err,
+            "error: --output `{}` is the template `{}` being checked; writing the report there would replace it. Choose another file",
+            args.output.as_deref().unwrap_or(Path::new("")).display(),
+            input.name
+        );
+        return Exit::Usage;
+    }
     if inputs.len() == 1 {
         super::single_input();
     }
@@ -152,8 +162,9 @@ fn settle(
     if let Some(config) = config {
         config.check_ids(&program, err)?;
     }
-    let only: HashSet<String> = args.only.iter().cloned().collect();
-    let mut skip: HashSet<String> = args.skip.iter().cloned().collect();
+    let (only_ids, skip_ids) = (rule_ids(&args.only), rule_ids(&args.skip));
+    let only: HashSet<String> = only_ids.iter().cloned().collect();
+    let mut skip: HashSet<String> = skip_ids.iter().cloned().collect();
     if let Some(config) = config {
         skip.extend(
             config
@@ -185,11 +196,36 @@ fn settle(
             })
             .unwrap_or_default(),
     };
-    if let Err(message) = check_ids(&program, &args.only, &args.skip) {
+    if let Err(message) = check_ids(&program, &only_ids, &skip_ids) {
         let _ = writeln!(err, "error: {message}");
         return Err(Exit::Usage);
     }
     Ok((program, options))
+}
+
+/// The ids of `--only` or `--skip`, without the spaces of `--only "SG011, SG012"` and without
+/// the empty item a trailing comma leaves.
+fn rule_ids(given: &[String]) -> Vec<String> {
+    given
+        .iter()
+        .map(|id| id.trim())
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The input that `output` would overwrite, if the report is to be written over a template
+/// being checked.
+fn overwritten<'i>(output: &Path, inputs: &'i [Input]) -> Option<&'i Input> {
+    // A file that does not exist yet is not an input.
+    let target = std::fs::canonicalize(output).ok()?;
+    inputs.iter().find(|input| {
+        input
+            .path
+            .as_deref()
+            .and_then(|p| std::fs::canonicalize(p).ok())
+            .is_some_and(|p| p == target)
+    })
 }
 
 /// `--only` and `--skip` must name rules that are loaded.
