@@ -85,14 +85,11 @@ impl<'a> Evaluator<'a> {
                 }
             });
         }
-        if let (true, Some(first)) = (messages.len() > 1, acc.as_mut()) {
-            if let Some(first) = first.findings.first_mut() {
-                first.message = Arc::from(joined_messages(&messages));
-            }
-        }
         let mut outcome = acc.unwrap_or_else(Outcome::skip);
-        if let (true, Some(message), Some(first)) = (single, custom, outcome.findings.first_mut()) {
-            first.message = message;
+        // The single finding says the custom message of the last term that has one, else
+        // every term's message.
+        if let (true, Some(first)) = (single, outcome.findings.first_mut()) {
+            first.message = custom.unwrap_or_else(|| Arc::from(joined_messages(&messages)));
         }
         outcome
     }

@@ -49,8 +49,8 @@ struct Walk<'a> {
 impl<'a> Walk<'a> {
     fn push(&mut self, target: &'a str, attr: Option<&'a str>, at: &Seg<'_>, span: Span) {
         // Inside a rule, a reference to a group is the rule's group or peer, which the rule
-        // itself reports; only a VPC's default group named there is needed here.
-        // Of a VPC, only its default group matters here.
+        // itself reports; only a VPC's default group named there is needed here. Of a VPC,
+        // only its default group matters anywhere.
         let default_group = attr == Some("DefaultSecurityGroup");
         if self.in_rule && !default_group {
             return;
