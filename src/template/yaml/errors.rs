@@ -65,12 +65,8 @@ fn long_key(source: &SourceFile, problem: &str, at: Span) -> Option<LoadError> {
         .get(..at.start as usize)?
         .rfind('\n')
         .map_or(0, |i| i + 1);
-    let before = text.get(line_start..at.start as usize)?;
-    let key = before
-        .trim_start()
-        .trim_start_matches("- ")
-        .trim_start()
-        .trim_end();
+    let before = text.get(line_start..at.start as usize)?.trim_end();
+    let key = before.trim_start().trim_start_matches("- ").trim_start();
     // One key alone before the `:`: a quoted one, or a plain one with no `: ` of its own (else
     // the line holds a map already and the `:` is in the wrong place, whatever the lengths).
     let alone = match key.chars().next() {
@@ -81,14 +77,15 @@ fn long_key(source: &SourceFile, problem: &str, at: Span) -> Option<LoadError> {
     if !alone || length <= MAX_SIMPLE_KEY {
         return None;
     }
-    let start = at.start - key.len() as u32;
+    // The key ends where `before` does, spaces before the `:` left out.
+    let end = (line_start + before.len()) as u32;
     Some(
         LoadError::new(
             "yaml::syntax",
             format!(
                 "invalid YAML: this key is {length} characters long; YAML reads a key of at most {MAX_SIMPLE_KEY} characters unless it is written as an explicit key"
             ),
-            Some(Span::new(start, at.start)),
+            Some(Span::new(end - key.len() as u32, end)),
         )
         .with_help("shorten the key, or write it as an explicit key: `? key` on its own line, then `: value` on the next"),
     )

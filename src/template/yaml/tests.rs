@@ -472,6 +472,7 @@ fn a_key_past_the_yaml_limit_is_named_as_such() {
     for text in [
         format!("Resources:\n  {long}: x\n"),
         format!("Tags:\n  - \"{long}\": v\n"),
+        format!("Resources:\n  {long}   : x\n"),
     ] {
         let e = error(&text);
         assert!(
@@ -482,11 +483,11 @@ fn a_key_past_the_yaml_limit_is_named_as_such() {
         );
         let span = e.span.unwrap();
         assert_eq!(at(&text, span.start).0, 2);
-        assert!(
-            text.get(span.start as usize..span.end as usize)
-                .unwrap()
-                .contains(&long)
-        );
+        // The span is the key itself.
+        let key = text.get(span.start as usize..span.end as usize).unwrap();
+        assert!(key.contains(&long), "{key}");
+        assert_eq!(key.trim(), key);
+        assert!(!key.contains(':'));
     }
     // Written as an explicit key, it is read.
     let explicit = format!("Resources:\n  ? {long}\n  : x\n");
