@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     // The same files as `palisade validate` reads, found and read the same way.
-    let (files, _) = inputs::expand(&paths);
+    let files = inputs::expand(&paths).inputs;
     let failed: usize = files
         .par_iter()
         .map(|input| {

@@ -258,6 +258,36 @@ fn validate_refuses_to_write_the_report_over_a_template() {
 }
 
 #[test]
+fn a_folder_without_templates_is_named_in_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("infra");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("README.md"), "not a template").unwrap();
+    let empty = empty.to_string_lossy().into_owned();
+    let warning = format!("warning: folder `{empty}` holds no template files");
+    for command in ["validate", "model"] {
+        let mut args = vec![command, empty.as_str()];
+        if command == "validate" {
+            args.extend(RULES);
+        }
+        let t = run(&args);
+        assert!(t.starts_with("exit: 0\n"), "{t}");
+        let stderr = t.split("--- stderr\n").nth(1).unwrap();
+        assert!(stderr.contains(&warning), "{t}");
+    }
+    // A folder with a template in it, or a template named directly, gets no warning.
+    let t = run(&[
+        "validate",
+        ".",
+        "--only",
+        "CLI002",
+        "--rules",
+        "policy.guard",
+    ]);
+    assert!(!t.contains("warning: folder"), "{t}");
+}
+
+#[test]
 fn only_and_skip_take_spaced_lists() {
     let spaced = validate(&["bad.yaml", "--only", " CLI002 , ", "--format", "json"]);
     let plain = validate(&["bad.yaml", "--only", "CLI002", "--format", "json"]);

@@ -29,11 +29,36 @@ pub struct InputError {
     pub error: LoadError,
 }
 
-/// Expands command-line paths into inputs, in a deterministic order: the order given, and
-/// sorted by path inside each folder.
-pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
+/// The command-line paths, expanded.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// The templates to read, in a deterministic order: the order given, and sorted by path
+    /// inside each folder.
+    pub inputs: Vec<Input>,
+    /// Folders that could not be read.
+    pub errors: Vec<InputError>,
+    /// Folders given on the command line in which no file has a template extension: nothing
+    /// in them is checked, which the user is told (a renamed folder must not pass silently).
+    pub empty_folders: Vec<String>,
+}
+
+impl Expanded {
+    /// The warning for each folder without templates, one line each.
+    pub fn warnings(&self) -> impl Iterator<Item = String> + '_ {
+        self.empty_folders.iter().map(|name| {
+            format!(
+                "warning: folder `{name}` holds no template files (*.{}); nothing in it was checked",
+                TEMPLATE_EXTENSIONS.join(", *.")
+            )
+        })
+    }
+}
+
+/// Expands command-line paths into inputs.
+pub fn expand(paths: &[PathBuf]) -> Expanded {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
+    let mut empty_folders = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
             inputs.push(Input {
@@ -43,6 +68,9 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
             });
         } else if path.is_dir() {
             let (found, unreadable) = files_under(path, &has_template_extension);
+            if found.is_empty() && unreadable.is_empty() {
+                empty_folders.push(display(path));
+            }
             errors.extend(unreadable.into_iter().map(|(dir, e)| InputError {
                 name: display(&dir),
                 error: LoadError::new(
@@ -64,7 +92,11 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
             });
         }
     }
-    (inputs, errors)
+    Expanded {
+        inputs,
+        errors,
+        empty_folders,
+    }
 }
 
 fn display(path: &Path) -> String {

@@ -107,7 +107,15 @@ pub fn run(args: &ModelArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             return Exit::Usage;
         }
     };
-    let (inputs, input_errors) = inputs::expand(&args.paths);
+    let expanded = inputs::expand(&args.paths);
+    for warning in expanded.warnings() {
+        let _ = writeln!(err, "{warning}");
+    }
+    let inputs::Expanded {
+        inputs,
+        errors: input_errors,
+        ..
+    } = expanded;
     let mut exit = Exit::Ok;
     let mut errors = Vec::new();
     for e in input_errors {

@@ -89,7 +89,7 @@ pub fn number(val: &RVal<'_>, what: &str) -> Result<Option<i64>, Unknown> {
     match val {
         RVal::NoValue | RVal::Null => Ok(None),
         RVal::Int(n) => Ok(Some(*n)),
-        RVal::Float(f) if f.fract() == 0.0 => Ok(Some(*f as i64)),
+        RVal::Float(f) => float_number(*f, what).map(Some),
         RVal::Str(s) => s
             .trim()
             .parse::<i64>()
@@ -97,6 +97,21 @@ pub fn number(val: &RVal<'_>, what: &str) -> Result<Option<i64>, Unknown> {
             .map_err(|_| Unknown::new(format!("`{what}` `{s}` is not a number"))),
         RVal::Unknown(u) => Err(u.clone()),
         _ => Err(Unknown::new(format!("`{what}` is not a number"))),
+    }
+}
+
+/// A port or ICMP number written as a float (`22.0`, `1e3`, or an integer too large for 64
+/// bits): the whole number, or why it is none. A huge one is named as written rather than as
+/// the `i64` it would saturate to.
+fn float_number(f: f64, what: &str) -> Result<i64, Unknown> {
+    if !f.is_finite() {
+        Err(Unknown::new(format!("`{what}` is not a finite number")))
+    } else if f.fract() != 0.0 {
+        Err(Unknown::new(format!("`{what}` {f} is not a whole number")))
+    } else if f.abs() > 1e9 {
+        Err(Unknown::new(format!("`{what}` {f:e} is out of range")))
+    } else {
+        Ok(f as i64)
     }
 }
 
@@ -197,5 +212,17 @@ mod tests {
         assert_eq!(icmp_number(&RVal::Int(8), "FromPort").unwrap(), 8);
         assert_eq!(icmp_number(&s("-1"), "ToPort").unwrap(), -1);
         assert!(icmp_number(&RVal::Int(300), "ToPort").is_err());
+    }
+
+    #[test]
+    fn float_ports_are_whole_numbers_or_say_why_not() {
+        assert_eq!(number(&RVal::Float(22.0), "FromPort").unwrap(), Some(22));
+        assert_eq!(number(&RVal::Float(-1.0), "ToPort").unwrap(), Some(-1));
+        let reason = |f: f64| number(&RVal::Float(f), "FromPort").unwrap_err().reason;
+        assert_eq!(reason(22.5), "`FromPort` 22.5 is not a whole number");
+        assert_eq!(reason(f64::INFINITY), "`FromPort` is not a finite number");
+        assert_eq!(reason(f64::NAN), "`FromPort` is not a finite number");
+        // Not the saturated 9223372036854775807.
+        assert_eq!(reason(1e23), "`FromPort` 1e23 is out of range");
     }
 }
