@@ -384,9 +384,33 @@ fn canonical(parts: &[&Node]) -> u128 {
     (u128::from(hash.0.finish()) << 64) | u128::from(hash.1.finish())
 }
 
-/// Two independent hashes of the bytes written.
+/// Two independent hashes of the bytes written, both with fixed keys: the same rules hash
+/// alike in every run and on every thread.
 #[derive(Default)]
-struct TwoHashes(std::hash::DefaultHasher, crate::template::value::Fnv);
+struct TwoHashes(std::hash::DefaultHasher, Fnv);
+
+/// FNV-1a, 64 bits.
+#[derive(Clone, Copy, Debug)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
 
 impl std::io::Write for TwoHashes {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {

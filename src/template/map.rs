@@ -7,7 +7,6 @@
 //! through the same API.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use super::record::Record;
 use super::value::Node;
@@ -108,7 +107,10 @@ enum Other {
 #[derive(Clone, Debug)]
 struct Indexed {
     entries: Box<[Entry]>,
-    index: HashMap<Key, u32, BuildHasherDefault<Fnv>>,
+    /// Keyed at random per process (std's SipHash): keys come from the template, and with a
+    /// fixed hash a crafted file whose keys all land in one bucket made every lookup a scan
+    /// (200,000 such resources took 15 times as long).
+    index: HashMap<Key, u32>,
 }
 
 impl Default for Map {
@@ -121,29 +123,6 @@ impl Default for Map {
 /// Below it, a linear scan over short keys beats hashing, and small maps (most of a
 /// template and all model entries) carry no index at all.
 const INDEX_THRESHOLD: usize = 32;
-
-/// FNV-1a: a fast hash for map keys, which come from the template and are short.
-#[derive(Clone, Copy, Debug)]
-pub struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-}
 
 impl PartialEq for Map {
     fn eq(&self, other: &Self) -> bool {
@@ -159,8 +138,7 @@ impl Map {
         if entries.len() <= INDEX_THRESHOLD {
             return Map(Repr::Small(entries));
         }
-        let mut index =
-            HashMap::with_capacity_and_hasher(entries.len(), BuildHasherDefault::default());
+        let mut index = HashMap::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
             index.entry(e.key.clone()).or_insert(i as u32);
         }
@@ -279,7 +257,7 @@ impl Map {
 /// A map's representation, borrowed.
 enum Ref<'a> {
     Small(&'a [Entry]),
-    Indexed(&'a [Entry], &'a HashMap<Key, u32, BuildHasherDefault<Fnv>>),
+    Indexed(&'a [Entry], &'a HashMap<Key, u32>),
     Record(&'a Record),
 }
 
@@ -366,6 +344,8 @@ impl ExactSizeIterator for Entries<'_> {}
 
 #[cfg(test)]
 mod tests {
+    use std::hash::BuildHasher;
+
     use super::*;
     use crate::template::Value;
 
@@ -400,6 +380,30 @@ mod tests {
         assert!(record.written().is_empty());
         // A record's header takes one allocation of 32 bytes besides its values.
         assert_eq!(std::mem::size_of::<Other>(), 32);
+    }
+
+    #[test]
+    fn the_index_of_a_large_map_is_keyed_at_random() {
+        // With a fixed hash, a file's keys can be chosen to share a bucket, and every lookup
+        // in that map becomes a scan: each index must hash the same key differently.
+        let large = || {
+            Map::new(
+                (0..=INDEX_THRESHOLD)
+                    .map(|i| Entry {
+                        key: Key::from(format!("R{i}").as_str()),
+                        key_span: Span::NONE,
+                        value: int(i as i64, 0),
+                    })
+                    .collect(),
+            )
+        };
+        let hash_of = |map: &Map| match map.repr() {
+            Ref::Indexed(_, index) => index.hasher().hash_one("R1"),
+            _ => panic!("not indexed"),
+        };
+        let (a, b) = (large(), large());
+        assert_ne!(hash_of(&a), hash_of(&b));
+        assert_eq!(a.get("R7"), Some(&int(7, 0)));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::fmt;
 use compact_str::CompactString;
 use serde::ser::{SerializeMap, SerializeSeq};
 
-pub use super::map::{Entries, Entry, EntryRef, Fnv, Key, Map, Shape};
+pub use super::map::{Entries, Entry, EntryRef, Key, Map, Shape};
 use crate::source::Span;
 
 /// The string type of values and keys: short strings are stored inline.
