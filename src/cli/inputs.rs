@@ -54,6 +54,19 @@ impl Expanded {
     }
 }
 
+/// [`expand`], writing the warnings to `err`: the inputs and the folders that could not be
+/// read.
+pub fn expand_and_warn(
+    paths: &[PathBuf],
+    err: &mut dyn std::io::Write,
+) -> (Vec<Input>, Vec<InputError>) {
+    let expanded = expand(paths);
+    for warning in expanded.warnings() {
+        let _ = writeln!(err, "{warning}");
+    }
+    (expanded.inputs, expanded.errors)
+}
+
 /// Expands command-line paths into inputs.
 pub fn expand(paths: &[PathBuf]) -> Expanded {
     let mut inputs = Vec::new();

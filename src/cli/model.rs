@@ -107,15 +107,7 @@ pub fn run(args: &ModelArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             return Exit::Usage;
         }
     };
-    let expanded = inputs::expand(&args.paths);
-    for warning in expanded.warnings() {
-        let _ = writeln!(err, "{warning}");
-    }
-    let inputs::Expanded {
-        inputs,
-        errors: input_errors,
-        ..
-    } = expanded;
+    let (inputs, input_errors) = inputs::expand_and_warn(&args.paths, err);
     let mut exit = Exit::Ok;
     let mut errors = Vec::new();
     for e in input_errors {

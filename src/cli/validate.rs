@@ -51,15 +51,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
             return Exit::Usage;
         }
     };
-    let expanded = inputs::expand(&args.paths);
-    for warning in expanded.warnings() {
-        let _ = writeln!(err, "{warning}");
-    }
-    let inputs::Expanded {
-        inputs,
-        errors: input_errors,
-        ..
-    } = expanded;
+    let (inputs, input_errors) = inputs::expand_and_warn(&args.paths, err);
     if let Some(input) = args.output.as_deref().and_then(|o| overwritten(o, &inputs)) {
         let _ = writeln!(
             err,
