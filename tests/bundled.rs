@@ -281,3 +281,41 @@ fn the_good_examples_pass_every_rule_and_the_bad_ones_show_several() {
         }
     }
 }
+
+#[test]
+fn identical_groups_are_counted_when_there_are_more_than_the_model_lists() {
+    let program = program();
+    // `n` identical groups; the model lists 16 duplicates of each at most.
+    let messages = |n: usize| -> Vec<String> {
+        let mut text = String::from("Resources:\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "  Sg{i}:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: web {i}\n      VpcId: vpc-1\n      SecurityGroupIngress:\n        - {{IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 10.0.0.0/24}}\n"
+            ));
+        }
+        let source = std::sync::Arc::new(palisade::source::SourceFile::new("t.yaml", text));
+        let loaded = template::parse(source).unwrap();
+        engine::evaluate_template(&program, &loaded, &Parameters::new())
+            .into_iter()
+            .filter(|o| program.rule(o.rule).map(|r| r.meta.id.as_str()) == Some("SG031"))
+            .flat_map(|o| o.findings)
+            .map(|f| f.message.to_string())
+            .collect()
+    };
+    let few = messages(3);
+    assert_eq!(few.len(), 3, "{few:#?}");
+    assert_eq!(
+        few[0],
+        "security group `Sg0` has the same rules as Sg1, Sg2"
+    );
+    let many = messages(18);
+    assert_eq!(many.len(), 18, "{many:#?}");
+    assert!(
+        many[0].starts_with(
+            "security group `Sg0` has the same rules as 17 other groups, among them Sg1, Sg2,"
+        ),
+        "{}",
+        many[0]
+    );
+    assert!(many[0].ends_with("Sg16"), "{}", many[0]);
+}
