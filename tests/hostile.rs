@@ -335,6 +335,72 @@ fn a_folder_of_ten_thousand_files_is_checked_in_a_fixed_order() {
 }
 
 #[test]
+fn rules_compared_with_many_others_are_found_exactly() {
+    // Thousands of VPCs and of rules compared with their blocks (SG042), and thousands of
+    // DNS rules each looking for its group's other DNS rule (SG022): each comparison is
+    // looked up, not scanned (see `eval::join`), and finds what a scan finds.
+    let n = 2_000;
+    let mut text = String::from("Resources:\n");
+    for i in 0..n {
+        let (a, b) = (i / 256, i % 256);
+        text.push_str(&format!(
+            "  Vpc{i}:\n    Type: AWS::EC2::VPC\n    Properties: {{CidrBlock: 10.{a}.{b}.0/24}}\n"
+        ));
+    }
+    text.push_str("  Web:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: web\n      VpcId: !Ref Vpc0\n      SecurityGroupIngress:\n");
+    for i in 0..n {
+        let (a, b) = (i / 256, i % 256);
+        text.push_str(&format!(
+            "        - {{IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 10.{a}.{b}.9/32, Description: inside}}\n        - {{IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 172.16.{a}.{b}/32, Description: outside}}\n"
+        ));
+    }
+    for i in 0..n {
+        // Every other group also allows DNS over TCP.
+        let tcp = if i % 2 == 0 {
+            ", {IpProtocol: tcp, FromPort: 53, ToPort: 53, CidrIp: 10.0.0.2/32, Description: dns}"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "  Dns{i}:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: dns {i}\n      VpcId: !Ref Vpc0\n      SecurityGroupEgress: [{{IpProtocol: udp, FromPort: 53, ToPort: 53, CidrIp: 10.0.0.2/32, Description: dns}}{tcp}]\n"
+        ));
+    }
+    let dir = Dir::new();
+    dir.write("many.yaml", text.as_bytes());
+    let run = palisade(
+        dir.0.path(),
+        &[
+            "validate",
+            "many.yaml",
+            "--only",
+            "SG022,SG042",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 19, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let count = |id: &str| findings.iter().filter(|f| f["id"] == id).count();
+    // Each block inside a VPC, and no other.
+    assert_eq!(count("SG042"), n);
+    assert!(
+        findings
+            .iter()
+            .filter(|f| f["id"] == "SG042")
+            .all(|f| f["message"].as_str().unwrap().contains(".9/32"))
+    );
+    // Each group with DNS over UDP only.
+    assert_eq!(count("SG022"), n / 2);
+    assert!(
+        findings
+            .iter()
+            .filter(|f| f["id"] == "SG022")
+            .all(|f| f["message"].as_str().unwrap().contains("not over TCP"))
+    );
+}
+
+#[test]
 fn long_chains_of_conditions_and_lets_are_worked_out() {
     let dir = Dir::new();
     // Each condition names the one before it: 10,000 deep.

@@ -626,5 +626,8 @@ pub(crate) mod convert {
     }
 }
 
+mod prepared;
 #[cfg(test)]
 mod tests;
+
+pub(crate) use prepared::{Index, Prepared};

@@ -16,6 +16,7 @@ mod compare;
 mod findings;
 mod functions;
 mod item;
+mod lookup;
 mod parallel;
 mod query;
 mod terms;
@@ -23,7 +24,7 @@ mod terms;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::check::ir::{FileId, Program, RuleId, VarId, VarKind};
+use crate::check::ir::{BinaryOp, FileId, Program, RuleId, VarId, VarKind};
 use crate::source::{SourceFile, Span};
 use crate::template::{Node, Str};
 use item::{Item, Reason};
@@ -209,6 +210,8 @@ fn evaluate_share(program: &Program, doc: &Document<'_>, share: &[bool]) -> Vec<
         lets: 0,
         file: FileId(0),
         track: true,
+        indexes: Vec::new(),
+        joins: Vec::new(),
     };
     // Findings keep one copy of each message: a large template has tens of thousands of
     // findings and a few hundred different messages.
@@ -360,6 +363,37 @@ struct Ctx<'a> {
     collect: bool,
 }
 
+/// A variable's values, shared.
+type Values<'a> = Rc<Vec<Item<'a>>>;
+
+// For tests: when set, long right-hand sides and filters are not indexed (to compare with a
+// plain scan); how many filter candidates have been tried on this thread, and how many
+// answers came from an index.
+#[cfg(test)]
+thread_local! {
+    static SCAN_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static TRIED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static INDEXED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts an answer given by an index (tests check that the index is used).
+fn count_indexed() {
+    #[cfg(test)]
+    INDEXED.with(|n| n.set(n.get() + 1));
+}
+
+/// Whether long right-hand sides and filters are indexed (always, outside tests).
+fn indexing() -> bool {
+    #[cfg(test)]
+    {
+        !SCAN_ONLY.with(std::cell::Cell::get)
+    }
+    #[cfg(not(test))]
+    {
+        true
+    }
+}
+
 struct Evaluator<'a> {
     program: &'a Program,
     doc: &'a Document<'a>,
@@ -375,6 +409,12 @@ struct Evaluator<'a> {
     file: FileId,
     /// Whether queries keep the path of what they select (only where findings are made).
     track: bool,
+    /// Indexes of right-hand sides that are the same for the whole template (a file-level
+    /// `let` or a model root), by values and operator; `None` for values that cannot be
+    /// indexed (see `lookup`).
+    indexes: Vec<(Values<'a>, BinaryOp, Option<Rc<compare::Index>>)>,
+    /// The same for filters that start with `key == value` (see `lookup`), by values and key.
+    joins: Vec<(Values<'a>, &'a str, Rc<lookup::Join>)>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -464,3 +504,5 @@ impl<'a> Evaluator<'a> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_index;

@@ -36,7 +36,10 @@ impl<'a> Evaluator<'a> {
             Head::Var(id) => {
                 let values = self.var(*id);
                 match steps.next() {
-                    Some(step) => self.step(values.iter().cloned(), step),
+                    Some(step) => match self.joined(*id, &values, step, ctx) {
+                        Some(kept) => kept,
+                        None => self.step(values.iter().cloned(), step),
+                    },
                     None => values.as_ref().clone(),
                 }
             }
@@ -89,7 +92,7 @@ impl<'a> Evaluator<'a> {
 
     /// The item reached from `item` by `seg`. Paths are only kept where findings can be made;
     /// elsewhere (filters, conditions) the child shares its parent's path.
-    fn child(&self, item: &Item<'a>, seg: Seg<'a>, node: &'a Node) -> Item<'a> {
+    pub(super) fn child(&self, item: &Item<'a>, seg: Seg<'a>, node: &'a Node) -> Item<'a> {
         if self.track {
             item.child(seg, node)
         } else {
@@ -284,7 +287,7 @@ impl<'a> Evaluator<'a> {
 
     /// Adds `candidate` to `out` when `body` holds for it (with `key` as its key or index),
     /// with the doubt when that is unknown.
-    fn keep_if(
+    pub(super) fn keep_if(
         &mut self,
         candidate: Item<'a>,
         key: Option<Item<'a>>,
@@ -299,13 +302,15 @@ impl<'a> Evaluator<'a> {
 
     /// Whether `body` holds for `candidate` (with `key` as its key or index): `None` when it
     /// does not, else the doubt to keep it with (when the outcome is unknown).
-    fn holds(
+    pub(super) fn holds(
         &mut self,
         candidate: &Item<'a>,
         key: Option<Item<'a>>,
         body: &'a crate::check::ir::Body,
         capture: Option<crate::check::ir::VarId>,
     ) -> Option<Option<super::item::Reason>> {
+        #[cfg(test)]
+        super::TRIED.with(|n| n.set(n.get() + 1));
         let saved = capture.map(|var| (var, self.bind(var, key.iter().cloned().collect())));
         let inner = Ctx {
             this: candidate.clone(),

@@ -364,18 +364,20 @@ impl<'a> Evaluator<'a> {
             }
             return Outcome::skip();
         }
-        let rhs = match &clause.op {
-            ClauseOp::Binary { rhs, .. } => self.expr(rhs, ctx),
-            ClauseOp::Unary { .. } => Vec::new(),
+        let prepared = match &clause.op {
+            ClauseOp::Binary { op, rhs, .. } => Some(self.prepare(*op, rhs, ctx, lhs.len())),
+            ClauseOp::Unary { .. } => None,
         };
         // A missing key fails every test but `EXISTS` (negated or not), as in Guard: a
         // clause about a value that is not there does not hold vacuously.
         let test = |item: &Item<'a>| -> Truth {
             let (t, negated) = match &clause.op {
                 ClauseOp::Unary { op, negated } => (compare::unary(item, *op), *negated),
-                ClauseOp::Binary { op, negated, .. } => {
-                    (compare::binary(item, *op, &rhs), *negated)
-                }
+                ClauseOp::Binary { negated, .. } => (
+                    // A binary clause always has its right-hand side prepared.
+                    prepared.as_ref().map_or(Truth::False, |p| p.test(item)),
+                    *negated,
+                ),
             };
             let exists = matches!(
                 clause.op,

@@ -12,7 +12,7 @@ fn run(policy: &str, template: &str) -> Vec<(String, Status, Vec<Finding>)> {
     run_with_model(policy, template, &[])
 }
 
-fn run_with_model(
+pub(super) fn run_with_model(
     policy: &str,
     template: &str,
     model: &[(&'static str, Node)],
