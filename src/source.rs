@@ -203,14 +203,10 @@ impl SourceFile {
     fn line_starts(&self) -> &[u32] {
         self.line_starts.get_or_init(|| {
             let text = self.text().as_bytes();
-            let lines = text.iter().filter(|&&b| b == b'\n').count();
+            let lines = memchr::memchr_iter(b'\n', text).count();
             let mut starts = Vec::with_capacity(lines + 1);
             starts.push(0u32);
-            for (i, &b) in text.iter().enumerate() {
-                if b == b'\n' {
-                    starts.push(i as u32 + 1);
-                }
-            }
+            starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i as u32 + 1));
             starts
         })
     }
