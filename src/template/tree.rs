@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::map::Seeded;
 use super::value::{Entry, Key, Map, Node, Str, Value, take_exact};
 use super::{LoadError, MAX_DEPTH};
 use crate::source::{SourceFile, Span};
@@ -36,7 +37,7 @@ enum Kind {
         /// A key waiting for its value.
         key: Option<(Key, Span)>,
         /// Key → entry position, built once the map is too large to scan.
-        index: Option<HashMap<Key, usize>>,
+        index: Option<HashMap<Key, usize, Seeded>>,
     },
 }
 
@@ -53,7 +54,7 @@ pub(super) struct Tree<T> {
     spare_lists: Vec<Vec<Node>>,
     spare_maps: Vec<Vec<Entry>>,
     /// Every key read so far, shared by the maps that have it.
-    keys: HashSet<Key>,
+    keys: HashSet<Key, Seeded>,
 }
 
 impl<T> Tree<T> {
@@ -66,7 +67,7 @@ impl<T> Tree<T> {
             duplicate_code,
             spare_lists: Vec::new(),
             spare_maps: Vec::new(),
-            keys: HashSet::new(),
+            keys: HashSet::default(),
         }
     }
 
@@ -194,7 +195,7 @@ impl<T> Tree<T> {
             return Err(duplicate_key(source, code, &key, span, first.key_span));
         }
         if index.is_none() && entries.len() >= SCAN_LIMIT {
-            let mut built = HashMap::with_capacity(entries.len() * 2);
+            let mut built = HashMap::with_capacity_and_hasher(entries.len() * 2, Seeded::default());
             for (i, e) in entries.iter().enumerate() {
                 built.insert(e.key.clone(), i);
             }
