@@ -54,6 +54,8 @@ fn model(n: usize) -> Vec<(&'static str, Node)> {
                 8 => unknown(UnknownHint::None, i),
                 // The same block as one of the list, written with host bits there.
                 9 => Node::string("10.5.0.0/16", at(i)),
+                // Written exactly as a VPC's block (for `==` and `IN`).
+                _ if i % 2 == 0 => Node::string("172.16.9.0/24", at(i)),
                 _ => Node::string(format!("10.{i}.7.0/24"), at(i)),
             };
             fields.push(("cidr", cidr));
