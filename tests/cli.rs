@@ -231,6 +231,21 @@ fn validate_writes_the_report_to_a_file() {
     assert_eq!(json["summary"]["findings"], 3);
     // Nothing else is left in the folder (the report is written through a renamed file).
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    // A folder, or a file in a folder that does not exist: usage error, saying what to do.
+    let missing = tmp.path().join("no/such/folder/report.json");
+    let folder = tmp.path().to_string_lossy().into_owned();
+    for target in [folder, missing.to_string_lossy().into_owned()] {
+        let t = validate(&["bad.yaml", "--output", &target]);
+        assert!(t.starts_with("exit: 2\n"), "{t}");
+        assert!(
+            t.contains(&format!("error: cannot write `{target}`")),
+            "{t}"
+        );
+        assert!(
+            t.contains("= help: give `--output` the path of a file"),
+            "{t}"
+        );
+    }
 }
 
 #[test]

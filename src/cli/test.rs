@@ -223,6 +223,10 @@ fn update(
     if text != file.source.text() {
         if let Err(e) = output::write_atomically(path, |w| w.write_all(text.as_bytes())) {
             let _ = writeln!(err, "error: cannot write `{}`: {e}", path.display());
+            let _ = writeln!(
+                err,
+                "  = help: `--update` rewrites the test file in place: check that you can write to it and to its folder"
+            );
             return (Exit::Usage, failing);
         }
         let _ = writeln!(out, "  updated {}", path.display());

@@ -114,6 +114,10 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         Some(path) => {
             if let Err(e) = output::write_atomically(path, render) {
                 let _ = writeln!(err, "error: cannot write `{}`: {e}", path.display());
+                let _ = writeln!(
+                    err,
+                    "  = help: give `--output` the path of a file in a folder that exists and that you can write to"
+                );
                 return Exit::Usage;
             }
         }
