@@ -630,4 +630,4 @@ mod prepared;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use prepared::{Index, Prepared};
+pub(crate) use prepared::{Index, Prepared, texts};

@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::compare::Prepared;
+use super::compare::{self, Prepared};
 use super::item::{Item, Seg, Val};
 use super::{Ctx, Evaluator};
 use crate::check::ir::{
@@ -84,17 +84,18 @@ impl<'a> Evaluator<'a> {
         if count < JOIN_FROM {
             return None;
         }
-        let wanted = texts(&self.expr(rhs, ctx))?;
+        let wanted = compare::texts(&self.expr(rhs, ctx))?;
         let join = self.join(values, list.map(|(_, e)| e), key);
         let mut positions: Vec<u32> = wanted
             .iter()
-            .filter_map(|t| join.by_text.get(t.as_str()))
+            .filter_map(|t| join.by_text.get(t))
             .flatten()
             .chain(&join.others)
             .copied()
             .collect();
+        // The texts are distinct, so their buckets are disjoint, and none holds an entry of
+        // `others`: each position comes once.
         positions.sort_unstable();
-        positions.dedup();
         super::count_indexed();
         let mut out = Vec::new();
         for p in positions.into_iter().map(|p| p as usize) {
@@ -259,20 +260,4 @@ fn keyed(body: &Body) -> Option<(&str, &Expr)> {
         _ => false,
     };
     (steps.is_empty() && constant).then_some((key.as_str(), rhs))
-}
-
-/// The texts of values that are all plain texts (a text equals one of them exactly when it is
-/// the same text); `None` if one is anything else.
-fn texts(values: &[Item<'_>]) -> Option<Vec<String>> {
-    values
-        .iter()
-        .map(|item| match &item.val {
-            Val::Node(n) => match &n.value {
-                Value::String(s) => Some(s.to_string()),
-                _ => None,
-            },
-            Val::Lit(Lit::String(s)) => Some(s.clone()),
-            _ => None,
-        })
-        .collect()
 }

@@ -93,8 +93,9 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// The texts of a right-hand side made only of strings (never a number: `"22"` equals `22`).
-fn texts(rhs: &[Item<'_>]) -> Option<HashSet<Box<str>>> {
+/// The texts of values made only of strings, `None` if one is anything else (a number too:
+/// `"22"` equals `22`). A string equals one of them exactly when it is the same text.
+pub(crate) fn texts(rhs: &[Item<'_>]) -> Option<HashSet<Box<str>>> {
     rhs.iter()
         .map(|item| match view(item) {
             V::Node(node) if matches!(node.value, Value::String(_)) => string(V::Node(node)),
