@@ -17,6 +17,7 @@ pub mod cli;
 pub mod diag;
 pub mod engine;
 pub mod eval;
+pub(crate) mod hash;
 pub mod model;
 pub mod net;
 pub mod render;

@@ -9,6 +9,7 @@ pub mod inputs;
 mod model;
 mod output;
 mod policies;
+mod progress;
 mod rules;
 mod test;
 mod validate;

@@ -118,48 +118,6 @@ pub fn write_atomically(
     result
 }
 
-/// Runs with more templates than this show a progress bar (on a terminal).
-pub const PROGRESS_THRESHOLD: usize = 20;
-
-/// A progress bar on standard error, drawn only when more than [`PROGRESS_THRESHOLD`]
-/// templates are checked and standard error is a terminal; otherwise it does nothing.
-#[derive(Debug)]
-pub struct Progress(Option<indicatif::ProgressBar>);
-
-impl Progress {
-    /// Starts counting towards `total` templates.
-    pub fn start(total: usize) -> Progress {
-        if total <= PROGRESS_THRESHOLD || !std::io::stderr().is_terminal() {
-            return Progress(None);
-        }
-        let style = indicatif::ProgressStyle::with_template(
-            "{spinner} checking templates [{bar:30}] {pos}/{len} {elapsed}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> ");
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(total as u64),
-            indicatif::ProgressDrawTarget::stderr(),
-        )
-        .with_style(style);
-        Progress(Some(bar))
-    }
-
-    /// One more template done.
-    pub fn tick(&self) {
-        if let Some(bar) = &self.0 {
-            bar.inc(1);
-        }
-    }
-
-    /// Removes the bar before the report is printed.
-    pub fn finish(self) {
-        if let Some(bar) = self.0 {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

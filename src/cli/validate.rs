@@ -1,6 +1,5 @@
 //! `palisade validate`: templates × policies → report, rendered, and the exit code.
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -10,10 +9,11 @@ use rayon::prelude::*;
 
 use super::config::{self, Config};
 use super::inputs::{self, Input, Loaded};
-use super::{Exit, Format, SeverityArg, UnknownArg, ValidateArgs, output, policies};
+use super::{Exit, Format, SeverityArg, UnknownArg, ValidateArgs, output, policies, progress};
 use crate::check::ir::Severity;
 use crate::check::{ParamOverride, Program};
 use crate::engine;
+use crate::hash::HashSet;
 use crate::model::Parameters;
 use crate::render;
 use crate::report::{self, FileResult, Options, Report, UnknownPolicy};
@@ -68,7 +68,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         .iter()
         .map(|e| report::failed(&e.name, &e.error, None))
         .collect();
-    let progress = output::Progress::start(inputs.len());
+    let progress = progress::Progress::start(inputs.len());
     parts.extend(
         inputs
             .par_iter()

@@ -16,7 +16,6 @@
 //! Either way the items kept, their order and their doubts are the ones a scan gives (tests
 //! compare them); thousands of DNS rules took seconds per megabyte, quadratically, before.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::compare::{self, Prepared};
@@ -25,6 +24,7 @@ use super::{Ctx, Evaluator};
 use crate::check::ir::{
     BinaryOp, Body, BodyItem, ClauseOp, Expr, Head, Lit, Query, QueryStep, TermKind, VarId, VarKind,
 };
+use crate::hash::HashMap;
 use crate::template::{Node, Value};
 
 /// Lists shorter than this are scanned.

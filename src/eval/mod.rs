@@ -25,6 +25,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::check::ir::{BinaryOp, FileId, Program, RuleId, VarId, VarKind};
+use crate::hash::HashSet;
 use crate::source::{SourceFile, Span};
 use crate::template::{Node, Str};
 use item::{Item, Reason};
@@ -212,22 +213,16 @@ fn evaluate_share(program: &Program, doc: &Document<'_>, share: &[bool]) -> Vec<
         track: true,
         indexes: Vec::new(),
         joins: Vec::new(),
+        messages: HashSet::default(),
     };
-    // Findings keep one copy of each message: a large template has tens of thousands of
-    // findings and a few hundred different messages.
-    let mut messages: std::collections::HashSet<Arc<str>> = std::collections::HashSet::new();
     for &id in &program.order {
         if !needed.get(id.0 as usize).copied().unwrap_or(false) {
             continue;
         }
         let mut outcome = ev.rule(id);
+        // Custom messages are shared as they are made; default ones here.
         for f in &mut outcome.findings {
-            match messages.get(&*f.message) {
-                Some(shared) => f.message = Arc::clone(shared),
-                None => {
-                    messages.insert(Arc::clone(&f.message));
-                }
-            }
+            f.message = ev.intern(&f.message);
         }
         if let Some(slot) = ev.memo.get_mut(id.0 as usize) {
             *slot = Some(outcome);
@@ -287,7 +282,7 @@ fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
             .filter(|f| f.status == FindingStatus::Fail)
             .map(|f| (f.span, f.pointer.as_str()))
             .collect();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = crate::hash::HashSet::default();
         findings
             .iter()
             .map(|f| match f.status {
@@ -342,7 +337,11 @@ impl Outcome {
 
     fn and(mut self, other: Outcome) -> Self {
         self.status = self.status.and(other.status);
-        self.findings.extend(other.findings);
+        if self.findings.is_empty() {
+            self.findings = other.findings;
+        } else {
+            self.findings.extend(other.findings);
+        }
         if self.reason.is_none() {
             self.reason = other.reason;
         }
@@ -415,6 +414,23 @@ struct Evaluator<'a> {
     indexes: Vec<(Values<'a>, BinaryOp, Option<Rc<compare::Index>>)>,
     /// The same for filters that start with `key == value` (see `lookup`), by values and key.
     joins: Vec<(Values<'a>, &'a str, Rc<lookup::Join>)>,
+    /// One copy of each message: a large template has tens of thousands of findings and a few
+    /// hundred different messages, and findings share them from the start.
+    messages: HashSet<Arc<str>>,
+}
+
+impl Evaluator<'_> {
+    /// The shared copy of `text`.
+    fn intern(&mut self, text: &str) -> Arc<str> {
+        match self.messages.get(text) {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                let shared: Arc<str> = Arc::from(text);
+                self.messages.insert(Arc::clone(&shared));
+                shared
+            }
+        }
+    }
 }
 
 impl<'a> Evaluator<'a> {

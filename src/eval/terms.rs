@@ -543,7 +543,8 @@ impl<'a> Evaluator<'a> {
         ctx: &Ctx<'a>,
     ) -> Outcome {
         if let (Some(m), true) = (message, ctx.collect) {
-            let text: Arc<str> = Arc::from(self.message(m, item));
+            let text = self.message(m, item);
+            let text = self.intern(&text);
             for f in &mut o.findings {
                 f.message = match f.status {
                     FindingStatus::Fail => Arc::clone(&text),

@@ -1,14 +1,13 @@
 //! Where resources take security groups (SG-SEMANTICS §2.8, §2.10), and whether they fall back
 //! to their VPC's default group, explicitly or because the group list is left out.
 
-use std::collections::HashMap;
-
 use super::assume::{Assumptions, product};
 use super::groups::{GroupRef, Index, Slot};
 use super::path::{Seg, property_pointer};
 use super::refs::Reference;
 use super::resolve::{RNode, RVal, Resolver, Vs, too_many};
 use super::rules::assumption_nodes;
+use crate::hash::HashMap;
 use crate::source::Span;
 use crate::template::{Entry, Node, Shape, Str, Value};
 
@@ -249,7 +248,7 @@ pub fn build<'t>(resolver: &Resolver<'t>, index: &Index<'t>, refs: &[Reference<'
     let Some(resources) = resolver.resources else {
         return out;
     };
-    let mut by_target: HashMap<&'t str, Vec<&Reference<'t>>> = HashMap::new();
+    let mut by_target: HashMap<&'t str, Vec<&Reference<'t>>> = HashMap::default();
     for r in refs {
         by_target.entry(r.target).or_default().push(r);
     }

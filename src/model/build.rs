@@ -1,7 +1,6 @@
 //! Builds the model of one template: rules first (they decide the implicit egress and who
 //! references whom), then the groups, attachments and VPCs that read them.
 
-use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use super::Model;
@@ -14,6 +13,7 @@ use super::path::{Seg, property_pointer};
 use super::refs::{EGRESS, INGRESS, Reference, scan};
 use super::resolve::{RNode, RVal, Resolver, SECURITY_GROUP, VPC};
 use super::rules::{self, Direction, ImplicitAt, Origin, Rule, Source};
+use crate::hash::{HashMap, HashSet};
 use crate::net::parse_cidr;
 use crate::source::Span;
 use crate::template::{Entry, Node, Shape, Str, Template, Unknown, Value};
@@ -38,8 +38,8 @@ pub(super) fn build_split(template: &Template, params: &Parameters, split_at: us
         return Model::default();
     };
     let index = Index::new(&resolver);
-    let mut targets: HashSet<&str> = HashSet::new();
-    let mut vpc_ids: HashSet<&str> = HashSet::new();
+    let mut targets: HashSet<&str> = HashSet::default();
+    let mut vpc_ids: HashSet<&str> = HashSet::default();
     for entry in resources.written() {
         match entry.value.get("Type").and_then(Node::as_str) {
             Some(SECURITY_GROUP | "AWS::EC2::LaunchTemplate") => targets.insert(&entry.key),
@@ -136,7 +136,7 @@ fn declared_part<'t>(
         resolver: &resolver,
         index: &index,
         rules: Vec::new(),
-        egress: HashMap::new(),
+        egress: HashMap::default(),
     };
     let rules = builder
         .sources(entries)
@@ -388,7 +388,7 @@ static VPC_ENTRY: Shape = Shape(&["logical_id", "cidrs", "condition", "path"]);
 
 /// The `vpcs` entries: each VPC with its CIDR blocks (its own and `AWS::EC2::VPCCidrBlock`s).
 fn vpcs(resolver: &Resolver<'_>, entries: &[Entry]) -> Vec<Node> {
-    let mut extra: HashMap<Str, Vec<Node>> = HashMap::new();
+    let mut extra: HashMap<Str, Vec<Node>> = HashMap::default();
     for entry in entries {
         if entry.value.get("Type").and_then(Node::as_str) != Some("AWS::EC2::VPCCidrBlock") {
             continue;

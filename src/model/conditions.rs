@@ -4,7 +4,7 @@
 //! variant, each under the parameter choices that lead to it. Results are cached per condition
 //! name, and a condition that refers to itself is treated as undecided.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use super::assume::{Assumptions, Variant, product};
@@ -12,6 +12,7 @@ use super::functions::to_text;
 use super::params::scalar_text;
 use super::path::Seg;
 use super::resolve::{Cached, RVal, Resolver};
+use crate::hash::{HashMap, HashSet};
 use crate::template::{Map, Node, Str, Value};
 
 /// Both truth values, without assumptions: nothing is known.

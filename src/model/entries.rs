@@ -1,8 +1,6 @@
 //! The `security_groups` entries: each group with its properties, its effective rules, who uses
 //! it and which other groups have the same rules.
 
-use std::collections::{HashMap, HashSet};
-
 use super::assume::Assumptions;
 use super::attachments::resource_when;
 use super::build::{MAX_DUPLICATES_LISTED, group_condition};
@@ -12,6 +10,7 @@ use super::path::{Seg, property_pointer};
 use super::refs::Reference;
 use super::resolve::{RNode, RVal, Resolver, SECURITY_GROUP, VPC};
 use super::rules::Rule;
+use crate::hash::{HashMap, HashSet};
 use crate::source::Span;
 use crate::template::{Entry, Node, Shape, Str, Unknown, UnknownHint, Value};
 
@@ -34,10 +33,10 @@ pub fn groups<'t>(
     refs: &[Reference],
     defaults: &[&'t Entry],
 ) -> Vec<Node> {
-    let mut uses: HashMap<Str, Uses> = HashMap::new();
+    let mut uses: HashMap<Str, Uses> = HashMap::default();
     // (peer, declaring resource, group, direction) already listed in the peer's
     // `referenced_by`.
-    let mut seen: HashSet<(Str, &str, &GroupRef, &str)> = HashSet::new();
+    let mut seen: HashSet<(Str, &str, &GroupRef, &str)> = HashSet::default();
     for (i, rule) in rules.iter().enumerate() {
         let own = rule.group.entry_id();
         if let Some(id) = &own {
@@ -236,7 +235,7 @@ fn duplicates(
     fields: &[Fields],
 ) -> HashMap<Str, (Vec<Str>, usize)> {
     // Rule set → its groups (positions in `index.groups`), in template order.
-    let mut buckets: HashMap<Vec<u128>, Vec<usize>> = HashMap::new();
+    let mut buckets: HashMap<Vec<u128>, Vec<usize>> = HashMap::default();
     for (i, entry) in index.groups.iter().enumerate() {
         let Some(u) = uses.get(&*entry.key).filter(|u| u.declared) else {
             continue;
@@ -253,10 +252,10 @@ fn duplicates(
         buckets.entry(set).or_default().push(i);
     }
     let name = |i: &usize| index.groups.get(*i).map(|e| Str::from(&*e.key));
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     for bucket in buckets.values().filter(|b| b.len() > 1) {
         // The bucket's groups by VPC, and those whose VPC is not known.
-        let mut by_vpc: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_vpc: HashMap<String, Vec<usize>> = HashMap::default();
         let mut unknown = Vec::new();
         for &i in bucket {
             match fields.get(i).and_then(|f| vpc_key(&f.vpc)) {

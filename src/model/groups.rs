@@ -6,10 +6,9 @@
 //! group's `GroupName` names that group, and `default` names the default VPC's default group.
 //! Anything else is a group outside the template, by its literal id or name, or unknown.
 
-use std::collections::HashMap;
-
 use super::path::Seg;
 use super::resolve::{RNode, RVal, Resolver, SECURITY_GROUP, VPC};
+use crate::hash::HashMap;
 use crate::source::Span;
 use crate::template::{Entry, Node, Str, Unknown};
 
@@ -84,7 +83,7 @@ impl<'t> Index<'t> {
     /// Indexes the groups of the resolver's template.
     pub fn new(resolver: &Resolver<'t>) -> Self {
         let mut groups = Vec::new();
-        let mut names = HashMap::new();
+        let mut names = HashMap::default();
         let Some(resources) = resolver.resources else {
             return Index { groups, names };
         };

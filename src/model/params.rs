@@ -6,10 +6,11 @@
 //! literals a condition compares the parameter with are candidates too: that is how both
 //! branches of `!Equals [!Ref Stage, prod]` stay reachable when `Stage` defaults to `dev`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::hash::HashMap;
 use crate::source::{Position, SourceFile, Span};
 use crate::template::{self, Node, Str, Unknown, Value};
 
@@ -276,7 +277,7 @@ pub(crate) fn domains(
     uses: &super::conditions::ConditionUses,
 ) -> HashMap<Str, Domain> {
     let compared = &uses.compared;
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     let empty = Vec::new();
     for name in PSEUDO {
         let ptype = if name == "AWS::NotificationARNs" {

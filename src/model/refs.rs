@@ -4,10 +4,9 @@
 //! One walk over the template; the model reads the result to tell which groups are used, which
 //! VPC default groups are named, and which resources consume a launch template.
 
-use std::collections::HashSet;
-
 use super::path::Seg;
 use super::resolve::{SECURITY_GROUP, get_att_args};
+use crate::hash::HashSet;
 use crate::source::Span;
 use crate::template::{Map, Node, Value};
 

@@ -8,12 +8,12 @@
 //! size of the template.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::assume::{Assumptions, MAX_VARIANTS, Variant, product};
 use super::params::{Candidate, Domain, Parameters, domains};
 use super::path::Seg;
+use crate::hash::HashMap;
 use crate::source::Span;
 use crate::template::{Map, Node, Str, Unknown, UnknownHint, Value};
 
@@ -182,8 +182,8 @@ impl<'t> Resolver<'t> {
             mappings: root.get("Mappings").and_then(Node::as_map),
             condition_defs,
             domains: domains(root, params, &uses),
-            conditions: RefCell::new(HashMap::new()),
-            vpc_cidrs: RefCell::new(HashMap::new()),
+            conditions: RefCell::new(HashMap::default()),
+            vpc_cidrs: RefCell::new(HashMap::default()),
             depth: Cell::new(0),
             text_left: Cell::new(MAX_BUILT_TEXT),
             bound: MAX_VARIANTS,

@@ -7,7 +7,7 @@
 mod order;
 mod suppress;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -15,6 +15,7 @@ use serde::ser::SerializeMap;
 
 use crate::check::ir::{Program, RuleMeta, Severity};
 use crate::eval::{Context, FindingStatus, RuleOutcome, Status};
+use crate::hash::{HashMap, HashSet};
 use crate::source::{Position, SourceFile, Span};
 use crate::template::{LoadError, Str, Template};
 pub use suppress::{INVALID_SUPPRESSION, UNKNOWN_SUPPRESSION_ID};
@@ -53,9 +54,9 @@ impl Default for Options {
         Options {
             fail_on: Severity::Low,
             unknown: UnknownPolicy::Fail,
-            only: HashSet::new(),
-            skip: HashSet::new(),
-            severities: HashMap::new(),
+            only: HashSet::default(),
+            skip: HashSet::default(),
+            severities: HashMap::default(),
         }
     }
 }

@@ -11,12 +11,12 @@
 //! A suppression without a non-empty `reason` (`PAL001`) or naming an id no loaded rule has
 //! (`PAL002`) is reported as a finding of its own and suppresses nothing.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{Finding, RuleInfo};
 use crate::check::ir::{Program, RuleMeta, Severity};
 use crate::eval::FindingStatus;
+use crate::hash::{HashMap, HashSet};
 use crate::source::{SourceFile, Span};
 use crate::template::{Node, Str, Template};
 
@@ -93,7 +93,7 @@ pub(super) struct Suppressions {
 /// Reads every resource's `Metadata.palisade.suppress`.
 pub(super) fn collect(template: &Template, program: &Program) -> Suppressions {
     let mut out = Suppressions {
-        by_resource: HashMap::new(),
+        by_resource: HashMap::default(),
         problems: Vec::new(),
     };
     let Some(resources) = template.resources() else {

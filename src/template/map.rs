@@ -8,10 +8,7 @@
 
 use std::collections::HashMap;
 
-/// The hasher of maps and sets keyed by template text: foldhash, seeded at random for each
-/// map, so that a template cannot be written to make its keys collide; faster than std's
-/// SipHash on short keys (4 % of a run over the corpus).
-pub(super) use foldhash::quality::RandomState as Seeded;
+pub(super) use crate::hash::Seeded;
 
 use super::record::Record;
 use super::value::Node;

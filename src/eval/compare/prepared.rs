@@ -10,7 +10,6 @@
 //! exactly, goes through [`binary`] as before: the results are the same either way (tests
 //! compare them).
 
-use std::collections::HashSet;
 use std::rc::Rc;
 
 use ipnet::IpNet;
@@ -18,6 +17,7 @@ use ipnet::IpNet;
 use super::{Truth, V, binary, cidr, string, unknown_of, unknown_truth, view};
 use crate::check::ir::BinaryOp;
 use crate::eval::item::Item;
+use crate::hash::HashSet;
 use crate::template::{UnknownHint, Value};
 
 /// Right-hand sides shorter than this are compared value by value.
