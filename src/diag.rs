@@ -49,6 +49,8 @@ pub enum Code {
     InvalidOverride,
     /// A parameterized rule is used without arguments, or a plain rule with arguments.
     InvalidRuleUse,
+    /// A policy file declares no rule (only comments, `let`s or `param`s): it checks nothing.
+    NoRules,
     /// The configuration file has an unknown key, a value of the wrong type or an unknown id.
     InvalidConfig,
     /// Something that should not happen; a bug in palisade.
@@ -78,6 +80,7 @@ impl Code {
             Code::InvalidAnnotation => "check::invalid-annotation",
             Code::InvalidOverride => "check::invalid-override",
             Code::InvalidRuleUse => "check::invalid-rule-use",
+            Code::NoRules => "check::no-rules",
             Code::InvalidConfig => "config::invalid",
             Code::Internal => "internal",
         }

@@ -117,8 +117,8 @@ pub const MAX_SOURCE_LEN: usize = u32::MAX as usize - 1;
 const PACK_FROM: usize = 1 << 20;
 
 impl SourceFile {
-    /// Wraps `text` under `name`. Lines end at `\n` (a `\r` before it belongs to the line
-    /// ending, not to the text of the line). Text longer than [`MAX_SOURCE_LEN`] is cut there:
+    /// Wraps `text` under `name`. Lines end at `\n`, `\r\n` or a lone `\r` (the line ending
+    /// is not part of the text of the line). Text longer than [`MAX_SOURCE_LEN`] is cut there:
     /// callers that read files refuse such files before getting here.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let mut text: String = text.into();
@@ -203,10 +203,15 @@ impl SourceFile {
     fn line_starts(&self) -> &[u32] {
         self.line_starts.get_or_init(|| {
             let text = self.text().as_bytes();
-            let lines = memchr::memchr_iter(b'\n', text).count();
-            let mut starts = Vec::with_capacity(lines + 1);
+            // A line ends at `\n`, or at a `\r` that no `\n` follows (old Mac files: YAML
+            // and editors count such a `\r` as a line break too).
+            let ends = || {
+                memchr::memchr2_iter(b'\n', b'\r', text)
+                    .filter(|&i| text.get(i) == Some(&b'\n') || text.get(i + 1) != Some(&b'\n'))
+            };
+            let mut starts = Vec::with_capacity(ends().count() + 1);
             starts.push(0u32);
-            starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i as u32 + 1));
+            starts.extend(ends().map(|i| i as u32 + 1));
             starts
         })
     }
@@ -352,6 +357,23 @@ mod tests {
         assert_eq!(f.line_text(2), Some("çd: x"));
         assert_eq!(f.line_text(3), Some(""));
         assert_eq!(f.line_text(4), None);
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line_as_in_old_mac_files() {
+        let f = SourceFile::new("t", "a: 1\rb: 2\r\nc: 3\r\rd: 4");
+        assert_eq!(f.line_count(), 5);
+        assert_eq!(f.line_text(1), Some("a: 1"));
+        assert_eq!(f.line_text(2), Some("b: 2"));
+        assert_eq!(f.line_text(3), Some("c: 3"));
+        assert_eq!(f.line_text(4), Some(""));
+        assert_eq!(f.line_text(5), Some("d: 4"));
+        // `b` starts line 2 and `4` is the fourth character of line 5.
+        assert_eq!(f.position(5), Position { line: 2, column: 1 });
+        assert_eq!(f.position(20), Position { line: 5, column: 4 });
+        for offset in [0u32, 5, 8, 11, 16, 17, 20] {
+            assert_eq!(f.offset(f.position(offset)), Some(offset));
+        }
     }
 
     #[test]

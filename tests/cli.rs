@@ -455,3 +455,64 @@ fn completions_and_help() {
     snapshot("completions_bash", &t, None);
     expect(0, "help", run(&["--help"]));
 }
+
+/// Old Mac files end their lines with a lone `\r`: a finding is on the same line and column
+/// as in the same file with `\n` or `\r\n` endings, and its excerpt is that one line.
+#[test]
+fn findings_point_at_the_same_line_whatever_the_line_endings() {
+    let text = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: web\n      SecurityGroupIngress:\n        - IpProtocol: tcp\n          FromPort: 22\n          ToPort: 22\n          CidrIp: 0.0.0.0/0\n";
+    let dir = tempfile::tempdir().unwrap();
+    for (name, ending) in [("lf.yaml", "\n"), ("crlf.yaml", "\r\n"), ("cr.yaml", "\r")] {
+        std::fs::write(dir.path().join(name), text.replace('\n', ending)).unwrap();
+        let out = run_in(dir.path(), &["validate", name, "--only", "SG011"]);
+        assert_exit(19, &out);
+        assert!(out.contains(&format!("{name}:8:21: high SG011")), "{out}");
+        assert!(out.contains("8 |           FromPort: 22\n"), "{out}");
+    }
+}
+
+/// A policy file that declares no rule is a warning; policies that declare none at all check
+/// nothing, and a run with only them is refused rather than passed.
+#[test]
+fn policies_without_rules_are_refused_rather_than_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("notes.guard"),
+        "# to do\nlet ports = [22]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("t.yaml"),
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n",
+    )
+    .unwrap();
+    let alone = run_in(
+        dir.path(),
+        &[
+            "validate",
+            "t.yaml",
+            "--rules",
+            "notes.guard",
+            "--no-bundled",
+        ],
+    );
+    assert_exit(2, &alone);
+    assert!(alone.contains("check::no-rules"), "{alone}");
+    assert!(
+        alone.contains("`notes.guard` declares no rules: it checks nothing"),
+        "{alone}"
+    );
+    assert!(
+        alone.contains("error: the policy files declare no rules"),
+        "{alone}"
+    );
+    let with_bundled = run_in(
+        dir.path(),
+        &["validate", "t.yaml", "--rules", "notes.guard"],
+    );
+    assert_exit(0, &with_bundled);
+    assert!(
+        with_bundled.contains("`notes.guard` declares no rules"),
+        "{with_bundled}"
+    );
+}

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::source::SourceFile;
+use crate::source::{SourceFile, Span};
 use crate::syntax::{self, ast};
 pub use ir::Program;
 pub use overrides::{OverrideOrigin, ParamOverride};
@@ -38,6 +38,24 @@ pub fn check(
         match tree {
             Some(tree) => parsed.push((Arc::clone(file), tree)),
             None => syntax_failed = true,
+        }
+    }
+    for (file, tree) in &parsed {
+        let has_rules = tree
+            .items
+            .iter()
+            .any(|i| matches!(i, ast::Item::Rule(_) | ast::Item::Statement(_)));
+        if !has_rules {
+            diags.push(
+                Diagnostic::error(
+                    Code::NoRules,
+                    file,
+                    Span::new(0, 0),
+                    format!("`{}` declares no rules: it checks nothing", file.name()),
+                )
+                .warning()
+                .with_help("write a `rule` block, or clauses at the top level (they make the file's `default` rule); a file of comments, `let`s and `param`s alone is not used"),
+            );
         }
     }
     let program = lower::lower_program(&parsed, overrides, &mut diags);

@@ -108,3 +108,47 @@ fn overrides_must_name_a_param_of_the_same_type() {
     let unknown = check(&[file], &[ParamOverride::parse("min=1").unwrap()]).unwrap_err();
     assert_eq!(unknown.iter().next().unwrap().file.name(), "<command line>");
 }
+
+/// The warnings of checking `text` (which must check), as `code message`.
+fn warnings(text: &str) -> Vec<String> {
+    let file = Arc::new(SourceFile::new("t.guard", text));
+    let (_, warnings) = check(&[file], &[]).unwrap();
+    warnings
+        .iter()
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect()
+}
+
+#[test]
+fn a_file_without_rules_is_a_warning() {
+    let none = ["", "# only a comment\n", "let x = 1\nparam p = 2\n"];
+    for text in none {
+        assert_eq!(
+            warnings(text),
+            ["check::no-rules `t.guard` declares no rules: it checks nothing"],
+            "{text:?}"
+        );
+    }
+    for text in [
+        "rule a { x exists }\n",
+        "x exists\n",
+        "rule p(v) { %v exists }\n",
+    ] {
+        assert_eq!(warnings(text), Vec::<String>::new(), "{text:?}");
+    }
+}
+
+#[test]
+fn lone_carriage_returns_end_comments_and_strings() {
+    // Old Mac line endings: the comment ends at its line, and the rule after it is read.
+    let p = run("# ports\rrule a { x == \"y\" }\r# end\r").unwrap();
+    assert_eq!(
+        p.reported_rules()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        ["a"]
+    );
+    // A string may not run past the end of its line, whatever ends it.
+    let e = run("rule a { x == \"y\r\" }\r").unwrap_err();
+    assert!(e.iter().any(|d| d.starts_with("syntax::expected")), "{e:?}");
+}

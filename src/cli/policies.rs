@@ -104,7 +104,14 @@ pub fn load_with(
             "no policies to run: give --rules, or drop --no-bundled".to_string(),
         ));
     }
-    check_sources(&sources, overrides, err)
+    let program = check_sources(&sources, overrides, err)?;
+    if program.reported_rules().next().is_none() {
+        return Err(usage(
+            err,
+            "the policy files declare no rules, so nothing would be checked: give --rules files with `rule` blocks, or drop --no-bundled".to_string(),
+        ));
+    }
+    Ok(program)
 }
 
 /// Checks sources; prints diagnostics (warnings too) to `err`.

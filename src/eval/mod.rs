@@ -224,6 +224,8 @@ fn evaluate_share(program: &Program, doc: &Document<'_>, share: &[bool]) -> Vec<
         for f in &mut outcome.findings {
             f.message = ev.intern(&f.message);
         }
+        // Findings were gathered by doubling; kept until the report, they take their own size.
+        outcome.findings = crate::template::value::exact(outcome.findings).into_vec();
         if let Some(slot) = ev.memo.get_mut(id.0 as usize) {
             *slot = Some(outcome);
         }
