@@ -516,3 +516,21 @@ fn policies_without_rules_are_refused_rather_than_passed() {
         "{with_bundled}"
     );
 }
+
+/// `--output -` is standard output, as in most tools: no file named `-` appears.
+#[test]
+fn output_dash_is_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.yaml"),
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n",
+    )
+    .unwrap();
+    let out = run_in(
+        dir.path(),
+        &["validate", "t.yaml", "--format", "json", "--output", "-"],
+    );
+    assert_exit(0, &out);
+    assert!(out.contains("\"schema\": \"palisade/report/v1\""), "{out}");
+    assert!(!dir.path().join("-").exists());
+}

@@ -176,7 +176,8 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     pub skip: Vec<String>,
 
-    /// Write the report to FILE (atomically) instead of standard output.
+    /// Write the report to FILE (atomically) instead of standard output; `-` is standard
+    /// output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

@@ -51,12 +51,14 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
             return Exit::Usage;
         }
     };
+    // `--output -` is standard output, as `-` is standard input among the templates.
+    let report_file = args.output.as_deref().filter(|o| *o != Path::new("-"));
     let (inputs, input_errors) = inputs::expand_and_warn(&args.paths, err);
-    if let Some(input) = args.output.as_deref().and_then(|o| overwritten(o, &inputs)) {
+    if let Some(input) = report_file.and_then(|o| overwritten(o, &inputs)) {
         let _ = writeln!(
             err,
             "error: --output `{}` is the template `{}` being checked; writing the report there would replace it. Choose another file",
-            args.output.as_deref().unwrap_or(Path::new("")).display(),
+            report_file.unwrap_or(Path::new("")).display(),
             input.name
         );
         return Exit::Usage;
@@ -95,7 +97,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
             Format::Sarif => render::sarif::render_to(&report, w),
             Format::Junit => render::junit::render_to(&report, &options, w),
             Format::Text => {
-                let style = if args.output.is_some() {
+                let style = if report_file.is_some() {
                     render::Style { color: false }
                 } else {
                     output::stdout_style()
@@ -110,7 +112,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         }
     };
     let mut exit = Exit::Ok;
-    match &args.output {
+    match report_file {
         Some(path) => {
             if let Err(e) = output::write_atomically(path, render) {
                 let _ = writeln!(err, "error: cannot write `{}`: {e}", path.display());
