@@ -534,3 +534,16 @@ fn output_dash_is_standard_output() {
     assert!(out.contains("\"schema\": \"palisade/report/v1\""), "{out}");
     assert!(!dir.path().join("-").exists());
 }
+
+/// YAML merge keys (`<<: *name`), which `aws cloudformation package` and SAM apply before a
+/// template is deployed, are applied: rules merged into a group are checked, not passed over.
+#[test]
+fn rules_brought_in_by_a_merge_key_are_checked() {
+    let text = "Metadata:\n  Open: &open\n    SecurityGroupIngress:\n      - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}\nResources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      <<: *open\n      GroupDescription: bastion\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.yaml"), text).unwrap();
+    let out = run_in(dir.path(), &["validate", "t.yaml", "--only", "SG011"]);
+    assert_exit(19, &out);
+    // The finding points at the anchored rule, where the port is written.
+    assert!(out.contains("t.yaml:4:37: high SG011 tcp 22"), "{out}");
+}

@@ -221,6 +221,17 @@ impl Map {
         }
     }
 
+    /// [`Map::written`], taken over.
+    pub(crate) fn into_written(self) -> Vec<Entry> {
+        match self.0 {
+            Repr::Small(entries) => entries.into_vec(),
+            Repr::Other(other) => match *other {
+                Other::Indexed(indexed) => indexed.entries.into_vec(),
+                Other::Record(_) => Vec::new(),
+            },
+        }
+    }
+
     /// Iterates `(key, value)` in source order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &Node)> {
         self.entries().map(|e| (e.key, e.value))

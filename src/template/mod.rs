@@ -11,7 +11,7 @@
 //! Error codes: `input::unreadable`, `input::too-large`, `input::not-utf8`, `input::binary`,
 //! `input::empty`, `input::too-deep`, `input::internal`; `json::syntax`,
 //! `json::duplicate-key`; `yaml::syntax`, `yaml::control-character`, `yaml::duplicate-key`,
-//! `yaml::complex-key`, `yaml::unknown-alias`, `yaml::too-large`, `yaml::multiple-documents`,
+//! `yaml::complex-key`, `yaml::unknown-alias`, `yaml::invalid-merge`, `yaml::too-large`, `yaml::multiple-documents`,
 //! `yaml::internal`; `template::not-cloudformation` (from [`LoadError::not_cloudformation`]).
 
 mod json;

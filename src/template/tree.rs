@@ -101,6 +101,11 @@ impl<T> Tree<T> {
         self.stack.last()
     }
 
+    /// The innermost open collection, to change what the reader keeps with it.
+    pub(super) fn top_mut(&mut self) -> Option<&mut Frame<T>> {
+        self.stack.last_mut()
+    }
+
     /// Opens a list (`map == false`) or a map whose text starts at `start`. `weight` is 2 when
     /// the finished collection will be wrapped in an intrinsic function, else 1.
     pub(super) fn open(

@@ -16,7 +16,7 @@
 //! CloudFormation reads one document per template, and skipping the rest silently would let
 //! resources go unchecked (cfn-lint rejects such files too).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, Chain, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -26,7 +26,7 @@ use libyaml_safer::{
 };
 
 use super::tree::{Tree, internal};
-use super::value::{Node, Str, Value};
+use super::value::{Key, Map, Node, Str, Value};
 use super::{LoadError, MAX_NODES, scalar, tags};
 use crate::source::{SourceFile, Span};
 
@@ -207,6 +207,8 @@ struct Open {
     flow: bool,
     /// Where the node's text starts, properties included.
     outer: u32,
+    /// Set when a map has a merge key (`<<`, plain): merged when it closes.
+    merge: bool,
 }
 
 /// An anchored value, with its size counted once.
@@ -288,8 +290,14 @@ impl Builder<'_> {
         let function = tag.as_deref().and_then(tags::long_form);
         self.count(cost(&text), content, None)?;
         if self.tree.expects_key() {
+            let untagged = tag.is_none();
             if let Some(tag) = tag.filter(|_| function.is_some()) {
                 return Err(errors::complex_key(content, Some(&tag)));
+            }
+            if text == MERGE_KEY && style == ScalarStyle::Plain && untagged {
+                if let Some(frame) = self.tree.top_mut() {
+                    frame.extra.merge = true;
+                }
             }
             let key = Node::string(text, content);
             return self.place(anchor, key);
@@ -342,6 +350,7 @@ impl Builder<'_> {
             anchor,
             flow,
             outer: at.start,
+            merge: false,
         };
         self.tree.open(map, start, weight, open)
     }
@@ -352,6 +361,7 @@ impl Builder<'_> {
             .tree
             .close(flow.then_some(at.end))
             .ok_or_else(|| internal(at))?;
+        let node = if open.merge { merge(node)? } else { node };
         let node = match open.function {
             Some(key) => {
                 let outer = Span::new(open.outer, node.span.end);
@@ -394,6 +404,48 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// The merge key of YAML 1.1 (`<<: *defaults`), which `aws cloudformation package` and SAM
+/// apply before a template is deployed.
+const MERGE_KEY: &str = "<<";
+
+/// Applies a map's merge key: the entries of the map it names (or of each map of a list, the
+/// first ones first) join the map where the key stood, unless the map has the key itself.
+/// Merged values keep their spans, where the anchored map is written.
+fn merge(node: Node) -> Result<Node, LoadError> {
+    let Value::Map(map) = node.value else {
+        return Ok(node);
+    };
+    let mut entries = map.into_written();
+    let Some(at) = entries.iter().position(|e| &*e.key == MERGE_KEY) else {
+        return Ok(Node::new(Value::Map(Map::new(entries)), node.span));
+    };
+    let merged = entries.remove(at).value;
+    let sources = match merged.value {
+        Value::Map(map) => vec![map],
+        Value::List(items) => items
+            .into_vec()
+            .into_iter()
+            .map(|item| match item.value {
+                Value::Map(map) => Ok(map),
+                _ => Err(errors::invalid_merge(item.span)),
+            })
+            .collect::<Result<Vec<Map>, LoadError>>()?,
+        _ => return Err(errors::invalid_merge(merged.span)),
+    };
+    let mut seen: HashSet<Key> = entries.iter().map(|e| e.key.clone()).collect();
+    let mut added = Vec::new();
+    for source in sources {
+        added.extend(
+            source
+                .into_written()
+                .into_iter()
+                .filter(|e| seen.insert(e.key.clone())),
+        );
+    }
+    entries.splice(at..at, added);
+    Ok(Node::new(Value::Map(Map::new(entries)), node.span))
 }
 
 /// The value budget of a document of `len` bytes: [`MAX_NODES`], or one value per byte for

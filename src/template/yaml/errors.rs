@@ -264,6 +264,16 @@ pub(super) fn second_document(at: Span) -> LoadError {
     .with_help("CloudFormation reads one document per template: remove this `---` and what follows, or split the file in two")
 }
 
+/// `yaml::invalid-merge`: a merge key (`<<`) whose value is not a map or a list of maps.
+pub(super) fn invalid_merge(at: Span) -> LoadError {
+    LoadError::new(
+        "yaml::invalid-merge",
+        "the merge key `<<` takes a map (an alias of one, `*name`) or a list of maps",
+        Some(at),
+    )
+    .with_help("write `<<: *name` where `&name` marks a map, or quote the key (`\"<<\"`) if it is meant as text")
+}
+
 /// `yaml::complex-key`: a list, a map or a tagged value used as a map key.
 pub(super) fn complex_key(at: Span, tag: Option<&str>) -> LoadError {
     let message = match tag {

@@ -285,10 +285,10 @@ fn aliases_copy_their_anchor() {
         r#"{"a":{"Ref":"X"},"b":{"Ref":"X"}}"#
     );
     assert_eq!(json("- &k name\n- {*k : v}\n"), r#"["name",{"name":"v"}]"#);
-    // Merge keys are YAML 1.1 and not CloudFormation's: `<<` stays an ordinary key.
+    // A merge key brings the anchored map's entries in (see below).
     assert_eq!(
         json("a: &d {x: 1}\nb:\n  <<: *d\n"),
-        r#"{"a":{"x":1},"b":{"<<":{"x":1}}}"#
+        r#"{"a":{"x":1},"b":{"x":1}}"#
     );
     let text = "a: 1\nb: *nope\n";
     let e = error(text);
@@ -499,4 +499,56 @@ fn a_key_past_the_yaml_limit_is_named_as_such() {
         "{}",
         e.message
     );
+}
+
+#[test]
+fn merge_keys_bring_in_the_named_maps_entries() {
+    // Keys written in the map win; the first map of a list wins over the next.
+    let text = "d: &d {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 10.0.0.0/8}\ne: &e {CidrIp: 1.2.3.4/32, Description: e}\nrule:\n  <<: [*d, *e]\n  CidrIp: 0.0.0.0/0\n";
+    let root = load(text).unwrap();
+    let rule = root.get("rule").unwrap();
+    assert_eq!(
+        serde_json::to_string(rule).unwrap(),
+        r#"{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"Description":"e","CidrIp":"0.0.0.0/0"}"#
+    );
+    // A merged value points where the anchored map writes it.
+    let from = rule.get("FromPort").unwrap();
+    assert_eq!(at(text, from.span.start), (1, 35));
+    // One map, through an anchored map that itself merges.
+    assert_eq!(
+        json("a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nc: {<<: *b}\n"),
+        r#"{"a":{"x":1},"b":{"x":1,"y":2},"c":{"x":1,"y":2}}"#
+    );
+}
+
+#[test]
+fn only_a_plain_merge_key_merges() {
+    assert_eq!(
+        json("a: &a {x: 1}\nb: {\"<<\": *a}\n"),
+        r#"{"a":{"x":1},"b":{"<<":{"x":1}}}"#
+    );
+    assert_eq!(
+        json("a: &a {x: 1}\nb: {'<<': *a}\n"),
+        r#"{"a":{"x":1},"b":{"<<":{"x":1}}}"#
+    );
+}
+
+#[test]
+fn a_merge_key_needs_maps() {
+    for (text, position) in [
+        ("a: {<<: 5}\n", (1, 9)),
+        ("a: {<<: [{x: 1}, 2]}\n", (1, 18)),
+        ("a:\n  <<: text\n", (2, 7)),
+    ] {
+        let e = error(text);
+        assert_eq!(
+            summary(text, &e),
+            (
+                "yaml::invalid-merge",
+                "the merge key `<<` takes a map (an alias of one, `*name`) or a list of maps",
+                position
+            ),
+            "{text:?}"
+        );
+    }
 }
