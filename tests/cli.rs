@@ -547,3 +547,35 @@ fn rules_brought_in_by_a_merge_key_are_checked() {
     // The finding points at the anchored rule, where the port is written.
     assert!(out.contains("t.yaml:4:37: high SG011 tcp 22"), "{out}");
 }
+
+/// Groups made by an `Fn::ForEach` loop are checked, one per item, at the loop's text; with a
+/// collection that is not known, the loop's body is checked once rather than left out.
+#[test]
+fn groups_made_by_a_loop_are_checked() {
+    let body = "    - ${Tier}Sg:\n        Type: AWS::EC2::SecurityGroup\n        Properties:\n          GroupDescription: !Sub '${Tier} tier'\n          VpcId: vpc-1\n          SecurityGroupIngress:\n            - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}\n";
+    let known = format!(
+        "Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Tiers:\n    - Tier\n    - [Web, Db]\n{body}"
+    );
+    let unknown = format!(
+        "Transform: AWS::LanguageExtensions\nParameters:\n  Tiers: {{Type: CommaDelimitedList}}\nResources:\n  Fn::ForEach::Tiers:\n    - Tier\n    - !Ref Tiers\n{body}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("known.yaml"), known).unwrap();
+    std::fs::write(dir.path().join("unknown.yaml"), unknown).unwrap();
+    let out = run_in(
+        dir.path(),
+        &["validate", "known.yaml", "--only", "SG011", "-q"],
+    );
+    assert_exit(19, &out);
+    assert!(out.contains("known.yaml:12:43: high SG011 tcp 22 is reachable from the internet (0.0.0.0/0) and covers a high-risk port [WebSg]"), "{out}");
+    assert!(out.contains("[DbSg]"), "{out}");
+    let out = run_in(
+        dir.path(),
+        &["validate", "unknown.yaml", "--only", "SG011", "-q"],
+    );
+    assert_exit(19, &out);
+    assert!(
+        out.contains("unknown.yaml:14:43: high SG011") && out.contains("[${Tier}Sg]"),
+        "{out}"
+    );
+}

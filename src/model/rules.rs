@@ -168,7 +168,11 @@ pub fn build<'t>(resolver: &Resolver<'t>, index: &Index<'t>, src: &Source<'t>) -
     let lists: Vec<Vs<'t>> = keys
         .iter()
         .map(|k| match (src.map, &src.broken) {
-            (_, Some(u)) if *k == "IpProtocol" => one(RVal::Unknown(u.clone()), src.span),
+            // A rule that could not be read: its protocol and description are unknown (its
+            // ports follow the protocol, its peer is unknown too, see `Peer::unknown`).
+            (_, Some(u)) if matches!(*k, "IpProtocol" | "Description") => {
+                one(RVal::Unknown(u.clone()), src.span)
+            }
             (Some(map), _) => match map.get(k) {
                 Some(node) => resolver.resolve(node, Seg::Root),
                 None => one(RVal::NoValue, src.span),
@@ -487,6 +491,28 @@ impl Peer {
         )
     }
 
+    /// The peer of a rule that could not be read (an `AWS::Include` in place of the rule, a
+    /// rule that is not a map): every field is unknown, so that no check passes it.
+    fn unknown(reason: &Unknown, span: Span) -> Peer {
+        let unknown = || Node::unknown(reason.clone(), span);
+        Peer {
+            node: Node::record(
+                &PEER,
+                [
+                    unknown(),
+                    unknown(),
+                    unknown(),
+                    unknown(),
+                    unknown(),
+                    Node::null(span),
+                ],
+                span,
+            ),
+            group: None,
+            is_self: false,
+        }
+    }
+
     fn cidr(cidr: Node, vpc_cidr_of: Option<Str>, span: Span) -> Peer {
         let null = Node::null(span);
         Peer {
@@ -520,6 +546,9 @@ impl Peer {
         chosen: Option<(&str, &RNode<'t>)>,
     ) -> Peer {
         let Some((key, value)) = chosen else {
+            if let Some(reason) = &src.broken {
+                return Self::unknown(reason, src.span);
+            }
             let null = Node::null(src.span);
             return Peer {
                 node: Self::fields(

@@ -12,8 +12,9 @@
 //! `input::empty`, `input::too-deep`, `input::internal`; `json::syntax`,
 //! `json::duplicate-key`; `yaml::syntax`, `yaml::control-character`, `yaml::duplicate-key`,
 //! `yaml::complex-key`, `yaml::unknown-alias`, `yaml::invalid-merge`, `yaml::too-large`, `yaml::multiple-documents`,
-//! `yaml::internal`; `template::not-cloudformation` (from [`LoadError::not_cloudformation`]).
+//! `yaml::internal`; `template::too-large` (loops that make too much, see `foreach`); `template::not-cloudformation` (from [`LoadError::not_cloudformation`]).
 
+mod foreach;
 mod json;
 mod map;
 mod record;
@@ -318,7 +319,7 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Parses a source file (YAML or JSON, from its content) into a template. Any well-formed
 /// document loads; see [`Template::check_cloudformation`].
 pub fn parse(source: Arc<SourceFile>) -> Result<Template, LoadError> {
-    let root = parse_root(&source)?;
+    let root = foreach::expand(parse_root(&source)?, source.text())?;
     Ok(Template { source, root })
 }
 

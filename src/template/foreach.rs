@@ -1,0 +1,212 @@
+//! `Fn::ForEach` loops (the `AWS::LanguageExtensions` transform), expanded as CloudFormation
+//! expands them before a deploy, so that the resources a loop makes are checked like any other.
+//!
+//! A map entry `Fn::ForEach::Name: [Identifier, Collection, {Key: Value}]` becomes one copy of
+//! `{Key: Value}` per item of the collection, with `${Identifier}` and `&{Identifier}` (the item
+//! without its non-alphanumeric characters) replaced in keys, `Ref: Identifier` replaced by
+//! the item and `${Identifier}` replaced in `Fn::Sub` strings. The collection is a list
+//! written in the template or a `Ref` to a parameter with a `Default`. When it is neither, the
+//! loop's body is kept once as written (its resources named `${Identifier}…`), so that what it
+//! declares is still checked rather than left out. Copies keep the spans of the loop's text.
+
+use super::value::{Entry, Key, Map, Node, Value};
+use super::{LoadError, MAX_NODES};
+
+/// The prefix of a loop's key.
+const FOR_EACH: &str = "Fn::ForEach::";
+
+/// `root` with every loop expanded; the tree as it was when the text has no loop.
+pub(super) fn expand(root: Node, text: &str) -> Result<Node, LoadError> {
+    if memchr::memmem::find(text.as_bytes(), FOR_EACH.as_bytes()).is_none() {
+        return Ok(root);
+    }
+    let parameters = root.get("Parameters").cloned();
+    let mut budget = Budget(MAX_NODES);
+    expand_node(root, parameters.as_ref(), &mut budget)
+}
+
+/// Values loops may still make.
+struct Budget(usize);
+
+fn expand_node(node: Node, params: Option<&Node>, budget: &mut Budget) -> Result<Node, LoadError> {
+    let span = node.span;
+    match node.value {
+        Value::Map(map) => {
+            let mut out = Vec::new();
+            for entry in map.into_written() {
+                match Loop::of(&entry) {
+                    Some(lp) => out.extend(lp.expand(&entry, params, budget)?),
+                    None => out.push(Entry {
+                        value: expand_node(entry.value, params, budget)?,
+                        ..entry
+                    }),
+                }
+            }
+            Ok(Node::new(Value::Map(Map::new(out)), span))
+        }
+        Value::List(items) => {
+            let items = items
+                .into_vec()
+                .into_iter()
+                .map(|n| expand_node(n, params, budget))
+                .collect::<Result<Vec<Node>, LoadError>>()?;
+            Ok(Node::new(Value::List(items.into_boxed_slice()), span))
+        }
+        value => Ok(Node::new(value, span)),
+    }
+}
+
+/// A well-formed loop: its identifier, collection and body.
+struct Loop<'a> {
+    identifier: &'a str,
+    collection: &'a Node,
+    body: &'a Node,
+}
+
+impl<'a> Loop<'a> {
+    fn of(entry: &'a Entry) -> Option<Loop<'a>> {
+        entry.key.strip_prefix(FOR_EACH)?;
+        let Value::List(parts) = &entry.value.value else {
+            return None;
+        };
+        let [identifier, collection, body] = &**parts else {
+            return None;
+        };
+        Some(Loop {
+            identifier: identifier.as_str()?,
+            collection,
+            body: body.as_map().map(|_| body)?,
+        })
+    }
+
+    /// The entries the loop makes, its inner loops expanded.
+    fn expand(
+        &self,
+        entry: &Entry,
+        params: Option<&Node>,
+        budget: &mut Budget,
+    ) -> Result<Vec<Entry>, LoadError> {
+        let items = self.items(params);
+        let copies = items.as_ref().map_or(1, Vec::len);
+        let cost = size(self.body).saturating_mul(copies);
+        if cost > budget.0 {
+            return Err(LoadError::new(
+                "template::too-large",
+                format!(
+                    "`{}` makes more than {MAX_NODES} values with the loops around it",
+                    entry.key
+                ),
+                Some(entry.key_span),
+            )
+            .with_help("a template is at most 1 MB of text for CloudFormation; check the loop's collection"));
+        }
+        budget.0 -= cost;
+        let bodies: Vec<Node> = match items {
+            Some(items) => items
+                .iter()
+                .map(|item| substitute(self.body, self.identifier, item))
+                .collect(),
+            None => vec![self.body.clone()],
+        };
+        let mut out = Vec::new();
+        for body in bodies {
+            if let Value::Map(map) = expand_node(body, params, budget)?.value {
+                out.extend(map.into_written());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The items of the collection as text, when they are known.
+    fn items(&self, params: Option<&Node>) -> Option<Vec<String>> {
+        match &self.collection.value {
+            Value::List(items) => items.iter().map(text).collect(),
+            Value::Map(map) if map.len() == 1 => {
+                let name = map.get("Ref")?.as_str()?;
+                let default = params?.get(name)?.get("Default")?;
+                match &default.value {
+                    Value::String(s) => Some(s.split(',').map(|p| p.trim().to_string()).collect()),
+                    Value::List(items) => items.iter().map(text).collect(),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A scalar as the text a loop substitutes.
+fn text(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::String(s) => Some(s.to_string()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        _ => None,
+    }
+}
+
+/// The number of values in `node`.
+fn size(node: &Node) -> usize {
+    let mut count = 0usize;
+    let mut todo = vec![node];
+    while let Some(n) = todo.pop() {
+        count += 1;
+        match &n.value {
+            Value::List(items) => todo.extend(items.iter()),
+            Value::Map(map) => todo.extend(map.written().iter().map(|e| &e.value)),
+            _ => {}
+        }
+    }
+    count
+}
+
+/// A copy of `node` for one item of a loop: `${identifier}` and `&{identifier}` replaced in
+/// every key and text, and `Ref: identifier` replaced by the item.
+fn substitute(node: &Node, identifier: &str, item: &str) -> Node {
+    let span = node.span;
+    match &node.value {
+        Value::Map(map) => {
+            let entries = map.written();
+            if let [only] = entries {
+                if &*only.key == "Ref" && only.value.as_str() == Some(identifier) {
+                    return Node::string(item, span);
+                }
+            }
+            let entries = entries
+                .iter()
+                .map(|e| Entry {
+                    key: Key::from(replaced(&e.key, identifier, item).as_str()),
+                    key_span: e.key_span,
+                    value: substitute(&e.value, identifier, item),
+                })
+                .collect();
+            Node::new(Value::Map(Map::new(entries)), span)
+        }
+        Value::List(items) => Node::new(
+            Value::List(
+                items
+                    .iter()
+                    .map(|n| substitute(n, identifier, item))
+                    .collect(),
+            ),
+            span,
+        ),
+        Value::String(text) => Node::string(replaced(text, identifier, item), span),
+        _ => node.clone(),
+    }
+}
+
+/// `text` with `${identifier}` replaced by the item and `&{identifier}` by the item without
+/// its non-alphanumeric characters.
+fn replaced(text: &str, identifier: &str, item: &str) -> String {
+    if !text.contains('{') {
+        return text.to_string();
+    }
+    let alphanumeric: String = item.chars().filter(char::is_ascii_alphanumeric).collect();
+    text.replace(&format!("${{{identifier}}}"), item)
+        .replace(&format!("&{{{identifier}}}"), &alphanumeric)
+}
+
+#[cfg(test)]
+mod tests;
