@@ -579,3 +579,26 @@ fn groups_made_by_a_loop_are_checked() {
         "{out}"
     );
 }
+
+/// Rules that cannot be read (an `AWS::Include` in place of the list) have an unknown peer as
+/// well as an unknown protocol: the ingress checks report them as unknown, never pass them.
+#[test]
+fn an_included_rule_list_is_unknown_not_passed() {
+    let text = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: web\n      VpcId: vpc-1\n      SecurityGroupIngress:\n        Fn::Transform:\n          Name: AWS::Include\n          Parameters: {Location: s3://bucket/rules.yaml}\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.yaml"), text).unwrap();
+    let out = run_in(
+        dir.path(),
+        &["validate", "t.yaml", "--only", "SG010,SG011", "-q"],
+    );
+    assert_exit(19, &out);
+    for id in ["SG010", "SG011"] {
+        let at = format!("(unknown) {id}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("t.yaml:8:9: ") && l.contains(&at)),
+            "{out}"
+        );
+    }
+    assert!(out.contains("is only known at deploy time"), "{out}");
+}
