@@ -602,3 +602,34 @@ fn an_included_rule_list_is_unknown_not_passed() {
     }
     assert!(out.contains("is only known at deploy time"), "{out}");
 }
+
+/// Properties brought in by an `AWS::Include` may hold a group's rules or a rule resource's
+/// fields: they are unknown, and so is whether the group keeps its implicit allow-all egress.
+#[test]
+fn included_properties_make_the_rules_unknown() {
+    let text = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: web\n      VpcId: vpc-1\n      Fn::Transform: {Name: AWS::Include, Parameters: {Location: s3://b/p.yaml}}\n  Ing:\n    Type: AWS::EC2::SecurityGroupIngress\n    Properties:\n      GroupId: !Ref Sg\n      Fn::Transform: {Name: AWS::Include, Parameters: {Location: s3://b/r.yaml}}\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.yaml"), text).unwrap();
+    let out = run_in(
+        dir.path(),
+        &["validate", "t.yaml", "--only", "SG011,SG020", "-q"],
+    );
+    assert_exit(19, &out);
+    let unknown = |at: &str, id: &str| {
+        out.lines()
+            .any(|l| l.starts_with(at) && l.contains(&format!("(unknown) {id}")))
+    };
+    assert!(unknown("t.yaml:7:7: ", "SG011"), "{out}");
+    assert!(unknown("t.yaml:7:7: ", "SG020"), "{out}");
+    assert!(unknown("t.yaml:8:3: ", "SG011"), "{out}");
+    assert!(
+        out.contains("`SecurityGroupIngress` may come from the `Fn::Transform` in the properties"),
+        "{out}"
+    );
+    // No definite failure: the implicit egress may be replaced by what the transform brings.
+    assert!(
+        !out.lines()
+            .any(|l| l.contains(" SG020 ") && !l.contains("(unknown)")),
+        "{out}"
+    );
+}

@@ -152,6 +152,16 @@ fn declared_part<'t>(
     (rules, builder.egress)
 }
 
+/// The key of a transform in place of properties (`AWS::Include`).
+const INCLUDE: &str = "Fn::Transform";
+
+/// Why `what` is not known when a transform supplies the properties.
+fn included(what: &str) -> Unknown {
+    Unknown::new(format!(
+        "{what} may come from the `Fn::Transform` in the properties, only known at deploy time"
+    ))
+}
+
 struct Builder<'a, 't> {
     resolver: &'a Resolver<'t>,
     index: &'a Index<'t>,
@@ -198,7 +208,25 @@ impl<'t> Builder<'_, 't> {
             ("SecurityGroupIngress", Direction::Ingress),
             ("SecurityGroupEgress", Direction::Egress),
         ] {
-            let Some(list) = props.get(key) else { continue };
+            let Some(list) = props.get(key) else {
+                // Properties brought in by an `AWS::Include` may hold the rules.
+                if let Some(include) = props.as_map().and_then(|m| m.entry(INCLUDE)) {
+                    for when in &group_when {
+                        out.push(Source {
+                            direction,
+                            origin: Origin::Inline,
+                            group: GroupRef::Template(Str::from(&*entry.key)),
+                            resource: Str::from(&*entry.key),
+                            map: None,
+                            broken: Some(included(&format!("`{key}`"))),
+                            path: Rc::from(properties.key(INCLUDE).pointer()),
+                            span: include.key_span,
+                            when: when.clone(),
+                        });
+                    }
+                }
+                continue;
+            };
             let at = properties.key(key);
             for item in self.resolver.items(list, at) {
                 let (map, broken, path) = match item.value.val {
@@ -234,6 +262,10 @@ impl<'t> Builder<'_, 't> {
     fn standalone(&self, entry: &'t Entry, direction: Direction) -> Vec<Source<'t>> {
         let props = entry.value.get("Properties");
         let map = props.and_then(Node::as_map);
+        // Properties brought in by an `AWS::Include`: the rule is not known.
+        let broken = props
+            .and_then(|p| p.get(INCLUDE))
+            .map(|_| included("the rule"));
         let span = entry.key_span;
         let target = props.and_then(|p| {
             let by_id = p.get("GroupId").map(|n| (n, Slot::Id));
@@ -271,7 +303,7 @@ impl<'t> Builder<'_, 't> {
                     group: group.clone(),
                     resource: Str::from(&*entry.key),
                     map,
-                    broken: None,
+                    broken: broken.clone(),
                     path: Rc::clone(&path),
                     span,
                     when,
