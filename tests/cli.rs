@@ -70,6 +70,25 @@ fn assert_exit(code: i32, transcript: &str) {
     );
 }
 
+/// A temporary folder holding `files` (name, text).
+#[cfg(test)]
+fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+/// Runs `validate t.yaml ARGS…` on a template of text `text`, in a folder of its own.
+#[cfg(test)]
+fn validate_text(text: &str, args: &[&str]) -> String {
+    let dir = dir_with(&[("t.yaml", text)]);
+    let mut all = vec!["validate", "t.yaml"];
+    all.extend(args);
+    run_in(dir.path(), &all)
+}
+
 /// Asserts a transcript's exit code and snapshots it.
 #[cfg(test)]
 fn expect(code: i32, name: &str, transcript: String) -> String {
@@ -475,17 +494,10 @@ fn findings_point_at_the_same_line_whatever_the_line_endings() {
 /// nothing, and a run with only them is refused rather than passed.
 #[test]
 fn policies_without_rules_are_refused_rather_than_passed() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("notes.guard"),
-        "# to do\nlet ports = [22]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("t.yaml"),
-        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n",
-    )
-    .unwrap();
+    let dir = dir_with(&[
+        ("notes.guard", "# to do\nlet ports = [22]\n"),
+        ("t.yaml", "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"),
+    ]);
     let alone = run_in(
         dir.path(),
         &[
@@ -520,12 +532,7 @@ fn policies_without_rules_are_refused_rather_than_passed() {
 /// `--output -` is standard output, as in most tools: no file named `-` appears.
 #[test]
 fn output_dash_is_standard_output() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("t.yaml"),
-        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n",
-    )
-    .unwrap();
+    let dir = dir_with(&[("t.yaml", "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n")]);
     let out = run_in(
         dir.path(),
         &["validate", "t.yaml", "--format", "json", "--output", "-"],
@@ -540,9 +547,7 @@ fn output_dash_is_standard_output() {
 #[test]
 fn rules_brought_in_by_a_merge_key_are_checked() {
     let text = "Metadata:\n  Open: &open\n    SecurityGroupIngress:\n      - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}\nResources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      <<: *open\n      GroupDescription: bastion\n";
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("t.yaml"), text).unwrap();
-    let out = run_in(dir.path(), &["validate", "t.yaml", "--only", "SG011"]);
+    let out = validate_text(text, &["--only", "SG011"]);
     assert_exit(19, &out);
     // The finding points at the anchored rule, where the port is written.
     assert!(out.contains("t.yaml:4:37: high SG011 tcp 22"), "{out}");
@@ -559,9 +564,7 @@ fn groups_made_by_a_loop_are_checked() {
     let unknown = format!(
         "Transform: AWS::LanguageExtensions\nParameters:\n  Tiers: {{Type: CommaDelimitedList}}\nResources:\n  Fn::ForEach::Tiers:\n    - Tier\n    - !Ref Tiers\n{body}"
     );
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("known.yaml"), known).unwrap();
-    std::fs::write(dir.path().join("unknown.yaml"), unknown).unwrap();
+    let dir = dir_with(&[("known.yaml", &known), ("unknown.yaml", &unknown)]);
     let out = run_in(
         dir.path(),
         &["validate", "known.yaml", "--only", "SG011", "-q"],
@@ -585,12 +588,7 @@ fn groups_made_by_a_loop_are_checked() {
 #[test]
 fn an_included_rule_list_is_unknown_not_passed() {
     let text = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: web\n      VpcId: vpc-1\n      SecurityGroupIngress:\n        Fn::Transform:\n          Name: AWS::Include\n          Parameters: {Location: s3://bucket/rules.yaml}\n";
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("t.yaml"), text).unwrap();
-    let out = run_in(
-        dir.path(),
-        &["validate", "t.yaml", "--only", "SG010,SG011", "-q"],
-    );
+    let out = validate_text(text, &["--only", "SG010,SG011", "-q"]);
     assert_exit(19, &out);
     for id in ["SG010", "SG011"] {
         let at = format!("(unknown) {id}");
@@ -608,12 +606,7 @@ fn an_included_rule_list_is_unknown_not_passed() {
 #[test]
 fn included_properties_make_the_rules_unknown() {
     let text = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: web\n      VpcId: vpc-1\n      Fn::Transform: {Name: AWS::Include, Parameters: {Location: s3://b/p.yaml}}\n  Ing:\n    Type: AWS::EC2::SecurityGroupIngress\n    Properties:\n      GroupId: !Ref Sg\n      Fn::Transform: {Name: AWS::Include, Parameters: {Location: s3://b/r.yaml}}\n";
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("t.yaml"), text).unwrap();
-    let out = run_in(
-        dir.path(),
-        &["validate", "t.yaml", "--only", "SG011,SG020", "-q"],
-    );
+    let out = validate_text(text, &["--only", "SG011,SG020", "-q"]);
     assert_exit(19, &out);
     let unknown = |at: &str, id: &str| {
         out.lines()

@@ -228,13 +228,7 @@ fn supplied(source: &SourceFile, value: &Node) -> Result<Supplied, ParamsError> 
 
 /// The text CloudFormation would receive for a scalar.
 pub(crate) fn scalar_text(node: &Node) -> Option<String> {
-    match &node.value {
-        Value::String(s) => Some(s.to_string()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
+    node.scalar_text()
 }
 
 /// One value a parameter may take.

@@ -120,29 +120,18 @@ impl<'a> Loop<'a> {
     /// The items of the collection as text, when they are known.
     fn items(&self, params: Option<&Node>) -> Option<Vec<String>> {
         match &self.collection.value {
-            Value::List(items) => items.iter().map(text).collect(),
+            Value::List(items) => items.iter().map(Node::scalar_text).collect(),
             Value::Map(map) if map.len() == 1 => {
                 let name = map.get("Ref")?.as_str()?;
                 let default = params?.get(name)?.get("Default")?;
                 match &default.value {
                     Value::String(s) => Some(s.split(',').map(|p| p.trim().to_string()).collect()),
-                    Value::List(items) => items.iter().map(text).collect(),
+                    Value::List(items) => items.iter().map(Node::scalar_text).collect(),
                     _ => None,
                 }
             }
             _ => None,
         }
-    }
-}
-
-/// A scalar as the text a loop substitutes.
-fn text(node: &Node) -> Option<String> {
-    match &node.value {
-        Value::String(s) => Some(s.to_string()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        _ => None,
     }
 }
 

@@ -210,6 +210,18 @@ impl Node {
         Node::new(Value::Map(Map::new(entries)), span)
     }
 
+    /// The text CloudFormation would receive for a scalar (a number or a boolean as written
+    /// in JSON); `None` for null, lists, maps and model values.
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.value {
+            Value::String(s) => Some(s.to_string()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
     /// A list node.
     pub fn list(items: Vec<Node>, span: Span) -> Self {
         Node::new(Value::List(exact(items)), span)
