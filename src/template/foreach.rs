@@ -11,6 +11,7 @@
 
 use super::value::{Entry, Key, Map, Node, Value};
 use super::{LoadError, MAX_NODES};
+use crate::hash::HashSet;
 
 /// The prefix of a loop's key.
 const FOR_EACH: &str = "Fn::ForEach::";
@@ -32,10 +33,24 @@ fn expand_node(node: Node, params: Option<&Node>, budget: &mut Budget) -> Result
     let span = node.span;
     match node.value {
         Value::Map(map) => {
+            let entries = map.into_written();
+            // The keys written in the map, then the ones each loop makes: all must differ.
+            let mut keys: HashSet<Key> = entries
+                .iter()
+                .filter(|e| Loop::of(e).is_none())
+                .map(|e| e.key.clone())
+                .collect();
             let mut out = Vec::new();
-            for entry in map.into_written() {
+            for entry in entries {
                 match Loop::of(&entry) {
-                    Some(lp) => out.extend(lp.expand(&entry, params, budget)?),
+                    Some(lp) => {
+                        for made in lp.expand(&entry, params, budget)? {
+                            if !keys.insert(made.key.clone()) {
+                                return Err(duplicate(&entry, &made.key));
+                            }
+                            out.push(made);
+                        }
+                    }
                     None => out.push(Entry {
                         value: expand_node(entry.value, params, budget)?,
                         ..entry
@@ -54,6 +69,16 @@ fn expand_node(node: Node, params: Option<&Node>, budget: &mut Budget) -> Result
         }
         value => Ok(Node::new(value, span)),
     }
+}
+
+/// `template::duplicate-key`: a loop makes a key the map already has.
+fn duplicate(entry: &Entry, key: &str) -> LoadError {
+    LoadError::new(
+        "template::duplicate-key",
+        format!("`{}` makes the key `{key}` twice, or a key the map already has", entry.key),
+        Some(entry.key_span),
+    )
+    .with_help("CloudFormation rejects such a template: put `${Identifier}` or `&{Identifier}` in the loop's output key, so that each item makes a key of its own")
 }
 
 /// A well-formed loop: its identifier, collection and body.

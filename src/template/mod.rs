@@ -12,7 +12,7 @@
 //! `input::empty`, `input::too-deep`, `input::internal`; `json::syntax`,
 //! `json::duplicate-key`; `yaml::syntax`, `yaml::control-character`, `yaml::duplicate-key`,
 //! `yaml::complex-key`, `yaml::unknown-alias`, `yaml::invalid-merge`, `yaml::too-large`, `yaml::multiple-documents`,
-//! `yaml::internal`; `template::too-large` (loops that make too much, see `foreach`); `template::not-cloudformation` (from [`LoadError::not_cloudformation`]).
+//! `yaml::internal`; `template::too-large` and `template::duplicate-key` (loops, see `foreach`); `template::not-cloudformation` (from [`LoadError::not_cloudformation`]).
 
 mod foreach;
 mod json;

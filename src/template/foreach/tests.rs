@@ -95,3 +95,21 @@ fn loops_that_make_too_much_are_refused() {
         e.message
     );
 }
+
+#[test]
+fn a_loop_that_makes_a_key_twice_is_refused() {
+    // Without `${X}` in its output key, every item makes the same resource.
+    let same =
+        "Resources:\n  Fn::ForEach::L:\n    - X\n    - [a, b]\n    - Q: {Type: AWS::SQS::Queue}\n";
+    // With it, an item can still make a resource written beside the loop.
+    let beside = "Resources:\n  Qa: {Type: AWS::SQS::Queue}\n  Fn::ForEach::L:\n    - X\n    - [a, b]\n    - Q${X}: {Type: AWS::SQS::Queue}\n";
+    for text in [same, beside] {
+        let e = load(text).unwrap_err();
+        assert_eq!(e.code, "template::duplicate-key", "{text}");
+        assert!(
+            e.message.starts_with("`Fn::ForEach::L` makes the key `Q"),
+            "{}",
+            e.message
+        );
+    }
+}
