@@ -10,7 +10,7 @@
 //! declares is still checked rather than left out. Copies keep the spans of the loop's text.
 
 use super::value::{Entry, Key, Map, Node, Value};
-use super::{LoadError, MAX_NODES};
+use super::{BYTES_PER_VALUE, LoadError, MAX_NODES};
 use crate::hash::HashSet;
 
 /// The prefix of a loop's key.
@@ -160,7 +160,9 @@ impl<'a> Loop<'a> {
     }
 }
 
-/// The number of values in `node`.
+/// The number of values in `node`, for the budget of loops.
+/// Long texts count as several values, as in the YAML reader's budget: a copy of a long text per
+/// item is what makes a loop expensive.
 fn size(node: &Node) -> usize {
     let mut count = 0usize;
     let mut todo = vec![node];
@@ -168,7 +170,13 @@ fn size(node: &Node) -> usize {
         count += 1;
         match &n.value {
             Value::List(items) => todo.extend(items.iter()),
-            Value::Map(map) => todo.extend(map.written().iter().map(|e| &e.value)),
+            Value::Map(map) => {
+                for e in map.written() {
+                    count += e.key.len() / BYTES_PER_VALUE;
+                    todo.push(&e.value);
+                }
+            }
+            Value::String(text) => count += text.len() / BYTES_PER_VALUE,
             _ => {}
         }
     }

@@ -44,6 +44,9 @@ pub const MAX_DEPTH: usize = 256;
 /// alias bombs (`billion laughs`, or a long string copied by many aliases) early.
 pub const MAX_NODES: usize = 1_000_000;
 
+/// Bytes of string that count as one more value: a value's own size in the tree.
+const BYTES_PER_VALUE: usize = 32;
+
 /// A loaded template: its source and its value tree.
 ///
 /// Any well-formed document loads, whatever its top level (a parameters file is a list, for

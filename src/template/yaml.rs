@@ -27,7 +27,7 @@ use libyaml_safer::{
 
 use super::tree::{Tree, internal};
 use super::value::{Key, Map, Node, Str, Value};
-use super::{LoadError, MAX_NODES, scalar, tags};
+use super::{BYTES_PER_VALUE, LoadError, MAX_NODES, scalar, tags};
 use crate::source::{SourceFile, Span};
 
 mod errors;
@@ -454,9 +454,6 @@ fn merge(node: Node) -> Result<Node, LoadError> {
 fn node_budget(len: usize) -> usize {
     MAX_NODES.max(len)
 }
-
-/// Bytes of string that count as one more value: a value's own size in the tree.
-const BYTES_PER_VALUE: usize = 32;
 
 /// What a scalar of `text` costs of the budget: one value, and one more for every
 /// [`BYTES_PER_VALUE`] bytes of its text, so that aliases of a long string are bounded by the

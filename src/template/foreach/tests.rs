@@ -113,3 +113,19 @@ fn a_loop_that_makes_a_key_twice_is_refused() {
         );
     }
 }
+
+#[test]
+fn long_texts_count_against_the_bound_of_loops() {
+    // 2,000 copies of a 20 KB description: 40 MB of text from a 20 KB template.
+    let items: Vec<String> = (0..2_000).map(|i| format!("i{i}")).collect();
+    let long = "x".repeat(20_000);
+    let text = format!(
+        "Resources:\n  Fn::ForEach::A:\n    - X\n    - [{}]\n    - Q${{X}}: {{Type: AWS::SQS::Queue, Properties: {{D: {long}}}}}\n",
+        items.join(", ")
+    );
+    let e = load(&text).unwrap_err();
+    assert_eq!(e.code, "template::too-large");
+    // The same loop with a short description is expanded.
+    let short = text.replace(&long, "short");
+    assert_eq!(load(&short).unwrap().resources().unwrap().len(), 2_000);
+}
