@@ -3,11 +3,12 @@
 //!
 //! A map entry `Fn::ForEach::Name: [Identifier, Collection, {Key: Value}]` becomes one copy of
 //! `{Key: Value}` per item of the collection, with `${Identifier}` and `&{Identifier}` (the item
-//! without its non-alphanumeric characters) replaced in keys, `Ref: Identifier` replaced by
-//! the item and `${Identifier}` replaced in `Fn::Sub` strings. The collection is a list
-//! written in the template or a `Ref` to a parameter with a `Default`. When it is neither, the
-//! loop's body is kept once as written (its resources named `${Identifier}…`), so that what it
-//! declares is still checked rather than left out. Copies keep the spans of the loop's text.
+//! without its non-alphanumeric characters) replaced in every key and text of the copy, and
+//! `Ref: Identifier` replaced by the item. The collection is a list written in the template or
+//! a `Ref` to a parameter with a `Default`. When it is neither, the loop's body is kept once as
+//! written (its resources named `${Identifier}…`), so that what it declares is still checked
+//! rather than left out. Copies keep the spans of the loop's text. Loops are bounded like
+//! aliases: at most [`MAX_NODES`] values made, long texts counting as several.
 
 use super::value::{Entry, Key, Map, Node, Value};
 use super::{BYTES_PER_VALUE, LoadError, MAX_NODES};
