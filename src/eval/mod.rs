@@ -180,7 +180,7 @@ pub fn evaluate(program: &Program, doc: &Document<'_>) -> Vec<RuleOutcome> {
 /// Evaluates the reported rules marked in `selected` (by rule id), and the rules they refer to
 /// only as far as they need them; outcomes of the selected rules come in the program's rule
 /// order. On a large template each policy file is evaluated on its own, in parallel (see
-/// [`parallel`]); outcomes do not depend on how.
+/// `parallel`); outcomes do not depend on how.
 pub fn evaluate_selected(
     program: &Program,
     doc: &Document<'_>,
