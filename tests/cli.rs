@@ -626,3 +626,16 @@ fn included_properties_make_the_rules_unknown() {
         "{out}"
     );
 }
+
+/// Properties written as one `Fn::If` are read branch by branch: a rule that only one branch
+/// declares is checked under that branch's condition.
+#[test]
+fn properties_under_one_condition_are_checked() {
+    let text = "Parameters:\n  Env: {Type: String, AllowedValues: [dev, prod], Default: prod}\nConditions:\n  Dev: !Equals [!Ref Env, dev]\nResources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties: !If\n      - Dev\n      - GroupDescription: dev\n        VpcId: vpc-1\n        SecurityGroupIngress: [{IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}]\n      - {GroupDescription: prod, VpcId: vpc-1}\n";
+    let out = validate_text(text, &["--only", "SG011", "-q"]);
+    assert_exit(19, &out);
+    assert!(
+        out.contains("t.yaml:12:60: high SG011 tcp 22 is reachable from the internet (0.0.0.0/0) and covers a high-risk port (when Dev is true, Env = dev) [Sg]"),
+        "{out}"
+    );
+}

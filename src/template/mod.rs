@@ -14,6 +14,7 @@
 //! `yaml::complex-key`, `yaml::unknown-alias`, `yaml::invalid-merge`, `yaml::too-large`, `yaml::multiple-documents`,
 //! `yaml::internal`; `template::too-large` and `template::duplicate-key` (loops, see `foreach`); `template::not-cloudformation` (from [`LoadError::not_cloudformation`]).
 
+mod conditional;
 mod foreach;
 mod json;
 mod map;
@@ -323,6 +324,7 @@ fn io_reason(e: &std::io::Error) -> String {
 /// document loads; see [`Template::check_cloudformation`].
 pub fn parse(source: Arc<SourceFile>) -> Result<Template, LoadError> {
     let root = foreach::expand(parse_root(&source)?, source.text())?;
+    let root = conditional::spread(root);
     Ok(Template { source, root })
 }
 
