@@ -639,3 +639,22 @@ fn properties_under_one_condition_are_checked() {
         "{out}"
     );
 }
+
+/// A launch template whose groups are set in one branch only (`LaunchTemplateData: !If`, or a
+/// list that is `AWS::NoValue` in some deployments) uses the default group in the others.
+#[test]
+fn a_launch_template_without_groups_in_one_branch_uses_the_default_group_there() {
+    let head = "Conditions:\n  Dev: !Equals [!Ref 'AWS::Region', us-east-1]\nResources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties: {GroupDescription: web tier, VpcId: vpc-1}\n  Lt:\n    Type: AWS::EC2::LaunchTemplate\n    Properties:\n";
+    for data in [
+        "      LaunchTemplateData: !If [Dev, {ImageId: ami-1, SecurityGroupIds: [!Ref Sg]}, {ImageId: ami-1}]\n",
+        "      LaunchTemplateData:\n        SecurityGroupIds: !If [Dev, [!Ref Sg], !Ref AWS::NoValue]\n",
+    ] {
+        let out = validate_text(&format!("{head}{data}"), &["--only", "SG003", "-q"]);
+        assert_exit(19, &out);
+        assert!(
+            out.contains("medium SG003 `Lt` (AWS::EC2::LaunchTemplate) names no security group, so it gets its VPC's default group (when Dev is false) [Lt]"),
+            "{out}"
+        );
+        assert_eq!(out.matches(" SG003 ").count(), 1, "{out}");
+    }
+}

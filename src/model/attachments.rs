@@ -412,7 +412,10 @@ impl<'t> Ctx<'_, 't> {
             } else {
                 "SecurityGroups"
             };
-            self.point(&lists, &["LaunchTemplateData", key], false, &when);
+            // A list that is `AWS::NoValue` in some deployments leaves the template without
+            // groups there, as if it named none.
+            let omission = interfaces.is_none() && !self.consumer_brings_groups();
+            self.point(&lists, &["LaunchTemplateData", key], omission, &when);
         }
         if let Some(interfaces) = interfaces {
             self.interfaces(interfaces, "Groups", false, &when);

@@ -1,27 +1,35 @@
-//! Resource properties written as one `Fn::If` (`Properties: !If [Cond, {…}, {…}]`), spread
-//! over the properties so that each is read like any other conditional value.
+//! `Fn::If` between maps, spread over their keys, so that each key is read like any other
+//! conditional value.
 //!
-//! The model reads a resource's properties one by one. `Properties: !If [C, A, B]` becomes, for
-//! every key of `A` or `B`, `Key: !If [C, A.Key, B.Key]`, with `!Ref AWS::NoValue` for a key a
-//! branch does not have (a branch that is itself `!Ref AWS::NoValue` has none). Nested `Fn::If`
+//! The model reads a resource's properties, and the maps inside them, key by key.
+//! `Properties: !If [C, A, B]` becomes, for every key of `A` or `B`, `Key: !If [C, A.Key,
+//! B.Key]`, with `!Ref AWS::NoValue` for a key a branch does not have (a branch that is itself
+//! `!Ref AWS::NoValue` has none). The same holds for a map inside the properties whose value is
+//! `!If` between two maps (`LaunchTemplateData: !If [C, {…}, {…}]`); there a branch that is
+//! `AWS::NoValue` is kept as written, since an absent map is not an empty one, and so is a list
+//! item (the model reads list items branch by branch already). Nested `Fn::If`
 //! branches are spread first. A branch that is neither a map nor one of these (another
-//! function) leaves the properties as written. The new values keep the spans of the text they
-//! come from; the `Fn::If`s made for each key point at the one that was written.
+//! function) leaves the value as written. The new values keep the spans of the text they come
+//! from; the `Fn::If`s made for each key point at the one that was written.
 
 use super::value::{Entry, Key, Map, Node, Value};
 use crate::source::Span;
 
-/// `root` with every resource's `Properties: !If` spread; the tree as it was when there is none.
-pub(super) fn spread(root: Node) -> Node {
-    let written = root
+/// `root` with the `Fn::If`s of every resource's properties spread; the tree as it was when the
+/// text has no `If`.
+pub(super) fn spread(root: Node, text: &str) -> Node {
+    if memchr::memmem::find(text.as_bytes(), b"If").is_none() {
+        return root;
+    }
+    let changed = root
         .get("Resources")
         .and_then(Node::as_map)
         .is_some_and(|r| {
             r.written()
                 .iter()
-                .any(|e| properties_if(&e.value).is_some())
+                .any(|e| spread_properties(&e.value).is_some())
         });
-    if !written {
+    if !changed {
         return root;
     }
     let span = root.span;
@@ -52,7 +60,7 @@ fn resources(node: Node) -> Node {
         .into_written()
         .into_iter()
         .map(|resource| {
-            let Some(spread) = properties_if(&resource.value).and_then(distribute) else {
+            let Some(spread) = spread_properties(&resource.value) else {
                 return resource;
             };
             let Value::Map(body) = &resource.value.value else {
@@ -78,9 +86,60 @@ fn resources(node: Node) -> Node {
     Node::new(Value::Map(Map::new(entries)), span)
 }
 
-/// The resource's `Properties` when they are one `Fn::If`.
-fn properties_if(resource: &Node) -> Option<&Node> {
-    resource.get("Properties").filter(|p| if_parts(p).is_some())
+/// A resource's properties with their `Fn::If`s spread; `None` when there is nothing to spread.
+fn spread_properties(resource: &Node) -> Option<Node> {
+    let props = resource.get("Properties")?;
+    let top = if_parts(props).and_then(|_| distribute(props, true));
+    let base = top.as_ref().unwrap_or(props);
+    spread_within(base).or(top)
+}
+
+/// `node` with every `Fn::If` between two maps inside it spread; `None` when there is none.
+/// A list item that is such an `Fn::If` stays one: the model reads list items branch by branch
+/// already, and the path of what it finds there names the branch.
+fn spread_inside(node: &Node) -> Option<Node> {
+    if if_parts(node).is_some() {
+        if let Some(spread) = distribute(node, false) {
+            return Some(spread_within(&spread).unwrap_or(spread));
+        }
+    }
+    spread_within(node)
+}
+
+/// [`spread_inside`] for what `node` holds, not for `node` itself.
+fn spread_within(node: &Node) -> Option<Node> {
+    match &node.value {
+        Value::Map(map) => {
+            let entries = map.written();
+            let inner: Vec<Option<Node>> =
+                entries.iter().map(|e| spread_inside(&e.value)).collect();
+            if inner.iter().all(Option::is_none) {
+                return None;
+            }
+            let entries = entries
+                .iter()
+                .zip(inner)
+                .map(|(e, spread)| Entry {
+                    value: spread.unwrap_or_else(|| e.value.clone()),
+                    ..e.clone()
+                })
+                .collect();
+            Some(Node::new(Value::Map(Map::new(entries)), node.span))
+        }
+        Value::List(items) => {
+            let inner: Vec<Option<Node>> = items.iter().map(spread_within).collect();
+            if inner.iter().all(Option::is_none) {
+                return None;
+            }
+            let items = items
+                .iter()
+                .zip(inner)
+                .map(|(n, spread)| spread.unwrap_or_else(|| n.clone()))
+                .collect();
+            Some(Node::new(Value::List(items), node.span))
+        }
+        _ => None,
+    }
 }
 
 /// The condition and branches of `{Fn::If: [C, A, B]}`.
@@ -101,10 +160,11 @@ fn if_parts(node: &Node) -> Option<(&Node, &Node, &Node)> {
     Some((condition, yes, no))
 }
 
-/// `{Fn::If: [C, A, B]}` as one map of conditional values, when both branches are maps.
-fn distribute(node: &Node) -> Option<Node> {
+/// `{Fn::If: [C, A, B]}` as one map of conditional values, when both branches are maps (or,
+/// with `absent`, `!Ref AWS::NoValue`).
+fn distribute(node: &Node, absent: bool) -> Option<Node> {
     let (condition, yes, no) = if_parts(node)?;
-    let (yes, no) = (branch(yes)?, branch(no)?);
+    let (yes, no) = (branch(yes, absent)?, branch(no, absent)?);
     let mut keys: Vec<(Key, Span)> = Vec::new();
     for e in yes.iter().chain(&no) {
         if !keys.iter().any(|(k, _)| *k == e.key) {
@@ -142,16 +202,16 @@ fn distribute(node: &Node) -> Option<Node> {
     Some(Node::new(Value::Map(Map::new(entries)), node.span))
 }
 
-/// The properties a branch sets: a map of them, none for `!Ref AWS::NoValue`, or a nested
-/// `Fn::If` spread; `None` for anything else.
-fn branch(node: &Node) -> Option<Vec<Entry>> {
+/// The keys a branch sets: a map of them, none for `!Ref AWS::NoValue` (with `absent`), or a
+/// nested `Fn::If` spread; `None` for anything else.
+fn branch(node: &Node, absent: bool) -> Option<Vec<Entry>> {
     if if_parts(node).is_some() {
-        return distribute(node).and_then(|n| n.as_map().map(|m| m.written().to_vec()));
+        return distribute(node, absent).and_then(|n| n.as_map().map(|m| m.written().to_vec()));
     }
     let map = node.as_map()?;
     match map.written() {
         [only] if &*only.key == "Ref" => {
-            (only.value.as_str() == Some("AWS::NoValue")).then(Vec::new)
+            (absent && only.value.as_str() == Some("AWS::NoValue")).then(Vec::new)
         }
         [only] if only.key.starts_with("Fn::") => None,
         entries => Some(entries.to_vec()),

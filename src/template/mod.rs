@@ -324,7 +324,7 @@ fn io_reason(e: &std::io::Error) -> String {
 /// document loads; see [`Template::check_cloudformation`].
 pub fn parse(source: Arc<SourceFile>) -> Result<Template, LoadError> {
     let root = foreach::expand(parse_root(&source)?, source.text())?;
-    let root = conditional::spread(root);
+    let root = conditional::spread(root, source.text());
     Ok(Template { source, root })
 }
 

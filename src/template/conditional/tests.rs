@@ -43,3 +43,18 @@ fn other_branches_leave_the_properties_as_written() {
         r#"{"Fn::If":["C",{"A":1},{"Fn::FindInMap":["M","a","b"]}]}"#
     );
 }
+
+#[test]
+fn maps_inside_the_properties_spread_when_both_branches_are_maps() {
+    let text = "Resources:\n  R:\n    Type: T\n    Properties:\n      Data: !If [C, {Ids: [a]}, {Image: x}]\n      Keep: !If [C, {A: 1}, !Ref AWS::NoValue]\n      List: [!If [C, {A: 1}, {A: 2}]]\n";
+    assert_eq!(
+        properties(text),
+        concat!(
+            r#"{"Data":{"Ids":{"Fn::If":["C",["a"],{"Ref":"AWS::NoValue"}]},"Image":{"Fn::If":["C",{"Ref":"AWS::NoValue"},"x"]}},"#,
+            // An absent map is not an empty one: kept as written.
+            r#""Keep":{"Fn::If":["C",{"A":1},{"Ref":"AWS::NoValue"}]},"#,
+            // A list item stays one `Fn::If`: the model reads items branch by branch.
+            r#""List":[{"Fn::If":["C",{"A":1},{"A":2}]}]}"#
+        )
+    );
+}
