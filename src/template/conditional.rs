@@ -21,69 +21,64 @@ pub(super) fn spread(root: Node, text: &str) -> Node {
     if memchr::memmem::find(text.as_bytes(), b"If").is_none() {
         return root;
     }
-    let changed = root
-        .get("Resources")
-        .and_then(Node::as_map)
-        .is_some_and(|r| {
-            r.written()
-                .iter()
-                .any(|e| spread_properties(&e.value).is_some())
-        });
-    if !changed {
+    let Some(map) = root.as_map() else {
         return root;
-    }
-    let span = root.span;
-    let Value::Map(map) = root.value else {
-        return Node::new(root.value, span);
     };
-    let entries = map
-        .into_written()
-        .into_iter()
+    let new: Vec<Option<Node>> = map
+        .written()
+        .iter()
         .map(|e| match &*e.key {
-            "Resources" => Entry {
-                value: resources(e.value),
-                ..e
-            },
-            _ => e,
+            "Resources" => spread_resources(&e.value),
+            _ => None,
         })
         .collect();
-    Node::new(Value::Map(Map::new(entries)), span)
+    match replaced(map, new) {
+        Some(entries) => Node::new(Value::Map(Map::new(entries)), root.span),
+        None => root,
+    }
 }
 
-/// The `Resources` map with each resource's properties spread.
-fn resources(node: Node) -> Node {
-    let span = node.span;
-    let Value::Map(map) = node.value else {
-        return Node::new(node.value, span);
-    };
-    let entries = map
-        .into_written()
-        .into_iter()
+/// The `Resources` map with each resource's properties spread; `None` when nothing changes.
+fn spread_resources(node: &Node) -> Option<Node> {
+    let resources = node.as_map()?;
+    let new: Vec<Option<Node>> = resources
+        .written()
+        .iter()
         .map(|resource| {
-            let Some(spread) = spread_properties(&resource.value) else {
-                return resource;
-            };
-            let Value::Map(body) = &resource.value.value else {
-                return resource;
-            };
-            let fields = body
+            let props = spread_properties(&resource.value)?;
+            let body = resource.value.as_map()?;
+            let new = body
                 .written()
                 .iter()
-                .map(|f| match &*f.key {
-                    "Properties" => Entry {
-                        value: spread.clone(),
-                        ..f.clone()
-                    },
-                    _ => f.clone(),
-                })
+                .map(|f| (&*f.key == "Properties").then(|| props.clone()))
                 .collect();
-            Entry {
-                value: Node::new(Value::Map(Map::new(fields)), resource.value.span),
-                ..resource
-            }
+            let entries = replaced(body, new)?;
+            Some(Node::new(
+                Value::Map(Map::new(entries)),
+                resource.value.span,
+            ))
         })
         .collect();
-    Node::new(Value::Map(Map::new(entries)), span)
+    let entries = replaced(resources, new)?;
+    Some(Node::new(Value::Map(Map::new(entries)), node.span))
+}
+
+/// The entries of `map` with the values given in `new` (one per entry; `None` keeps the value
+/// written), or `None` when `new` changes nothing.
+fn replaced(map: &Map, new: Vec<Option<Node>>) -> Option<Vec<Entry>> {
+    if new.iter().all(Option::is_none) {
+        return None;
+    }
+    let entries = map
+        .written()
+        .iter()
+        .zip(new)
+        .map(|(e, value)| Entry {
+            value: value.unwrap_or_else(|| e.value.clone()),
+            ..e.clone()
+        })
+        .collect();
+    Some(entries)
 }
 
 /// A resource's properties with their `Fn::If`s spread; `None` when there is nothing to spread.
@@ -110,20 +105,12 @@ fn spread_inside(node: &Node) -> Option<Node> {
 fn spread_within(node: &Node) -> Option<Node> {
     match &node.value {
         Value::Map(map) => {
-            let entries = map.written();
-            let inner: Vec<Option<Node>> =
-                entries.iter().map(|e| spread_inside(&e.value)).collect();
-            if inner.iter().all(Option::is_none) {
-                return None;
-            }
-            let entries = entries
+            let inner = map
+                .written()
                 .iter()
-                .zip(inner)
-                .map(|(e, spread)| Entry {
-                    value: spread.unwrap_or_else(|| e.value.clone()),
-                    ..e.clone()
-                })
+                .map(|e| spread_inside(&e.value))
                 .collect();
+            let entries = replaced(map, inner)?;
             Some(Node::new(Value::Map(Map::new(entries)), node.span))
         }
         Value::List(items) => {
