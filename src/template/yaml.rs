@@ -16,7 +16,7 @@
 //! CloudFormation reads one document per template, and skipping the rest silently would let
 //! resources go unchecked (cfn-lint rejects such files too).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{BufReader, Chain, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -28,6 +28,7 @@ use libyaml_safer::{
 use super::tree::{Tree, internal};
 use super::value::{Key, Map, Node, Str, Value};
 use super::{BYTES_PER_VALUE, LoadError, MAX_NODES, scalar, tags};
+use crate::hash::HashSet;
 use crate::source::{SourceFile, Span};
 
 mod errors;
