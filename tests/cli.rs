@@ -658,3 +658,18 @@ fn a_launch_template_without_groups_in_one_branch_uses_the_default_group_there()
         assert_eq!(out.matches(" SG003 ").count(), 1, "{out}");
     }
 }
+
+/// SAM `Globals.Function` reaches every function, as the SAM transform makes it: a `VpcConfig`
+/// given there puts the functions in the VPC (here without a group), and groups given there are
+/// attached to them.
+#[test]
+fn sam_globals_reach_the_functions() {
+    let head = "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    VpcConfig:\n      SubnetIds: [subnet-1]\n";
+    let rest = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties: {GroupDescription: web tier, VpcId: vpc-1}\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Runtime: python3.12, Handler: a.b, CodeUri: .}\n";
+    let out = validate_text(&format!("{head}{rest}"), &["--only", "SG003,SG032", "-q"]);
+    assert_exit(19, &out);
+    assert!(out.contains("t.yaml:5:7: medium SG003 this AWS::Serverless::Function runs in a VPC but names no security group"), "{out}");
+    let attached = format!("{head}      SecurityGroupIds: [!Ref Sg]\n{rest}");
+    let out = validate_text(&attached, &["--only", "SG003,SG032", "-q"]);
+    assert_exit(0, &out);
+}

@@ -19,6 +19,7 @@ mod foreach;
 mod json;
 mod map;
 mod record;
+mod sam;
 mod scalar;
 mod tags;
 mod tree;
@@ -324,6 +325,7 @@ fn io_reason(e: &std::io::Error) -> String {
 /// document loads; see [`Template::check_cloudformation`].
 pub fn parse(source: Arc<SourceFile>) -> Result<Template, LoadError> {
     let root = foreach::expand(parse_root(&source)?, source.text())?;
+    let root = sam::apply_globals(root);
     let root = conditional::spread(root, source.text());
     Ok(Template { source, root })
 }
