@@ -26,22 +26,13 @@ pub(super) fn apply_globals(root: Node) -> Node {
     if !serverless(&root) || root.get("Resources").and_then(Node::as_map).is_none() {
         return root;
     }
-    let span = root.span;
-    let Value::Map(map) = root.value else {
-        return Node::new(root.value, span);
-    };
-    let entries = map
-        .into_written()
-        .into_iter()
-        .map(|e| match &*e.key {
-            "Resources" => Entry {
-                value: functions(e.value, &globals),
-                ..e
-            },
-            _ => e,
-        })
-        .collect();
-    Node::new(Value::Map(Map::new(entries)), span)
+    root.map_entries(|e| match &*e.key {
+        "Resources" => Entry {
+            value: functions(e.value, &globals),
+            ..e
+        },
+        _ => e,
+    })
 }
 
 /// True when the template names the SAM transform.
@@ -55,38 +46,27 @@ fn serverless(root: &Node) -> bool {
 
 /// The `Resources` map with the globals merged into each serverless function.
 fn functions(node: Node, globals: &Node) -> Node {
-    let span = node.span;
-    let Value::Map(map) = node.value else {
-        return Node::new(node.value, span);
-    };
-    let entries = map
-        .into_written()
-        .into_iter()
-        .map(|resource| {
-            if resource.value.get("Type").and_then(Node::as_str)
-                != Some("AWS::Serverless::Function")
-            {
-                return resource;
-            }
-            let Some(body) = resource.value.as_map() else {
-                return resource;
-            };
-            let mut fields: Vec<Entry> = body.written().to_vec();
-            match fields.iter_mut().find(|f| &*f.key == "Properties") {
-                Some(props) => props.value = merged(globals, &props.value),
-                None => fields.push(Entry {
-                    key: "Properties".into(),
-                    key_span: resource.key_span,
-                    value: globals.clone(),
-                }),
-            }
-            Entry {
-                value: Node::new(Value::Map(Map::new(fields)), resource.value.span),
-                ..resource
-            }
-        })
-        .collect();
-    Node::new(Value::Map(Map::new(entries)), span)
+    node.map_entries(|resource| {
+        if resource.value.get("Type").and_then(Node::as_str) != Some("AWS::Serverless::Function") {
+            return resource;
+        }
+        let Some(body) = resource.value.as_map() else {
+            return resource;
+        };
+        let mut fields: Vec<Entry> = body.written().to_vec();
+        match fields.iter_mut().find(|f| &*f.key == "Properties") {
+            Some(props) => props.value = merged(globals, &props.value),
+            None => fields.push(Entry {
+                key: "Properties".into(),
+                key_span: resource.key_span,
+                value: globals.clone(),
+            }),
+        }
+        Entry {
+            value: Node::new(Value::Map(Map::new(fields)), resource.value.span),
+            ..resource
+        }
+    })
 }
 
 /// `local` over `global`: maps merged key by key, lists joined, otherwise `local`.

@@ -222,6 +222,19 @@ impl Node {
         }
     }
 
+    /// This node with each entry of its map (as read from a template) passed through `f`;
+    /// any other node as it is.
+    pub(crate) fn map_entries(self, f: impl FnMut(Entry) -> Entry) -> Node {
+        let span = self.span;
+        match self.value {
+            Value::Map(map) => {
+                let entries = map.into_written().into_iter().map(f).collect();
+                Node::new(Value::Map(Map::new(entries)), span)
+            }
+            value => Node::new(value, span),
+        }
+    }
+
     /// A list node.
     pub fn list(items: Vec<Node>, span: Span) -> Self {
         Node::new(Value::List(exact(items)), span)
