@@ -13,54 +13,61 @@
 //! from; the `Fn::If`s made for each key point at the one that was written.
 
 use super::value::{Entry, Key, Map, Node, Value};
+use crate::hash::{HashMap, HashSet};
 use crate::source::Span;
 
 /// `root` with the `Fn::If`s of every resource's properties spread; the tree as it was when the
-/// text has no `If`.
+/// text has no `If`. Only the resources that change are rebuilt: the rest of the tree is moved.
 pub(super) fn spread(root: Node, text: &str) -> Node {
     if memchr::memmem::find(text.as_bytes(), b"If").is_none() {
         return root;
     }
-    let Some(map) = root.as_map() else {
-        return root;
-    };
-    let new: Vec<Option<Node>> = map
-        .written()
-        .iter()
-        .map(|e| match &*e.key {
-            "Resources" => spread_resources(&e.value),
-            _ => None,
-        })
-        .collect();
-    match replaced(map, new) {
-        Some(entries) => Node::new(Value::Map(Map::new(entries)), root.span),
-        None => root,
-    }
-}
-
-/// The `Resources` map with each resource's properties spread; `None` when nothing changes.
-fn spread_resources(node: &Node) -> Option<Node> {
-    let resources = node.as_map()?;
-    let new: Vec<Option<Node>> = resources
-        .written()
-        .iter()
-        .map(|resource| {
-            let props = spread_properties(&resource.value)?;
-            let body = resource.value.as_map()?;
-            let new = body
+    // The spread properties of each resource, in written order; `None` where nothing changes.
+    let Some(spread) = root
+        .get("Resources")
+        .and_then(Node::as_map)
+        .map(|resources| {
+            resources
                 .written()
                 .iter()
-                .map(|f| (&*f.key == "Properties").then(|| props.clone()))
-                .collect();
-            let entries = replaced(body, new)?;
-            Some(Node::new(
-                Value::Map(Map::new(entries)),
-                resource.value.span,
-            ))
+                .map(|r| spread_properties(&r.value))
+                .collect::<Vec<Option<Node>>>()
         })
-        .collect();
-    let entries = replaced(resources, new)?;
-    Some(Node::new(Value::Map(Map::new(entries)), node.span))
+    else {
+        return root;
+    };
+    if spread.iter().all(Option::is_none) {
+        return root;
+    }
+    let mut spread = spread.into_iter();
+    root.map_entries(|section| match &*section.key {
+        "Resources" => Entry {
+            value: section
+                .value
+                .map_entries(|resource| match spread.next().flatten() {
+                    Some(props) => Entry {
+                        value: with_properties(resource.value, props),
+                        ..resource
+                    },
+                    None => resource,
+                }),
+            ..section
+        },
+        _ => section,
+    })
+}
+
+/// A resource with `props` in place of its `Properties`.
+fn with_properties(resource: Node, props: Node) -> Node {
+    let mut props = Some(props);
+    resource.map_entries(|field| {
+        if &*field.key == "Properties" {
+            if let Some(value) = props.take() {
+                return Entry { value, ..field };
+            }
+        }
+        field
+    })
 }
 
 /// The entries of `map` with the values given in `new` (one per entry; `None` keeps the value
@@ -148,35 +155,32 @@ fn if_parts(node: &Node) -> Option<(&Node, &Node, &Node)> {
 }
 
 /// `{Fn::If: [C, A, B]}` as one map of conditional values, when both branches are maps (or,
-/// with `absent`, `!Ref AWS::NoValue`).
+/// with `absent`, `!Ref AWS::NoValue`). Keys in the order `A` then `B` write them.
 fn distribute(node: &Node, absent: bool) -> Option<Node> {
     let (condition, yes, no) = if_parts(node)?;
     let (yes, no) = (branch(yes, absent)?, branch(no, absent)?);
     let mut keys: Vec<(Key, Span)> = Vec::new();
+    let mut seen: HashSet<Key> = HashSet::default();
     for e in yes.iter().chain(&no) {
-        if !keys.iter().any(|(k, _)| *k == e.key) {
+        if seen.insert(e.key.clone()) {
             keys.push((e.key.clone(), e.key_span));
         }
     }
-    let pick = |entries: &[Entry], key: &Key| {
-        entries
-            .iter()
-            .find(|e| e.key == *key)
-            .map_or_else(|| no_value(node.span), |e| e.value.clone())
+    // A branch is a map: its keys are unique.
+    let values = |entries: Vec<Entry>| -> HashMap<Key, Node> {
+        entries.into_iter().map(|e| (e.key, e.value)).collect()
+    };
+    let (mut yes, mut no) = (values(yes), values(no));
+    let take = |values: &mut HashMap<Key, Node>, key: &Key| {
+        values.remove(key).unwrap_or_else(|| no_value(node.span))
     };
     let entries = keys
         .into_iter()
         .map(|(key, key_span)| {
+            let branches = [condition.clone(), take(&mut yes, &key), take(&mut no, &key)];
             let value = function(
                 "Fn::If",
-                Node::new(
-                    Value::List(Box::new([
-                        condition.clone(),
-                        pick(&yes, &key),
-                        pick(&no, &key),
-                    ])),
-                    node.span,
-                ),
+                Node::new(Value::List(Box::new(branches)), node.span),
                 node.span,
             );
             Entry {
@@ -193,7 +197,10 @@ fn distribute(node: &Node, absent: bool) -> Option<Node> {
 /// nested `Fn::If` spread; `None` for anything else.
 fn branch(node: &Node, absent: bool) -> Option<Vec<Entry>> {
     if if_parts(node).is_some() {
-        return distribute(node, absent).and_then(|n| n.as_map().map(|m| m.written().to_vec()));
+        return match distribute(node, absent)?.value {
+            Value::Map(map) => Some(map.into_written()),
+            _ => None,
+        };
     }
     let map = node.as_map()?;
     match map.written() {

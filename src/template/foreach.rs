@@ -11,7 +11,7 @@
 //! aliases: at most [`MAX_NODES`] values made, long texts counting as several.
 
 use super::value::{Entry, Key, Map, Node, Value};
-use super::{BYTES_PER_VALUE, LoadError, MAX_NODES};
+use super::{LoadError, MAX_NODES, measure};
 use crate::hash::HashSet;
 
 /// The prefix of a loop's key.
@@ -114,7 +114,7 @@ impl<'a> Loop<'a> {
     ) -> Result<Vec<Entry>, LoadError> {
         let items = self.items(params);
         let copies = items.as_ref().map_or(1, Vec::len);
-        let cost = size(self.body).saturating_mul(copies);
+        let cost = measure(self.body, true).0.saturating_mul(copies);
         if cost > budget.0 {
             return Err(LoadError::new(
                 "template::too-large",
@@ -130,7 +130,7 @@ impl<'a> Loop<'a> {
         let bodies: Vec<Node> = match items {
             Some(items) => items
                 .iter()
-                .map(|item| substitute(self.body, self.identifier, item))
+                .map(|item| Substitution::new(self.identifier, item).copy(self.body))
                 .collect(),
             None => vec![self.body.clone()],
         };
@@ -161,74 +161,74 @@ impl<'a> Loop<'a> {
     }
 }
 
-/// The number of values in `node`, for the budget of loops.
-/// Long texts count as several values, as in the YAML reader's budget: a copy of a long text per
-/// item is what makes a loop expensive.
-fn size(node: &Node) -> usize {
-    let mut count = 0usize;
-    let mut todo = vec![node];
-    while let Some(n) = todo.pop() {
-        count += 1;
-        match &n.value {
-            Value::List(items) => todo.extend(items.iter()),
+/// What a copy for one item of a loop replaces, worked out once per item.
+struct Substitution<'a> {
+    identifier: &'a str,
+    item: &'a str,
+    /// `${identifier}`, replaced by the item.
+    dollar: String,
+    /// `&{identifier}`, replaced by the item without its non-alphanumeric characters.
+    amp: String,
+    alphanumeric: String,
+}
+
+impl<'a> Substitution<'a> {
+    fn new(identifier: &'a str, item: &'a str) -> Self {
+        Substitution {
+            identifier,
+            item,
+            dollar: format!("${{{identifier}}}"),
+            amp: format!("&{{{identifier}}}"),
+            alphanumeric: item.chars().filter(char::is_ascii_alphanumeric).collect(),
+        }
+    }
+
+    /// A copy of `node`: `${identifier}` and `&{identifier}` replaced in every key and text,
+    /// and `Ref: identifier` replaced by the item.
+    fn copy(&self, node: &Node) -> Node {
+        let span = node.span;
+        match &node.value {
             Value::Map(map) => {
-                for e in map.written() {
-                    count += e.key.len() / BYTES_PER_VALUE;
-                    todo.push(&e.value);
+                let entries = map.written();
+                if let [only] = entries {
+                    if &*only.key == "Ref" && only.value.as_str() == Some(self.identifier) {
+                        return Node::string(self.item, span);
+                    }
                 }
-            }
-            Value::String(text) => count += text.len() / BYTES_PER_VALUE,
-            _ => {}
-        }
-    }
-    count
-}
-
-/// A copy of `node` for one item of a loop: `${identifier}` and `&{identifier}` replaced in
-/// every key and text, and `Ref: identifier` replaced by the item.
-fn substitute(node: &Node, identifier: &str, item: &str) -> Node {
-    let span = node.span;
-    match &node.value {
-        Value::Map(map) => {
-            let entries = map.written();
-            if let [only] = entries {
-                if &*only.key == "Ref" && only.value.as_str() == Some(identifier) {
-                    return Node::string(item, span);
-                }
-            }
-            let entries = entries
-                .iter()
-                .map(|e| Entry {
-                    key: Key::from(replaced(&e.key, identifier, item).as_str()),
-                    key_span: e.key_span,
-                    value: substitute(&e.value, identifier, item),
-                })
-                .collect();
-            Node::new(Value::Map(Map::new(entries)), span)
-        }
-        Value::List(items) => Node::new(
-            Value::List(
-                items
+                let entries = entries
                     .iter()
-                    .map(|n| substitute(n, identifier, item))
-                    .collect(),
+                    .map(|e| Entry {
+                        key: self
+                            .replaced(&e.key)
+                            .map_or_else(|| e.key.clone(), |k| Key::from(k.as_str())),
+                        key_span: e.key_span,
+                        value: self.copy(&e.value),
+                    })
+                    .collect();
+                Node::new(Value::Map(Map::new(entries)), span)
+            }
+            Value::List(items) => Node::new(
+                Value::List(items.iter().map(|n| self.copy(n)).collect()),
+                span,
             ),
-            span,
-        ),
-        Value::String(text) => Node::string(replaced(text, identifier, item), span),
-        _ => node.clone(),
+            Value::String(text) => match self.replaced(text) {
+                Some(text) => Node::string(text, span),
+                None => node.clone(),
+            },
+            _ => node.clone(),
+        }
     }
-}
 
-/// `text` with `${identifier}` replaced by the item and `&{identifier}` by the item without
-/// its non-alphanumeric characters.
-fn replaced(text: &str, identifier: &str, item: &str) -> String {
-    if !text.contains('{') {
-        return text.to_string();
+    /// `text` with the identifier replaced; `None` when it does not name it.
+    fn replaced(&self, text: &str) -> Option<String> {
+        if !text.contains(&self.dollar) && !text.contains(&self.amp) {
+            return None;
+        }
+        Some(
+            text.replace(&self.dollar, self.item)
+                .replace(&self.amp, &self.alphanumeric),
+        )
     }
-    let alphanumeric: String = item.chars().filter(char::is_ascii_alphanumeric).collect();
-    text.replace(&format!("${{{identifier}}}"), item)
-        .replace(&format!("&{{{identifier}}}"), &alphanumeric)
 }
 
 #[cfg(test)]

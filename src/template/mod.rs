@@ -49,6 +49,46 @@ pub const MAX_NODES: usize = 1_000_000;
 /// Bytes of string that count as one more value: a value's own size in the tree.
 const BYTES_PER_VALUE: usize = 32;
 
+/// What a scalar of `text` costs of the budget: one value, and one more for every
+/// [`BYTES_PER_VALUE`] bytes of its text, so that aliases of a long string are bounded by the
+/// memory their copies take, not only by their number. Written out, a scalar costs no more
+/// than the bytes it takes in the file.
+fn cost(text: &str) -> usize {
+    1 + text.len() / BYTES_PER_VALUE
+}
+
+/// The cost of a copy of `node` against [`MAX_NODES`] (values, long strings counting as several;
+/// see [`cost`]) and its levels of lists and maps, without recursion. With `keys`, long map keys
+/// count as well, for copies that make new keys (loops do; an alias shares its keys).
+fn measure(node: &Node, keys: bool) -> (usize, usize) {
+    let mut count = 0usize;
+    let mut height = 0usize;
+    let mut todo = vec![(node, 0usize)];
+    while let Some((n, depth)) = todo.pop() {
+        count = count.saturating_add(match &n.value {
+            Value::String(s) => cost(s),
+            _ => 1,
+        });
+        match &n.value {
+            Value::List(items) => {
+                height = height.max(depth + 1);
+                todo.extend(items.iter().map(|i| (i, depth + 1)));
+            }
+            Value::Map(m) => {
+                height = height.max(depth + 1);
+                for e in m.entries() {
+                    if keys {
+                        count = count.saturating_add(cost(e.key) - 1);
+                    }
+                    todo.push((e.value, depth + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    (count, height)
+}
+
 /// A loaded template: its source and its value tree.
 ///
 /// Any well-formed document loads, whatever its top level (a parameters file is a list, for

@@ -50,21 +50,33 @@ fn functions(node: Node, globals: &Node) -> Node {
         if resource.value.get("Type").and_then(Node::as_str) != Some("AWS::Serverless::Function") {
             return resource;
         }
-        let Some(body) = resource.value.as_map() else {
-            return resource;
+        let Entry {
+            key,
+            key_span,
+            value: Node { value, span },
+        } = resource;
+        let mut fields = match value {
+            Value::Map(body) => body.into_written(),
+            other => {
+                return Entry {
+                    key,
+                    key_span,
+                    value: Node::new(other, span),
+                };
+            }
         };
-        let mut fields: Vec<Entry> = body.written().to_vec();
         match fields.iter_mut().find(|f| &*f.key == "Properties") {
             Some(props) => props.value = merged(globals, &props.value),
             None => fields.push(Entry {
                 key: "Properties".into(),
-                key_span: resource.key_span,
+                key_span,
                 value: globals.clone(),
             }),
         }
         Entry {
-            value: Node::new(Value::Map(Map::new(fields)), resource.value.span),
-            ..resource
+            key,
+            key_span,
+            value: Node::new(Value::Map(Map::new(fields)), span),
         }
     })
 }

@@ -27,7 +27,7 @@ use libyaml_safer::{
 
 use super::tree::{Tree, internal};
 use super::value::{Key, Map, Node, Str, Value};
-use super::{BYTES_PER_VALUE, LoadError, MAX_NODES, scalar, tags};
+use super::{LoadError, MAX_NODES, cost, measure, scalar, tags};
 use crate::hash::HashSet;
 use crate::source::{SourceFile, Span};
 
@@ -378,7 +378,7 @@ impl Builder<'_> {
     /// Remembers an anchored node, then puts the node in its place in the tree.
     fn place(&mut self, anchor: Option<String>, node: Node) -> Result<(), LoadError> {
         if let Some(name) = anchor {
-            let (count, height) = measure(&node);
+            let (count, height) = measure(&node, false);
             // The kept copy costs as much as the value itself.
             self.count(count, node.span, None)?;
             let kept = Anchor {
@@ -454,40 +454,6 @@ fn merge(node: Node) -> Result<Node, LoadError> {
 /// only aliases can reach the budget; a small file cannot expand into a huge tree.
 fn node_budget(len: usize) -> usize {
     MAX_NODES.max(len)
-}
-
-/// What a scalar of `text` costs of the budget: one value, and one more for every
-/// [`BYTES_PER_VALUE`] bytes of its text, so that aliases of a long string are bounded by the
-/// memory their copies take, not only by their number. Written out, a scalar costs no more
-/// than the bytes it takes in the file.
-fn cost(text: &str) -> usize {
-    1 + text.len() / BYTES_PER_VALUE
-}
-
-/// The cost of `node` (values, long strings counting as several; see [`cost`]) and its levels
-/// of lists and maps, without recursion.
-fn measure(node: &Node) -> (usize, usize) {
-    let mut count = 0usize;
-    let mut height = 0usize;
-    let mut todo = vec![(node, 0usize)];
-    while let Some((n, depth)) = todo.pop() {
-        count = count.saturating_add(match &n.value {
-            Value::String(s) => cost(s),
-            _ => 1,
-        });
-        match &n.value {
-            Value::List(items) => {
-                height = height.max(depth + 1);
-                todo.extend(items.iter().map(|i| (i, depth + 1)));
-            }
-            Value::Map(m) => {
-                height = height.max(depth + 1);
-                todo.extend(m.iter().map(|(_, v)| (v, depth + 1)));
-            }
-            _ => {}
-        }
-    }
-    (count, height)
 }
 
 /// Runs libyaml's scanner alone over the first `end` bytes of the body, calling `visit` with
