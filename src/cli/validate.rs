@@ -54,11 +54,13 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
     // `--output -` is standard output, as `-` is standard input among the templates.
     let report_file = args.output.as_deref().filter(|o| *o != Path::new("-"));
     let (inputs, input_errors) = inputs::expand_and_warn(&args.paths, err);
-    if let Some(input) = report_file.and_then(|o| overwritten(o, &inputs)) {
+    if let Some((file, input)) =
+        report_file.and_then(|o| overwritten(o, &inputs).map(|input| (o, input)))
+    {
         let _ = writeln!(
             err,
             "error: --output `{}` is the template `{}` being checked; writing the report there would replace it. Choose another file",
-            report_file.unwrap_or(Path::new("")).display(),
+            file.display(),
             input.name
         );
         return Exit::Usage;

@@ -11,8 +11,14 @@
 //! Error codes: `input::unreadable`, `input::too-large`, `input::not-utf8`, `input::binary`,
 //! `input::empty`, `input::too-deep`, `input::internal`; `json::syntax`,
 //! `json::duplicate-key`; `yaml::syntax`, `yaml::control-character`, `yaml::duplicate-key`,
-//! `yaml::complex-key`, `yaml::unknown-alias`, `yaml::invalid-merge`, `yaml::too-large`, `yaml::multiple-documents`,
-//! `yaml::internal`; `template::too-large` and `template::duplicate-key` (loops, see `foreach`); `template::not-cloudformation` (from [`LoadError::not_cloudformation`]).
+//! `yaml::complex-key`, `yaml::unknown-alias`, `yaml::invalid-merge`, `yaml::too-large`,
+//! `yaml::multiple-documents`, `yaml::internal`; `template::too-large` and
+//! `template::duplicate-key` (loops, see `foreach`); `template::not-cloudformation` (from
+//! [`LoadError::not_cloudformation`]).
+//!
+//! After loading, what CloudFormation and its transforms would do before a deploy is applied
+//! to the tree: `Fn::ForEach` loops are expanded (`foreach`), SAM's `Globals.Function` goes into
+//! the functions (`sam`), and `Fn::If` between maps is spread over their keys (`conditional`).
 
 mod conditional;
 mod foreach;
