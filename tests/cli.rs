@@ -89,6 +89,15 @@ fn validate_text(text: &str, args: &[&str]) -> String {
     run_in(dir.path(), &all)
 }
 
+/// True when a line of `out` starting with `at` (`file:line:col: `) is an UNKNOWN finding of
+/// rule `id`.
+#[cfg(test)]
+fn unknown_at(out: &str, at: &str, id: &str) -> bool {
+    let marker = format!("(unknown) {id}");
+    out.lines()
+        .any(|l| l.starts_with(at) && l.contains(&marker))
+}
+
 /// Asserts a transcript's exit code and snapshots it.
 #[cfg(test)]
 fn expect(code: i32, name: &str, transcript: String) -> String {
@@ -591,12 +600,7 @@ fn an_included_rule_list_is_unknown_not_passed() {
     let out = validate_text(text, &["--only", "SG010,SG011", "-q"]);
     assert_exit(19, &out);
     for id in ["SG010", "SG011"] {
-        let at = format!("(unknown) {id}");
-        assert!(
-            out.lines()
-                .any(|l| l.starts_with("t.yaml:8:9: ") && l.contains(&at)),
-            "{out}"
-        );
+        assert!(unknown_at(&out, "t.yaml:8:9: ", id), "{out}");
     }
     assert!(out.contains("is only known at deploy time"), "{out}");
 }
@@ -608,13 +612,9 @@ fn included_properties_make_the_rules_unknown() {
     let text = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: web\n      VpcId: vpc-1\n      Fn::Transform: {Name: AWS::Include, Parameters: {Location: s3://b/p.yaml}}\n  Ing:\n    Type: AWS::EC2::SecurityGroupIngress\n    Properties:\n      GroupId: !Ref Sg\n      Fn::Transform: {Name: AWS::Include, Parameters: {Location: s3://b/r.yaml}}\n";
     let out = validate_text(text, &["--only", "SG011,SG020", "-q"]);
     assert_exit(19, &out);
-    let unknown = |at: &str, id: &str| {
-        out.lines()
-            .any(|l| l.starts_with(at) && l.contains(&format!("(unknown) {id}")))
-    };
-    assert!(unknown("t.yaml:7:7: ", "SG011"), "{out}");
-    assert!(unknown("t.yaml:7:7: ", "SG020"), "{out}");
-    assert!(unknown("t.yaml:8:3: ", "SG011"), "{out}");
+    assert!(unknown_at(&out, "t.yaml:7:7: ", "SG011"), "{out}");
+    assert!(unknown_at(&out, "t.yaml:7:7: ", "SG020"), "{out}");
+    assert!(unknown_at(&out, "t.yaml:8:3: ", "SG011"), "{out}");
     assert!(
         out.contains("`SecurityGroupIngress` may come from the `Fn::Transform` in the properties"),
         "{out}"
