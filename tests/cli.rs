@@ -673,3 +673,34 @@ fn sam_globals_reach_the_functions() {
     let out = validate_text(&attached, &["--only", "SG003,SG032", "-q"]);
     assert_exit(0, &out);
 }
+
+/// A resource CloudFormation would refuse, or whose contents cannot be known (a Rain module),
+/// makes its template an error, with its position, even in a folder walk; the other templates
+/// of the run are still checked.
+#[test]
+fn a_resource_without_a_type_name_is_an_error_not_a_pass() {
+    let open = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: web\n      VpcId: vpc-1\n      SecurityGroupIngress:\n        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0, Description: ssh}\n";
+    let dir = dir_with(&[
+        ("a.yaml", open),
+        (
+            "b.yaml",
+            "Resources:\n  Network:\n    Type: !Rain::Module ./vpc.yml\n",
+        ),
+        (
+            "c.json",
+            "{\"Resources\": {\"Sg\": {\"Properties\": {\"GroupDescription\": \"x\"}}}}",
+        ),
+        ("d.yaml", "Resources:\n  Sg: AWS::EC2::SecurityGroup\n"),
+    ]);
+    let out = run_in(dir.path(), &["validate", "."]);
+    assert_exit(4, &out);
+    assert!(out.contains("./a.yaml:8:39: high SG011"), "{out}");
+    for line in [
+        "b.yaml:3:11: error[template::invalid-resource] resource `Network` is a Rain module",
+        "c.json:1:16: error[template::invalid-resource] resource `Sg` has no `Type`",
+        "d.yaml:2:7: error[template::invalid-resource] resource `Sg` is a string, not a map",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+    assert!(out.contains("3 errors"), "{out}");
+}

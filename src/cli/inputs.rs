@@ -208,7 +208,10 @@ pub fn load(input: &Input, skip_non_templates: bool) -> Loaded {
         Err(e) => return Loaded::Failed(e, Some(source)),
     };
     if template.is_cloudformation() {
-        Loaded::Template(template)
+        match template.check_resources() {
+            Ok(()) => Loaded::Template(template),
+            Err(e) => Loaded::Failed(e, Some(source)),
+        }
     } else if !input.explicit || skip_non_templates {
         Loaded::Skipped
     } else {

@@ -14,7 +14,8 @@
 //! `yaml::complex-key`, `yaml::unknown-alias`, `yaml::invalid-merge`, `yaml::too-large`,
 //! `yaml::multiple-documents`, `yaml::internal`; `template::too-large` and
 //! `template::duplicate-key` (loops, see `foreach`); `template::not-cloudformation` (from
-//! [`LoadError::not_cloudformation`]).
+//! [`LoadError::not_cloudformation`]); `template::invalid-resource` (from
+//! [`Template::check_resources`]).
 //!
 //! After loading, what CloudFormation and its transforms would do before a deploy is applied
 //! to the tree: `Fn::ForEach` loops are expanded (`foreach`), SAM's `Globals.Function` goes into
@@ -25,6 +26,7 @@ mod foreach;
 mod json;
 mod map;
 mod record;
+mod resources;
 mod sam;
 mod scalar;
 mod tags;
@@ -127,6 +129,12 @@ impl Template {
         } else {
             Err(LoadError::not_cloudformation(self))
         }
+    }
+
+    /// `Ok` when every resource is a map with a `Type` naming a type, as CloudFormation
+    /// requires; else `template::invalid-resource` at the first that is not (see `resources`).
+    pub fn check_resources(&self) -> Result<(), LoadError> {
+        self.resources().map_or(Ok(()), resources::check)
     }
 }
 

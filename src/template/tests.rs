@@ -200,6 +200,71 @@ fn not_cloudformation_says_why_and_where() {
     assert_eq!(t.resources().map(Map::len), Some(1));
 }
 
+#[test]
+fn a_resource_must_be_a_map_with_a_type_name() {
+    let cases = [
+        (
+            "Resources:\n  A: 5\n",
+            "resource `A` is a number, not a map",
+            (2, 6),
+        ),
+        (
+            "Resources:\n  A:\n",
+            "resource `A` is empty, not a map",
+            (2, 5),
+        ),
+        (
+            "Resources:\n  Ok:\n    Type: X\n  A:\n    Properties: {}\n",
+            "resource `A` has no `Type`",
+            (4, 3),
+        ),
+        (
+            "Resources:\n  A:\n    Type: [X]\n",
+            "the `Type` of resource `A` is a list, not a resource type name",
+            (3, 11),
+        ),
+        (
+            "Resources:\n  A:\n    Type: ' '\n",
+            "the `Type` of resource `A` is empty, not a resource type name",
+            (3, 11),
+        ),
+        (
+            "Resources:\n  A:\n    Type: !Sub '${T}'\n",
+            "the `Type` of resource `A` is a map, not a resource type name",
+            (3, 11),
+        ),
+        (
+            "Resources:\n  A:\n    Type: !Rain::Module ./vpc.yml\n",
+            "resource `A` is a Rain module, which CloudFormation does not read",
+            (3, 11),
+        ),
+        (
+            "{\"Resources\": {\"A\": {\"Type\": {\"Rain::Module\": \"./vpc.yml\"}}}}",
+            "resource `A` is a Rain module, which CloudFormation does not read",
+            (1, 30),
+        ),
+    ];
+    for (text, message, at) in cases {
+        let t = load(text).unwrap();
+        assert!(t.is_cloudformation(), "{text:?}");
+        let e = t.check_resources().unwrap_err();
+        assert_eq!(e.code, "template::invalid-resource", "{text:?}");
+        assert_eq!(e.message, message, "{text:?}");
+        assert_eq!(error_at(text, &e), at, "{text:?}");
+        assert!(e.help.is_some());
+    }
+    let rain = load("Resources:\n  A:\n    Type: !Rain::Module ./vpc.yml\n").unwrap();
+    let help = rain.check_resources().unwrap_err().help.unwrap();
+    assert!(help.contains("rain pkg"), "{help}");
+    // Well-formed resources, of any type name, and a template without resources pass.
+    for text in [
+        "Resources: {}\n",
+        "Resources:\n  A:\n    Type: AWS::EC2::SecurityGroup\n  B:\n    Type: Org::Net::Groups::MODULE\n",
+    ] {
+        assert!(load(text).unwrap().check_resources().is_ok(), "{text:?}");
+    }
+}
+
 /// Every code a file can cause, with an input that causes it; every message follows the
 /// house rules (lowercase start, no final period) and comes with advice.
 #[test]
@@ -239,6 +304,8 @@ fn every_error_code_has_a_position_and_advice() {
         .collect();
     let list = load("- 1").unwrap();
     errors.push((list.check_cloudformation().unwrap_err(), true));
+    let typeless = load("Resources:\n  A: {}\n").unwrap();
+    errors.push((typeless.check_resources().unwrap_err(), true));
     errors.push((decode("x", vec![0xff]).unwrap_err(), false));
     errors.push((
         read_file(Path::new("no/such/dir/x.json"), "x").unwrap_err(),

@@ -1,0 +1,67 @@
+//! The shape CloudFormation requires of each resource: a map with a `Type` that names a type.
+//!
+//! A resource of another shape is refused (`template::invalid-resource`) rather than skipped:
+//! CloudFormation rejects such a template, and what the resource would create cannot be known,
+//! so passing the template would pass something palisade did not read. The common case is a
+//! `Rain::Module` (`Type: {Rain::Module: ./vpc.yml}`), which the `rain` tool expands before a
+//! deploy; palisade checks the expanded template.
+
+use super::{LoadError, Map, Node, Value, described};
+
+/// `Ok` when every entry of `resources` is a map with a text `Type`, else the first that is not.
+pub fn check(resources: &Map) -> Result<(), LoadError> {
+    for entry in resources.entries() {
+        let id = entry.key;
+        let Some(body) = entry.value.as_map() else {
+            return Err(invalid(
+                format!(
+                    "resource `{id}` is {}, not a map",
+                    described(&entry.value.value)
+                ),
+                entry.value,
+            )
+            .with_help(
+                "a resource is a map with a `Type` and, usually, `Properties`; indent its keys under its name",
+            ));
+        };
+        let Some(ty) = body.get("Type") else {
+            return Err(LoadError::new(
+                "template::invalid-resource",
+                format!("resource `{id}` has no `Type`"),
+                Some(entry.key_span),
+            )
+            .with_help("give the resource a type such as `Type: AWS::EC2::SecurityGroup`; CloudFormation rejects a resource without one"));
+        };
+        match &ty.value {
+            Value::String(name) if !name.trim().is_empty() => {}
+            Value::Map(map) if rain_module(map) => {
+                return Err(invalid(
+                    format!("resource `{id}` is a Rain module, which CloudFormation does not read"),
+                    ty,
+                )
+                .with_help("expand the modules first (`rain pkg template.yaml > packaged.yaml`) and check the packaged template, which holds the resources they create"));
+            }
+            other => {
+                let what = match other {
+                    Value::String(_) => "empty",
+                    other => described(other),
+                };
+                return Err(invalid(
+                    format!("the `Type` of resource `{id}` is {what}, not a resource type name"),
+                    ty,
+                )
+                .with_help("write the type as text, such as `Type: AWS::EC2::SecurityGroup`; CloudFormation accepts no function or map there"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn invalid(message: String, at: &Node) -> LoadError {
+    LoadError::new("template::invalid-resource", message, Some(at.span))
+}
+
+/// True for `{Rain::Module: …}`, and for `!Rain::Module …`, which loads as `Fn::Rain::Module`.
+fn rain_module(map: &Map) -> bool {
+    map.get("Rain::Module").is_some() || map.get("Fn::Rain::Module").is_some()
+}
