@@ -8,7 +8,7 @@ use super::assume::{Assumptions, product};
 use super::groups::{GroupRef, Index, Slot};
 use super::path::Seg;
 use super::protocol::{Protocol, icmp_number, protocol, tcp_udp_ports};
-use super::resolve::{RNode, RVal, Resolver, Vs, one, unknown};
+use super::resolve::{PREFIX_LIST, RNode, RVal, Resolver, Vs, one, unknown};
 use crate::net::parse_cidr;
 use crate::source::Span;
 use crate::template::{Map, Node, PortRange, Shape, Str, Unknown, UnknownHint, Value};
@@ -191,31 +191,34 @@ pub fn build<'t>(resolver: &Resolver<'t>, index: &Index<'t>, src: &Source<'t>) -
             .collect();
         product(&single, resolver.bound).unwrap_or_default()
     });
-    combos
-        .into_iter()
-        .filter_map(|combo| {
-            let when = src.when.merge(&combo.when)?;
-            rule(resolver, index, src, &combo.value, when)
-        })
-        .collect()
+    let mut out = Vec::new();
+    for combo in combos {
+        if let Some(when) = src.when.merge(&combo.when) {
+            rules(resolver, index, src, &combo.value, when, &mut out);
+        }
+    }
+    out
 }
 
-fn rule<'t>(
+/// The rules of one combination of an entry's values: one, or one per entry of a prefix list
+/// of the template that the rule names as its peer.
+fn rules<'t>(
     resolver: &Resolver<'t>,
     index: &Index<'t>,
     src: &Source<'t>,
     values: &[RNode<'t>],
     when: Assumptions,
-) -> Option<Rule> {
+    out: &mut Vec<Rule>,
+) {
     let [proto, from, to, description, peers @ ..] = values else {
-        return None;
+        return;
     };
     let parsed = protocol(&proto.val);
     let cidr_val = peers.first().map_or(&RVal::NoValue, |p| &p.val);
     if src.direction == Direction::Egress
         && is_placeholder(parsed.as_ref().ok().copied(), &from.val, &to.val, cidr_val)
     {
-        return None;
+        return;
     }
     let port_span = match (&from.val, &to.val) {
         (RVal::NoValue, RVal::NoValue) => proto.span,
@@ -264,7 +267,7 @@ fn rule<'t>(
         .iter()
         .zip(peers)
         .find(|(_, v)| !matches!(v.val, RVal::NoValue | RVal::Null));
-    let peer = Peer::new(resolver, index, src, chosen.map(|(k, v)| (*k, v)));
+    let chosen = chosen.map(|(k, v)| (*k, v));
     let description = match &description.val {
         RVal::NoValue | RVal::Null => Node::null(description.span),
         RVal::Unknown(u) => Node::unknown(u.clone(), description.span),
@@ -273,41 +276,61 @@ fn rule<'t>(
             Err(u) => Node::unknown(u, description.span),
         },
     };
-    let (condition, parameters) = assumption_nodes(resolver, &when, src.span);
-    let canonical = canonical(&[
-        &Node::string(src.direction.name(), src.span),
-        &protocol_node,
-        &ports,
-        &icmp,
-        &peer.canonical_node(),
-        &condition,
-        &parameters,
-    ]);
-    let node = Node::record(
-        &RULE,
-        [
-            Node::string(src.direction.name(), src.span),
-            src.group.node(src.span),
-            Node::string(src.resource.clone(), src.span),
-            Node::string(src.origin.name(), src.span),
-            protocol_node,
-            ports,
-            icmp,
-            peer.node,
-            description,
-            condition,
-            parameters,
-            Node::string(&*src.path, src.span),
-        ],
-        src.span,
-    );
-    Some(Rule {
-        node,
-        group: src.group.clone(),
-        peer_group: peer.group.map(Box::new),
-        direction: src.direction,
-        canonical,
-    })
+    let (mut protocol_node, mut ports, mut icmp, mut description) =
+        (protocol_node, ports, icmp, description);
+    let variants = Peer::variants(resolver, index, src, chosen, when);
+    let last = variants.len().saturating_sub(1);
+    for (i, (peer, when)) in variants.into_iter().enumerate() {
+        // The last (most often the only) rule takes the values; the others copy them.
+        let take = |node: &mut Node| {
+            if i == last {
+                std::mem::replace(node, Node::null(src.span))
+            } else {
+                node.clone()
+            }
+        };
+        let (protocol_node, ports, icmp, description) = (
+            take(&mut protocol_node),
+            take(&mut ports),
+            take(&mut icmp),
+            take(&mut description),
+        );
+        let (condition, parameters) = assumption_nodes(resolver, &when, src.span);
+        let canonical = canonical(&[
+            &Node::string(src.direction.name(), src.span),
+            &protocol_node,
+            &ports,
+            &icmp,
+            &peer.canonical_node(),
+            &condition,
+            &parameters,
+        ]);
+        let node = Node::record(
+            &RULE,
+            [
+                Node::string(src.direction.name(), src.span),
+                src.group.node(src.span),
+                Node::string(src.resource.clone(), src.span),
+                Node::string(src.origin.name(), src.span),
+                protocol_node,
+                ports,
+                icmp,
+                peer.node,
+                description,
+                condition,
+                parameters,
+                Node::string(&*src.path, src.span),
+            ],
+            src.span,
+        );
+        out.push(Rule {
+            node,
+            group: src.group.clone(),
+            peer_group: peer.group.map(Box::new),
+            direction: src.direction,
+            canonical,
+        });
+    }
 }
 
 /// Where an implicit rule belongs: its group, the resource it is reported at, and where.
@@ -597,6 +620,56 @@ impl Peer {
         }
     }
 
+    /// The peers of a rule, each with the assumptions under which it holds: the one peer
+    /// written, or, for a prefix list of this template with entries, one per entry, with the
+    /// entry's block as `cidr`. EC2 applies such a rule to each block of the list, so a list
+    /// holding `0.0.0.0/0` opens the rule to the internet.
+    fn variants<'t>(
+        resolver: &Resolver<'t>,
+        index: &Index<'t>,
+        src: &Source<'t>,
+        chosen: Option<(&str, &RNode<'t>)>,
+        when: Assumptions,
+    ) -> Vec<(Peer, Assumptions)> {
+        let listed = match chosen {
+            Some(("SourcePrefixListId" | "DestinationPrefixListId", value)) => match &value.val {
+                RVal::Resource { id, .. } if resolver.resource_type(id) == Some(PREFIX_LIST) => {
+                    prefix_entries(resolver, id).map(|entries| (id, entries, value.span))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((id, entries, span)) = listed else {
+            return vec![(Self::new(resolver, index, src, chosen), when)];
+        };
+        entries
+            .into_iter()
+            .filter_map(|entry| {
+                let when = when.merge(&entry.when)?;
+                // The block is shown where the rule names the list, as a parameter's value is
+                // shown where the rule refers to it.
+                let v6 = matches!(&entry.value.val, RVal::Str(text) if text.contains(':'));
+                let (cidr, _) = cidr_node(
+                    &RNode {
+                        span,
+                        ..entry.value
+                    },
+                    v6,
+                );
+                let null = Node::null(span);
+                let list = Node::string(id.clone(), span);
+                let node = Self::fields("prefix_list", cidr, null, false, list, None, span);
+                let peer = Peer {
+                    node,
+                    group: None,
+                    is_self: false,
+                };
+                Some((peer, when))
+            })
+            .collect()
+    }
+
     /// The peer for comparing rule sets: a self-reference is "self", whichever group it is.
     fn canonical_node(&self) -> Node {
         if self.is_self {
@@ -604,6 +677,37 @@ impl Peer {
         }
         self.node.clone()
     }
+}
+
+/// The blocks of the entries of prefix list `id` of this template, each with the assumptions
+/// under which it is there; `None` when the list has no entries written (EC2 then has none to
+/// apply until some are added outside the template). An entry that cannot be read is unknown.
+fn prefix_entries<'t>(resolver: &Resolver<'t>, id: &str) -> Option<Vs<'t>> {
+    let entries = resolver
+        .resources?
+        .get(id)?
+        .get("Properties")?
+        .get("Entries")?;
+    let mut out: Vs<'t> = Vec::new();
+    for item in resolver.items(entries, Seg::Root) {
+        let span = item.value.span;
+        let blocks = match &item.value.val {
+            RVal::Map { map, .. } => match map.get("Cidr") {
+                Some(cidr) => resolver.resolve(cidr, Seg::Root),
+                None => unknown(
+                    format!("an entry of prefix list `{id}` has no `Cidr`"),
+                    span,
+                ),
+            },
+            RVal::Unknown(u) => one(RVal::Unknown(u.clone()), span),
+            _ => unknown(format!("an entry of prefix list `{id}` is not a map"), span),
+        };
+        out.extend(blocks.into_iter().filter_map(|block| {
+            let when = item.when.merge(&block.when)?;
+            Some(super::assume::Variant::new(block.value, when))
+        }));
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// A CIDR value: the normalised block, or unknown with the reason; and the VPC whose whole

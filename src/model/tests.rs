@@ -183,3 +183,89 @@ fn text_built_by_functions_is_bounded() {
     let split = "!Select [1, !Split [\",\", \"a,10.0.0.0/8,b\"]]";
     assert_eq!(first_description("", split).as_str(), Some("10.0.0.0/8"));
 }
+
+/// A rule naming a prefix list of the template is one rule per entry of the list, each with
+/// the entry's block as `cidr` (shown at the rule's `SourcePrefixListId`) and the entry's
+/// conditions; a list without entries, and a list outside the template, leave `cidr` null.
+#[test]
+fn a_prefix_list_of_the_template_gives_one_rule_per_entry() {
+    let text = "\
+Parameters:
+  Office: {Type: String}
+  Env: {Type: String, AllowedValues: [dev, prod]}
+Conditions:
+  Open: !Equals [!Ref Env, dev]
+Resources:
+  Wide:
+    Type: AWS::EC2::PrefixList
+    Properties:
+      AddressFamily: IPv4
+      MaxEntries: 4
+      Entries:
+        - {Cidr: 10.0.0.0/0}
+        - !If [Open, {Cidr: '2001:db8::/32'}, !Ref AWS::NoValue]
+        - {Cidr: !Ref Office}
+        - {Description: no block}
+  Empty:
+    Type: AWS::EC2::PrefixList
+    Properties: {AddressFamily: IPv4, MaxEntries: 1}
+  Sg:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: web
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, SourcePrefixListId: !Ref Wide}
+        - {IpProtocol: tcp, FromPort: 80, ToPort: 80, SourcePrefixListId: !GetAtt Empty.PrefixListId}
+        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, SourcePrefixListId: pl-0123}
+";
+    let source = Arc::new(SourceFile::new("t.yaml", text));
+    let t = template::parse(Arc::clone(&source)).unwrap();
+    let m = build(&t, &Parameters::new());
+    let ingress: Vec<&Node> = m
+        .entries("rules")
+        .iter()
+        .filter(|r| field(r, &["direction"]).as_str() == Some("ingress"))
+        .collect();
+    let peer = |r: &Node, k: &str| field(r, &["peer", k]).clone();
+    let ssh: Vec<&Node> = ingress
+        .iter()
+        .copied()
+        .filter(|r| {
+            field(r, &["path"]).as_str() == Some("/Resources/Sg/Properties/SecurityGroupIngress/0")
+        })
+        .collect();
+    assert_eq!(ssh.len(), 4, "{ssh:#?}");
+    for r in &ssh {
+        assert_eq!(peer(r, "kind").as_str(), Some("prefix_list"));
+        assert_eq!(peer(r, "prefix_list").as_str(), Some("Wide"));
+        assert_eq!(source.slice(field(r, &["peer", "cidr"]).span), "!Ref Wide");
+    }
+    // Host bits are cleared as for `CidrIp`, so the first entry is the internet.
+    assert_eq!(peer(ssh[0], "cidr").as_str(), Some("0.0.0.0/0"));
+    assert!(field(ssh[0], &["condition"]).value == crate::template::Value::Null);
+    assert_eq!(peer(ssh[1], "cidr").as_str(), Some("2001:db8::/32"));
+    assert_eq!(
+        field(ssh[1], &["condition", "Open"]).value,
+        crate::template::Value::Bool(true)
+    );
+    let unknown = |r: &Node| match &field(r, &["peer", "cidr"]).value {
+        crate::template::Value::Unknown(u) => u.reason.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(unknown(ssh[2]), "parameter `Office` has no default");
+    assert_eq!(
+        unknown(ssh[3]),
+        "an entry of prefix list `Wide` has no `Cidr`"
+    );
+    // No entries written, or a list outside the template: one rule, block not known to be any.
+    for (item, list) in [(1, "Empty"), (2, "pl-0123")] {
+        let path = format!("/Resources/Sg/Properties/SecurityGroupIngress/{item}");
+        let rs: Vec<&&Node> = ingress
+            .iter()
+            .filter(|r| field(r, &["path"]).as_str() == Some(path.as_str()))
+            .collect();
+        assert_eq!(rs.len(), 1, "{list}");
+        assert_eq!(peer(rs[0], "prefix_list").as_str(), Some(list));
+        assert!(peer(rs[0], "cidr").value == crate::template::Value::Null);
+    }
+}
