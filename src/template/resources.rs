@@ -12,6 +12,14 @@ use super::{LoadError, Map, Node, Value, described};
 pub fn check(resources: &Map) -> Result<(), LoadError> {
     for entry in resources.entries() {
         let id = entry.key;
+        if id.starts_with("Fn::ForEach::") {
+            // `foreach` expands every loop it can read; one left here is malformed.
+            return Err(invalid(
+                format!("the loop `{id}` cannot be expanded: it is not a list of an identifier, a collection and a map of resources"),
+                entry.value,
+            )
+            .with_help("write the loop as `Fn::ForEach::Name: [Identifier, [item, …], {${Identifier}Id: {Type: …}}]`, with `Transform: AWS::LanguageExtensions`"));
+        }
         let Some(body) = entry.value.as_map() else {
             return Err(invalid(
                 format!(

@@ -239,6 +239,11 @@ fn a_resource_must_be_a_map_with_a_type_name() {
             (3, 11),
         ),
         (
+            "Resources:\n  Fn::ForEach::Tiers: [Tier, [a, b]]\n",
+            "the loop `Fn::ForEach::Tiers` cannot be expanded: it is not a list of an identifier, a collection and a map of resources",
+            (2, 23),
+        ),
+        (
             "{\"Resources\": {\"A\": {\"Type\": {\"Rain::Module\": \"./vpc.yml\"}}}}",
             "resource `A` is a Rain module, which CloudFormation does not read",
             (1, 30),
