@@ -720,6 +720,31 @@ fn amplified_text_is_bounded() {
         "{}",
         run.stdout
     );
+    // The same through `Fn::Sub`, which used to build its text before measuring it: 400 MB
+    // from a 400 KB template, and gigabytes from a longer value. Measured first, the text is
+    // not made, and what it would have cost is not taken from the bound either: the `Fn::Join`
+    // of the group `Sg2` after it is still worked out.
+    let sub = format!(
+        "Parameters:\n  P: {{Type: String, Default: \"{}\"}}\nResources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: x\n      SecurityGroupIngress:\n        - {{IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Sub \"{}\"}}\n  Sg2:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: x\n      SecurityGroupIngress:\n        - {{IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: !Join [\"\", [0.0.0.0/, \"0\"]]}}\n",
+        "0".repeat(4096),
+        "${P}".repeat(100_000)
+    );
+    dir.write("sub.yaml", sub.as_bytes());
+    let run = dir.validate(&["sub.yaml"]);
+    assert_eq!(run.code, 19, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("high (unknown) T001")
+            && run
+                .stdout
+                .contains("`Fn::Sub` here builds more text than palisade works out"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("high T001 `Sg2` is open to the world"),
+        "{}",
+        run.stdout
+    );
     let aliases = format!(
         "Metadata:\n  Big: &s \"{}\"\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags: [{}]\n",
         "a".repeat(1 << 20),

@@ -4,6 +4,7 @@
 use super::assume::{Variant, product};
 use super::path::Seg;
 use super::resolve::{RNode, RVal, Resolver, Vs, one, too_many, unknown};
+use crate::hash::HashMap;
 use crate::source::Span;
 use crate::template::{Node, Str, Unknown, UnknownHint, Value};
 
@@ -38,6 +39,26 @@ pub(crate) fn to_text(val: &RVal<'_>) -> Result<Str, Unknown> {
         }
         RVal::Map { .. } => Err(Unknown::new("a map is used where text is expected")),
         RVal::Null | RVal::NoValue => Err(Unknown::new("no value is used where text is expected")),
+    }
+}
+
+/// Values that `Fn::Sub` or `Fn::Join` pass on unchanged when they are the whole result: text,
+/// and what stands for a resource of the template (`${Vpc.DefaultSecurityGroup}` is that
+/// group, not some unknown text).
+fn value_as_is(val: &RVal<'_>) -> bool {
+    matches!(
+        val,
+        RVal::Str(_) | RVal::Resource { .. } | RVal::VpcCidr { .. } | RVal::Unknown(_)
+    )
+}
+
+/// The length of a value's text, without making it (0 for values that are not text).
+fn text_len(val: &RVal<'_>) -> usize {
+    match val {
+        RVal::Str(s) => s.len(),
+        RVal::VpcCidr { cidr: Some(c), .. } => c.len(),
+        RVal::Int(_) | RVal::Float(_) => 24,
+        _ => 0,
     }
 }
 
@@ -151,32 +172,60 @@ impl<'t> Resolver<'t> {
         };
         let parts = sub_parts(template);
         let vars_at = at.index(1);
-        let lists: Vec<Vs<'t>> = parts
+        // Each variable is resolved once, however often it is written: `${P}` a hundred
+        // thousand times is one parameter value, and the text is built only if it fits.
+        let mut slots: HashMap<&str, usize> = HashMap::default();
+        let mut names: Vec<&str> = Vec::new();
+        let slot_of: Vec<Option<usize>> = parts
             .iter()
             .map(|part| match part {
-                Part::Text(t) => one(RVal::Str(Str::from(t.as_str())), span),
-                Part::Var(name) => match vars.and_then(|v| v.get(name)) {
-                    Some(node) => self.resolve(node, vars_at.key(name)),
-                    None => match name.split_once('.') {
-                        Some((res, attr)) => self.get_att(res, attr, span),
-                        None => self.reference(name, span),
-                    },
+                Part::Text(_) => None,
+                Part::Var(name) => Some(*slots.entry(name).or_insert_with(|| {
+                    names.push(name);
+                    names.len() - 1
+                })),
+            })
+            .collect();
+        let lists: Vec<Vs<'t>> = names
+            .iter()
+            .map(|&name| match vars.and_then(|v| v.get(name)) {
+                Some(node) => self.resolve(node, vars_at.key(name)),
+                None => match name.split_once('.') {
+                    Some((res, attr)) => self.get_att(res, attr, span),
+                    None => self.reference(name, span),
                 },
             })
             .collect();
         let Some(combos) = product(&lists, self.bound) else {
             return unknown(too_many(self.bound), span);
         };
+        // `!Sub "${Sg.GroupId}"` is the value itself: a group, a VPC's default group.
+        if let [Part::Var(_)] = parts.as_slice() {
+            return combos
+                .into_iter()
+                .map(|v| {
+                    v.map(|mut values| match values.pop() {
+                        Some(value) if value_as_is(&value.val) => RNode { span, ..value },
+                        Some(value) => text_or_unknown(to_text(&value.val), span),
+                        None => text_or_unknown(Err(Unknown::new("`Fn::Sub` of nothing")), span),
+                    })
+                })
+                .collect();
+        }
         let prefix = trailing_prefix(&parts);
         combos
             .into_iter()
             .map(|v| {
                 v.map(|values| {
-                    let mut out = String::new();
-                    for value in &values {
-                        match to_text(&value.val) {
-                            Ok(t) => out.push_str(&t),
-                            Err(mut u) => {
+                    let texts: Vec<Result<Str, Unknown>> =
+                        values.iter().map(|value| to_text(&value.val)).collect();
+                    let mut len = 0usize;
+                    for (part, slot) in parts.iter().zip(&slot_of) {
+                        let piece = match (part, slot.and_then(|i| texts.get(i))) {
+                            (Part::Text(t), _) => t.len(),
+                            (_, Some(Ok(t))) => t.len(),
+                            (_, Some(Err(u))) => {
+                                let mut u = u.clone();
                                 if let (Some(len), UnknownHint::None) = (prefix, &u.hint) {
                                     u.hint = UnknownHint::CidrPrefix(len);
                                 }
@@ -185,6 +234,22 @@ impl<'t> Resolver<'t> {
                                     span,
                                 };
                             }
+                            (_, None) => 0,
+                        };
+                        len = len.saturating_add(piece);
+                    }
+                    if !self.can_build(len) {
+                        return RNode {
+                            val: RVal::Unknown(self.spent("Fn::Sub")),
+                            span,
+                        };
+                    }
+                    let mut out = String::with_capacity(len);
+                    for (part, slot) in parts.iter().zip(&slot_of) {
+                        match (part, slot.and_then(|i| texts.get(i))) {
+                            (Part::Text(t), _) => out.push_str(t),
+                            (_, Some(Ok(t))) => out.push_str(t),
+                            _ => {}
                         }
                     }
                     RNode {
@@ -216,8 +281,30 @@ impl<'t> Resolver<'t> {
     pub(crate) fn fn_join(&self, arg: &'t Node, span: Span, at: Seg<'_>) -> Vs<'t> {
         let usage = "`Fn::Join` needs a delimiter and a list";
         self.binary(arg, span, at, usage, |d, l| {
+            // One value joined with nothing around it is that value: `!Join ["", [!GetAtt
+            // Vpc.DefaultSecurityGroup]]` is the default group.
+            if let (Ok(d), RVal::List(items)) = (to_text(&d.val), &l.val) {
+                let mut kept = items
+                    .iter()
+                    .filter(|i| !(d.is_empty() && matches!(&i.val, RVal::Str(s) if s.is_empty())));
+                if let (Some(only), None) = (kept.next(), kept.next()) {
+                    if value_as_is(&only.val) && (d.is_empty() || items.len() == 1) {
+                        return vec![Variant::always(RNode {
+                            span,
+                            ..only.clone()
+                        })];
+                    }
+                }
+            }
             let joined = to_text(&d.val).and_then(|d| match &l.val {
                 RVal::List(items) => {
+                    let len = items
+                        .iter()
+                        .map(|i| text_len(&i.val))
+                        .fold(d.len().saturating_mul(items.len()), usize::saturating_add);
+                    if !self.can_build(len) {
+                        return Err(self.spent("Fn::Join"));
+                    }
                     join_texts(items.iter().map(|i| to_text(&i.val)).collect(), d.as_str())
                 }
                 other => to_text(other),

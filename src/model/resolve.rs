@@ -37,6 +37,9 @@ const MAX_NESTING: u32 = 128;
 /// 1 MB of template, so real templates stay far below it.
 pub(crate) const MAX_BUILT_TEXT: usize = 64 << 20;
 
+/// Texts longer than this are copied only while [`MAX_BUILT_TEXT`] can pay for them.
+const LONG_TEXT: usize = 4096;
+
 /// A resolved value and the template text it came from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RNode<'t> {
@@ -244,6 +247,11 @@ impl<'t> Resolver<'t> {
                 ),
             },
             Value::List(items) => self.resolve_list(items, span, at),
+            // A long text is not copied once the budget could not pay for it: resolving the
+            // same long value over and over (through `Fn::FindInMap`, say) stays cheap.
+            Value::String(s) if s.len() > LONG_TEXT && !self.can_build(s.len()) => {
+                one(RVal::Unknown(self.spent("text")), span)
+            }
             Value::String(s) => one(string_value(s), span),
             Value::Null => one(RVal::Null, span),
             Value::Bool(b) => one(RVal::Bool(*b), span),
@@ -331,13 +339,15 @@ impl<'t> Resolver<'t> {
             return out;
         }
         self.text_left.set(0);
-        unknown(
-            format!(
-                "`{name}` here builds more text than palisade works out ({} MiB for the template's intrinsic functions)",
-                MAX_BUILT_TEXT >> 20
-            ),
-            span,
-        )
+        one(RVal::Unknown(self.spent(name)), span)
+    }
+
+    /// Why a value is unknown once [`MAX_BUILT_TEXT`] is spent, or would be by making it.
+    pub(crate) fn spent(&self, name: &str) -> Unknown {
+        Unknown::new(format!(
+            "`{name}` here builds more text than palisade works out ({} MiB for the template's intrinsic functions)",
+            MAX_BUILT_TEXT >> 20
+        ))
     }
 
     /// True when `bytes` more of built text fit in what is left of [`MAX_BUILT_TEXT`].
@@ -414,6 +424,18 @@ impl<'t> Resolver<'t> {
                 ),
                 span,
             );
+        }
+        let bytes = domain
+            .candidates
+            .iter()
+            .map(|(candidate, _)| match candidate {
+                Candidate::Text(s) => s.len(),
+                Candidate::List(items) => items.iter().map(|s| s.len()).sum(),
+                _ => 0,
+            })
+            .fold(0, usize::saturating_add);
+        if bytes > LONG_TEXT && !self.can_build(bytes) {
+            return one(RVal::Unknown(self.spent("Ref")), span);
         }
         let record = !domain.supplied
             && !matches!(domain.candidates.as_slice(), [(Candidate::Unknown(_), _)]);
