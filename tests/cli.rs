@@ -704,3 +704,34 @@ fn a_resource_without_a_type_name_is_an_error_not_a_pass() {
     }
     assert!(out.contains("3 errors"), "{out}");
 }
+
+/// A standalone rule whose `GroupId` is one group or another by a condition gives findings for
+/// each group; a suppression on one of them does not hide what the rule opens on the other.
+#[test]
+fn a_rule_of_two_groups_is_reported_for_each() {
+    let text = "Parameters:\n  E: {Type: String}\nConditions:\n  C: !Equals [!Ref E, x]\nResources:\n  A:\n    Type: AWS::EC2::SecurityGroup\n    Metadata:\n      palisade:\n        suppress: [{id: SG011, reason: bastion host}]\n    Properties: {GroupDescription: bastion, VpcId: vpc-1}\n  B:\n    Type: AWS::EC2::SecurityGroup\n    Properties: {GroupDescription: app, VpcId: vpc-1}\n  In:\n    Type: AWS::EC2::SecurityGroupIngress\n    Properties: {GroupId: !If [C, !Ref A, !Ref B], IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0, Description: ssh}\n";
+    let out = validate_text(text, &["--only", "SG011", "--format", "json"]);
+    assert_exit(19, &out);
+    let json = out
+        .split("--- stdout\n")
+        .nth(1)
+        .and_then(|s| s.split("--- stderr\n").next())
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_str(json).unwrap();
+    let found: Vec<(String, bool)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["security_group"].as_str().unwrap().to_string(),
+                f["suppressed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [("A".to_string(), true), ("B".to_string(), false)],
+        "{json}"
+    );
+}

@@ -274,24 +274,28 @@ fn evaluate_share(program: &Program, doc: &Document<'_>, share: &[bool]) -> Vec<
         .collect()
 }
 
-/// One finding per failing value and message; an undecided value is reported once, and not at
-/// all where the same value also fails. The findings kept are moved to an allocation of their
-/// exact size: they stay until the report is made.
+/// One finding per failing value, security group and message; an undecided value is reported
+/// once per group, and not at all where the same value also fails for that group. (A rule whose
+/// `GroupId` is `!If [C, !Ref A, !Ref B]` is one value of two groups: a finding for each, so
+/// that a suppression on `A` does not hide what the rule opens on `B`.) The findings kept are
+/// moved to an allocation of their exact size: they stay until the report is made.
 fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
     let keep: Vec<bool> = {
-        let failing: std::collections::HashSet<(Option<Span>, &str)> = findings
+        let failing: crate::hash::HashSet<(Option<Span>, &str, &str)> = findings
             .iter()
             .filter(|f| f.status == FindingStatus::Fail)
-            .map(|f| (f.span, f.pointer.as_str()))
+            .map(|f| (f.span, f.pointer.as_str(), group(f)))
             .collect();
         let mut seen = crate::hash::HashSet::default();
         findings
             .iter()
             .map(|f| match f.status {
-                FindingStatus::Fail => seen.insert((f.span, f.pointer.as_str(), &*f.message, true)),
+                FindingStatus::Fail => {
+                    seen.insert((f.span, f.pointer.as_str(), group(f), &*f.message, true))
+                }
                 FindingStatus::Unknown => {
-                    !failing.contains(&(f.span, f.pointer.as_str()))
-                        && seen.insert((f.span, f.pointer.as_str(), "", false))
+                    !failing.contains(&(f.span, f.pointer.as_str(), group(f)))
+                        && seen.insert((f.span, f.pointer.as_str(), group(f), "", false))
                 }
             })
             .collect()
@@ -302,6 +306,11 @@ fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
         .filter_map(|(f, k)| k.then_some(f))
         .collect();
     crate::template::value::exact(kept).into_vec()
+}
+
+/// The security group a finding is about, for [`dedup`] (empty for none).
+fn group(f: &Finding) -> &str {
+    f.security_group.as_deref().unwrap_or_default()
 }
 
 /// The result of evaluating part of a rule.
