@@ -263,11 +263,17 @@ fn rules<'t>(
         Direction::Ingress => &INGRESS_PEERS,
         Direction::Egress => &EGRESS_PEERS,
     };
-    let chosen = peer_keys
+    // CloudFormation wants one peer per rule; a rule that names several (`CidrIp` and
+    // `CidrIpv6`) is read as one rule per peer, so that none of them goes unchecked.
+    let mut chosen: Vec<Option<(&str, &RNode<'t>)>> = peer_keys
         .iter()
         .zip(peers)
-        .find(|(_, v)| !matches!(v.val, RVal::NoValue | RVal::Null));
-    let chosen = chosen.map(|(k, v)| (*k, v));
+        .filter(|(_, v)| !matches!(v.val, RVal::NoValue | RVal::Null))
+        .map(|(k, v)| Some((*k, v)))
+        .collect();
+    if chosen.is_empty() {
+        chosen.push(None);
+    }
     let description = match &description.val {
         RVal::NoValue | RVal::Null => Node::null(description.span),
         RVal::Unknown(u) => Node::unknown(u.clone(), description.span),
@@ -278,7 +284,10 @@ fn rules<'t>(
     };
     let (mut protocol_node, mut ports, mut icmp, mut description) =
         (protocol_node, ports, icmp, description);
-    let variants = Peer::variants(resolver, index, src, chosen, when);
+    let variants: Vec<(Peer, Assumptions)> = chosen
+        .into_iter()
+        .flat_map(|chosen| Peer::variants(resolver, index, src, chosen, when.clone()))
+        .collect();
     let last = variants.len().saturating_sub(1);
     for (i, (peer, when)) in variants.into_iter().enumerate() {
         // The last (most often the only) rule takes the values; the others copy them.
