@@ -668,7 +668,12 @@ fn sam_globals_reach_the_functions() {
     let rest = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties: {GroupDescription: web tier, VpcId: vpc-1}\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Runtime: python3.12, Handler: a.b, CodeUri: .}\n";
     let out = validate_text(&format!("{head}{rest}"), &["--only", "SG003,SG032", "-q"]);
     assert_exit(19, &out);
-    assert!(out.contains("t.yaml:5:7: medium SG003 this AWS::Serverless::Function runs in a VPC but names no security group"), "{out}");
+    assert!(
+        out.contains(
+            "t.yaml:5:7: medium SG003 `Fn` (AWS::Serverless::Function) names no security group"
+        ),
+        "{out}"
+    );
     let attached = format!("{head}      SecurityGroupIds: [!Ref Sg]\n{rest}");
     let out = validate_text(&attached, &["--only", "SG003,SG032", "-q"]);
     assert_exit(0, &out);

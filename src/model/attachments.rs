@@ -7,6 +7,7 @@ use super::path::{Seg, property_pointer};
 use super::refs::Reference;
 use super::resolve::{RNode, RVal, Resolver, Vs, too_many};
 use super::rules::assumption_nodes;
+use super::written;
 use crate::hash::HashMap;
 use crate::source::Span;
 use crate::template::{Entry, Node, Shape, Str, Value};
@@ -19,9 +20,12 @@ enum Omission {
     Never,
     /// Always, when the resource is created.
     Always,
-    /// Only when the first `n` keys of the property path are there (the resource is in a VPC,
-    /// or uses awsvpc networking).
-    Within(usize),
+    /// Only when the map that holds the group list is there (the resource is in a VPC, or
+    /// uses awsvpc networking).
+    Within,
+    /// Only when the map that holds the group list names subnets under this key (a Lambda
+    /// function is in a VPC when its `VpcConfig` has `SubnetIds`).
+    InVpc(&'static str),
     /// Unless the EC2-Classic-era group property named here is used instead.
     Unless(&'static str),
 }
@@ -99,7 +103,7 @@ const POINTS: &[(&str, &[&str], Slot, Omission)] = &[
             "SecurityGroups",
         ],
         Slot::Id,
-        Omission::Within(2),
+        Omission::Within,
     ),
     (
         "AWS::ECS::TaskSet",
@@ -109,21 +113,22 @@ const POINTS: &[(&str, &[&str], Slot, Omission)] = &[
             "SecurityGroups",
         ],
         Slot::Id,
-        Omission::Within(2),
+        Omission::Within,
     ),
-    // Lambda and CodeBuild VPC configs: not claimed (no documented fallback).
+    // Lambda functions with subnets run in the VPC; without a group they get its default one.
     (
         "AWS::Lambda::Function",
         &["VpcConfig", "SecurityGroupIds"],
         Slot::Id,
-        Omission::Never,
+        Omission::InVpc("SubnetIds"),
     ),
     (
         "AWS::Serverless::Function",
         &["VpcConfig", "SecurityGroupIds"],
         Slot::Id,
-        Omission::Never,
+        Omission::InVpc("SubnetIds"),
     ),
+    // CodeBuild VPC configs: not claimed (no documented fallback).
     (
         "AWS::CodeBuild::Project",
         &["VpcConfig", "SecurityGroupIds"],
@@ -136,20 +141,20 @@ const POINTS: &[(&str, &[&str], Slot, Omission)] = &[
         "AWS::OpenSearchService::Domain",
         &["VPCOptions", "SecurityGroupIds"],
         Slot::Id,
-        Omission::Within(1),
+        Omission::Within,
     ),
     (
         "AWS::Elasticsearch::Domain",
         &["VPCOptions", "SecurityGroupIds"],
         Slot::Id,
-        Omission::Within(1),
+        Omission::Within,
     ),
     // MSK: "If you don't specify a security group, Amazon MSK uses the default security group".
     (
         "AWS::MSK::Cluster",
         &["BrokerNodeGroupInfo", "SecurityGroups"],
         Slot::Id,
-        Omission::Within(1),
+        Omission::Within,
     ),
     // Required properties, or services that create or choose a group themselves: not claimed.
     (
@@ -288,6 +293,11 @@ pub fn resource_when(resolver: &Resolver<'_>, entry: &Entry) -> Vec<Assumptions>
     }
 }
 
+/// The assumption sets of `base` that agree with `extra`, each with `extra` added.
+fn merged(base: &[Assumptions], extra: &Assumptions) -> Vec<Assumptions> {
+    base.iter().filter_map(|b| b.merge(extra)).collect()
+}
+
 fn get<'t>(node: Option<&'t Node>, keys: &[&str]) -> Option<&'t Node> {
     keys.iter().try_fold(node?, |n, k| n.get(k))
 }
@@ -301,59 +311,113 @@ impl<'t> Ctx<'_, 't> {
             "AWS::EC2::VPCEndpoint" => {
                 // Interface endpoints without groups get the VPC's default group; gateway
                 // endpoints (the default type) take none.
-                let interface = props
-                    .and_then(|p| p.get("VpcEndpointType"))
-                    .map(|t| self.resolver.resolve(t, Seg::Root))
-                    .is_some_and(|vs| {
-                        vs.iter().all(
-                            |v| matches!(&v.value.val, RVal::Str(s) if s.eq_ignore_ascii_case("interface")),
-                        )
-                    });
-                let lists = self.lists(props, &[(&["SecurityGroupIds"], Slot::Id)]);
-                if interface || !lists.is_empty() {
-                    self.point(&lists, &["SecurityGroupIds"], interface, &self.when.clone());
-                }
+                self.typed(props, "VpcEndpointType", "SecurityGroupIds", |t| {
+                    t.is_some_and(|t| t.eq_ignore_ascii_case("interface"))
+                });
             }
             "AWS::RDS::DBInstance" => {
                 // A cluster member takes its cluster's groups; otherwise "Default: the default
                 // EC2 VPC security group for the DB subnet group's VPC".
-                if get(props, &["DBClusterIdentifier"]).is_some() {
-                    return;
+                let base = self.when.clone();
+                for (cluster, w) in written::at(self.resolver, props, &["DBClusterIdentifier"]) {
+                    if cluster.is_some() {
+                        continue;
+                    }
+                    let when = merged(&base, &w);
+                    let lists = self.lists(props, &[(&["VPCSecurityGroups"], Slot::Id)]);
+                    let omission = get(props, &["DBSecurityGroups"]).is_none();
+                    self.point(&lists, &["VPCSecurityGroups"], omission, &when);
                 }
-                let lists = self.lists(props, &[(&["VPCSecurityGroups"], Slot::Id)]);
-                let omission = get(props, &["DBSecurityGroups"]).is_none();
-                self.point(&lists, &["VPCSecurityGroups"], omission, &self.when.clone());
             }
             "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
-                // Application load balancers without groups get the VPC's default group;
-                // network and gateway load balancers have none unless given.
-                let application = match props.and_then(|p| p.get("Type")) {
-                    None => true,
-                    Some(t) => self
-                        .resolver
-                        .resolve(t, Seg::Root)
-                        .iter()
-                        .all(|v| matches!(&v.value.val, RVal::Str(s) if s == "application")),
-                };
-                let lists = self.lists(props, &[(&["SecurityGroups"], Slot::Id)]);
-                self.point(&lists, &["SecurityGroups"], application, &self.when.clone());
+                // Application load balancers (the default type) without groups get the VPC's
+                // default group; network and gateway load balancers have none unless given.
+                self.typed(props, "Type", "SecurityGroups", |t| {
+                    t.is_none_or(|t| t == "application")
+                });
             }
             ty => {
                 let Some((_, path, slot, omission)) = POINTS.iter().find(|p| p.0 == ty) else {
                     return;
                 };
-                let omission = match omission {
-                    Omission::Never => false,
-                    Omission::Always => true,
-                    Omission::Within(n) => get(props, path.get(..*n).unwrap_or_default()).is_some(),
-                    Omission::Unless(key) => get(props, &[key]).is_none(),
-                };
-                let lists = self.lists(props, &[(path, *slot)]);
-                if lists.is_empty() && !omission {
-                    return;
+                let (holder, last) = path.split_at(path.len().saturating_sub(1));
+                let base = self.when.clone();
+                // The map holding the list may itself be there in some deployments only.
+                for (map, w) in written::at(self.resolver, props, holder) {
+                    let mut choices = vec![(map.is_some(), w.clone())];
+                    if let (Omission::InVpc(key), Some(map)) = (omission, map) {
+                        choices = written::at(self.resolver, Some(map), &[key])
+                            .into_iter()
+                            .filter_map(|(subnets, s)| Some((subnets.is_some(), w.merge(&s)?)))
+                            .collect();
+                    }
+                    for (inside, w) in choices {
+                        let omission = match omission {
+                            Omission::Never => false,
+                            Omission::Always => true,
+                            Omission::Within | Omission::InVpc(_) => inside,
+                            Omission::Unless(key) => get(props, &[key]).is_none(),
+                        };
+                        let lists: Vec<(&'t Node, Slot)> = map
+                            .and_then(|m| m.get(last.first().copied().unwrap_or_default()))
+                            .map(|n| (n, *slot))
+                            .into_iter()
+                            .collect();
+                        if lists.is_empty() && !omission {
+                            continue;
+                        }
+                        let when = merged(&base, &w);
+                        match map {
+                            // Left out of a map that is there (`VpcConfig` without groups):
+                            // the map is what puts the resource in the VPC.
+                            Some(map) if lists.is_empty() && !holder.is_empty() => {
+                                let at = property_pointer(self.id, holder);
+                                self.point_at(&lists, at, omission, &when, Some(map.span));
+                            }
+                            _ => self.point(&lists, path, omission, &when),
+                        }
+                    }
                 }
-                self.point(&lists, path, omission, &self.when.clone());
             }
+        }
+    }
+
+    /// A resource whose type property (`Type`, `VpcEndpointType`) decides whether it takes
+    /// the default group when its list `key` is left out: one attachment point per value the
+    /// type property can have, under that value's assumptions. `defaults(type)` says whether
+    /// that type falls back (`None`: the property is left out; an unknown value counts as a
+    /// type that does not).
+    fn typed(
+        &mut self,
+        props: Option<&'t Node>,
+        type_key: &str,
+        key: &'static str,
+        defaults: impl Fn(Option<&str>) -> bool,
+    ) {
+        let base = self.when.clone();
+        let types: Vec<(bool, Assumptions)> = match get(props, &[type_key]) {
+            None => vec![(defaults(None), Assumptions::none())],
+            Some(t) => self
+                .resolver
+                .resolve(t, Seg::Root)
+                .into_iter()
+                .map(|v| {
+                    let named = match &v.value.val {
+                        RVal::Str(s) => defaults(Some(s)),
+                        RVal::NoValue => defaults(None),
+                        _ => false,
+                    };
+                    (named, v.when)
+                })
+                .collect(),
+        };
+        let lists = self.lists(props, &[(&[key], Slot::Id)]);
+        for (omission, w) in types {
+            if lists.is_empty() && !omission {
+                continue;
+            }
+            let when = merged(&base, &w);
+            self.point(&lists, &[key], omission, &when);
         }
     }
 
@@ -418,7 +482,10 @@ impl<'t> Ctx<'_, 't> {
             self.point(&lists, &["LaunchTemplateData", key], omission, &when);
         }
         if let Some(interfaces) = interfaces {
-            self.interfaces(interfaces, "Groups", false, &when);
+            // An interface without `Groups` gets the default group, unless whatever launches
+            // from the template brings its own.
+            let omission = !self.consumer_brings_groups();
+            self.interfaces(interfaces, "Groups", omission, &when);
         }
         if lists.is_empty() && interfaces.is_none() && !self.consumer_brings_groups() {
             self.point(
@@ -528,7 +595,8 @@ impl<'t> Ctx<'_, 't> {
                 match &value.val {
                     RVal::NoValue => {}
                     RVal::List(items) => {
-                        given = true;
+                        // An empty list names no group: the same as leaving it out.
+                        given |= !items.is_empty();
                         for item in items {
                             let g = match &item.val {
                                 RVal::List(_) => {

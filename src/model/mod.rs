@@ -22,6 +22,7 @@ pub mod resolve;
 mod rules;
 #[cfg(test)]
 mod tests;
+mod written;
 
 pub use assume::{Assumptions, MAX_VARIANTS, Variant};
 pub use build::{MAX_DUPLICATES_LISTED, build};
