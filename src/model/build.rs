@@ -467,6 +467,10 @@ fn vpcs(resolver: &Resolver<'_>, entries: &[Entry]) -> Vec<Node> {
         if entry.value.get("Type").and_then(Node::as_str) != Some(VPC) {
             continue;
         }
+        // A VPC whose `Condition` holds in no deployment is never created.
+        if resource_when(resolver, entry).is_empty() {
+            continue;
+        }
         let span = entry.key_span;
         let mut cidrs = match entry
             .value

@@ -39,6 +39,11 @@ fn equal(a: &RVal<'_>, b: &RVal<'_>) -> Option<bool> {
         {
             Some(true)
         }
+        // A number with a fraction or an exponent (`1.0`, `1e3`) reaches CloudFormation as the
+        // text it was written with, which the loaded value no longer holds (`1.0` reads as 1):
+        // compared with anything but the same number, it is not told.
+        (RVal::Float(x), RVal::Float(y)) if x == y => Some(true),
+        (RVal::Float(_), _) | (_, RVal::Float(_)) => None,
         _ => match (to_text(a), to_text(b)) {
             (Ok(x), Ok(y)) => Some(x == y),
             _ => None,

@@ -114,17 +114,24 @@ pub fn groups<'t>(
                 tags: tags(resolver, prop("Tags"), &within, span),
                 is_default: false,
                 condition: group_condition(resolver, entry, span),
+                exists: !within.is_empty(),
             }
         })
         .collect();
     let mut duplicates = duplicates(index, rules, &uses, &fields);
     let mut out = Vec::new();
     for (entry, fields) in index.groups.iter().zip(fields) {
+        if !fields.exists {
+            continue;
+        }
         let mut u = uses.remove(&*entry.key).unwrap_or_default();
         let (dups, count) = duplicates.remove(&*entry.key).unwrap_or_default();
         out.push(entry_node(entry, fields, &mut u, rules, dups, count));
     }
     for vpc in defaults {
+        if resource_when(resolver, vpc).is_empty() {
+            continue;
+        }
         let id = default_group_id(&vpc.key);
         let mut u = uses.remove(&id).unwrap_or_default();
         let span = vpc.key_span;
@@ -135,6 +142,7 @@ pub fn groups<'t>(
             tags: Node::map(Vec::<(Str, Node)>::new(), span),
             is_default: true,
             condition: group_condition(resolver, vpc, span),
+            exists: true,
         };
         let mut node = entry_node(vpc, fields, &mut u, rules, Vec::new(), 0);
         node = super::build::replace(node, "logical_id", Node::string(id, span));
@@ -150,6 +158,8 @@ struct Fields {
     tags: Node,
     is_default: bool,
     condition: Node,
+    /// False for a group whose `Condition` holds in no deployment: it is never created.
+    exists: bool,
 }
 
 fn entry_node(
@@ -240,6 +250,9 @@ fn duplicates(
         let Some(u) = uses.get(&*entry.key).filter(|u| u.declared) else {
             continue;
         };
+        if fields.get(i).is_some_and(|f| !f.exists) {
+            continue;
+        }
         let mut set: Vec<u128> = u
             .ingress
             .iter()

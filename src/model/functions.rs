@@ -13,7 +13,7 @@ pub(crate) fn to_text(val: &RVal<'_>) -> Result<Str, Unknown> {
     match val {
         RVal::Str(s) => Ok(s.clone()),
         RVal::Int(i) => Ok(Str::from(i.to_string())),
-        RVal::Float(f) => Ok(Str::from(f.to_string())),
+        RVal::Float(f) => Ok(Str::from(crate::template::value::float_text(*f))),
         RVal::Bool(b) => Ok(Str::from(if *b { "true" } else { "false" })),
         RVal::VpcCidr {
             cidr: Some(cidr), ..

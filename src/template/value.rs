@@ -216,7 +216,7 @@ impl Node {
         match &self.value {
             Value::String(s) => Some(s.to_string()),
             Value::Int(i) => Some(i.to_string()),
-            Value::Float(f) => Some(f.to_string()),
+            Value::Float(f) => Some(float_text(*f)),
             Value::Bool(b) => Some(b.to_string()),
             _ => None,
         }
@@ -364,6 +364,17 @@ impl serde::Serialize for Value {
                 out.end()
             }
         }
+    }
+}
+
+/// The text CloudFormation gives a number written with a fraction or an exponent: a whole one
+/// keeps its `.0` (`1.0` is "1.0", not "1"), as the service's own parser renders it; others as
+/// Rust writes them (`2.5`).
+pub fn float_text(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 {
+        format!("{f:.1}")
+    } else {
+        f.to_string()
     }
 }
 
