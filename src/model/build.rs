@@ -262,10 +262,15 @@ impl<'t> Builder<'_, 't> {
     fn standalone(&self, entry: &'t Entry, direction: Direction) -> Vec<Source<'t>> {
         let props = entry.value.get("Properties");
         let map = props.and_then(Node::as_map);
-        // Properties brought in by an `AWS::Include`: the rule is not known.
-        let broken = props
-            .and_then(|p| p.get(INCLUDE))
-            .map(|_| included("the rule"));
+        // Properties brought in by an `AWS::Include`, or none at all (CloudFormation rejects
+        // that): the rule is not known.
+        let broken = match props.filter(|p| p.as_map().is_some()) {
+            Some(p) => p.get(INCLUDE).map(|_| included("the rule")),
+            None => Some(Unknown::new(format!(
+                "`{}` has no `Properties`, so its rule is not known",
+                entry.key
+            ))),
+        };
         let span = entry.key_span;
         let target = props.and_then(|p| {
             let by_id = p.get("GroupId").map(|n| (n, Slot::Id));

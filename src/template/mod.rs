@@ -131,10 +131,13 @@ impl Template {
         }
     }
 
-    /// `Ok` when every resource is a map with a `Type` naming a type, as CloudFormation
-    /// requires; else `template::invalid-resource` at the first that is not (see `resources`).
+    /// `Ok` when every resource is a map with a `Type` naming a type, properties that are a
+    /// map, and a `Condition` the template defines, as CloudFormation requires; else
+    /// `template::invalid-resource` at the first that is not (see `resources`).
     pub fn check_resources(&self) -> Result<(), LoadError> {
-        self.resources().map_or(Ok(()), resources::check)
+        let conditions = self.root.get("Conditions").and_then(Node::as_map);
+        self.resources()
+            .map_or(Ok(()), |r| resources::check(r, conditions))
     }
 }
 

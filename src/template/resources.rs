@@ -8,8 +8,9 @@
 
 use super::{LoadError, Map, Node, Value, described};
 
-/// `Ok` when every entry of `resources` is a map with a text `Type`, else the first that is not.
-pub fn check(resources: &Map) -> Result<(), LoadError> {
+/// `Ok` when every entry of `resources` is a map with a text `Type`, properties that are a map
+/// and a `Condition` that `conditions` defines; else the first that is not.
+pub fn check(resources: &Map, conditions: Option<&Map>) -> Result<(), LoadError> {
     for entry in resources.entries() {
         let id = entry.key;
         if id.starts_with("Fn::ForEach::") {
@@ -40,6 +41,30 @@ pub fn check(resources: &Map) -> Result<(), LoadError> {
             )
             .with_help("give the resource a type such as `Type: AWS::EC2::SecurityGroup`; CloudFormation rejects a resource without one"));
         };
+        match body.get("Properties").map(|p| &p.value) {
+            None | Some(Value::Null | Value::Map(_)) => {}
+            Some(other) => {
+                let props = body.get("Properties").unwrap_or(entry.value);
+                return Err(invalid(
+                    format!(
+                        "the `Properties` of resource `{id}` are {}, not a map",
+                        described(other)
+                    ),
+                    props,
+                )
+                .with_help("write the properties as a map of names to values, such as `Properties: {GroupDescription: web}`"));
+            }
+        }
+        if let Some(name) = body.get("Condition").and_then(Node::as_str) {
+            if conditions.is_none_or(|c| c.get(name).is_none()) {
+                let at = body.get("Condition").unwrap_or(entry.value);
+                return Err(invalid(
+                    format!("resource `{id}` names the condition `{name}`, which `Conditions` does not define"),
+                    at,
+                )
+                .with_help("define the condition under `Conditions`, or correct its name; CloudFormation rejects a template that names an undefined condition"));
+            }
+        }
         match &ty.value {
             Value::String(name) if !name.trim().is_empty() => {}
             Value::Map(map) if rain_module(map) => {

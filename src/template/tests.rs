@@ -239,6 +239,16 @@ fn a_resource_must_be_a_map_with_a_type_name() {
             (3, 11),
         ),
         (
+            "Resources:\n  A:\n    Type: X\n    Properties: [a]\n",
+            "the `Properties` of resource `A` are a list, not a map",
+            (4, 17),
+        ),
+        (
+            "Conditions:\n  Prod: !Equals [a, b]\nResources:\n  A:\n    Type: X\n    Condition: Dev\n",
+            "resource `A` names the condition `Dev`, which `Conditions` does not define",
+            (6, 16),
+        ),
+        (
             "Resources:\n  Fn::ForEach::Tiers: [Tier, [a, b]]\n",
             "the loop `Fn::ForEach::Tiers` cannot be expanded: it is not a list of an identifier, a collection and a map of resources",
             (2, 23),
@@ -264,6 +274,7 @@ fn a_resource_must_be_a_map_with_a_type_name() {
     // Well-formed resources, of any type name, and a template without resources pass.
     for text in [
         "Resources: {}\n",
+        "Conditions:\n  Dev: !Equals [a, b]\nResources:\n  A:\n    Type: X\n    Condition: Dev\n    Properties:\n",
         "Resources:\n  A:\n    Type: AWS::EC2::SecurityGroup\n  B:\n    Type: Org::Net::Groups::MODULE\n",
     ] {
         assert!(load(text).unwrap().check_resources().is_ok(), "{text:?}");
