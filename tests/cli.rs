@@ -244,6 +244,24 @@ fn validate_param_override() {
             "blocked=[22]",
         ]),
     );
+    // The param is a list of ports: each override must be a port, 0 to 65535.
+    for ports in ["[22, 70000]", "[-1]", "[\"70000\"]", "[\"8080-80\"]"] {
+        let t = validate(&[
+            "bad.yaml",
+            "--param-override",
+            &format!("blocked_ports={ports}"),
+        ]);
+        assert_exit(5, &t);
+        assert!(t.contains("is not a port"), "{t}");
+    }
+    let t = validate(&[
+        "bad.yaml",
+        "--only",
+        "CLI001",
+        "--param-override",
+        "blocked_ports=[0, \"20-23\", 65535]",
+    ]);
+    assert_exit(19, &t);
 }
 
 #[test]
