@@ -130,6 +130,12 @@ fn paths_in_errors_are_escaped() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     run.assert_escaped(&format!("none{RED_SHOWN}.toml"));
 
+    let run = validate(dir.path(), &["t.yaml", "--param", &format!("Key{RED}")]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.assert_escaped(&format!(
+        "`--param Key{RED_SHOWN}` is not of the form `Key=Value`"
+    ));
+
     let run = palisade(dir.path(), &["model", &format!("none{RED}.yaml")]);
     assert_eq!(run.code, 4, "{}", run.stderr);
     run.assert_escaped(&format!("none{RED_SHOWN}.yaml: error[input::unreadable]"));
