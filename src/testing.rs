@@ -16,8 +16,9 @@
 //! ```
 //!
 //! Unlike Guard, an expectation naming a rule that is not loaded is an error, statuses include
-//! `UNKNOWN`, and `findings:` pins which values fail. The same code runs `palisade test` and
-//! the project's own spec tests.
+//! `UNKNOWN`, and `findings:` pins which values fail. A file that tests nothing (no cases, or a
+//! case with neither a rule status nor `findings:`) is an error too, not a pass. The same code
+//! runs `palisade test` and the project's own spec tests.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -65,6 +66,8 @@ pub struct Case {
     input: Input,
     parameters: Parameters,
     expected_rules: Vec<(String, Status, Span)>,
+    /// The `rules:` map of `expectations`, when there is one.
+    rules_span: Option<Span>,
     expected_findings: Option<Vec<Vec<(String, serde_json::Value)>>>,
 }
 
@@ -91,6 +94,9 @@ impl Case {
         }
     }
 }
+
+/// How a test file starts, for the help of files without cases.
+const START_A_CASE: &str = "a test file is a list of cases, each with `name`, `input` (or `input_file`) and `expectations: { rules: { my_rule: PASS } }`";
 
 /// Fields a `findings:` entry may constrain.
 const FINDING_FIELDS: [&str; 10] = [
@@ -148,7 +154,12 @@ pub fn parse(source: Arc<SourceFile>, path: Option<PathBuf>) -> Result<TestFile,
             (p.line, p.column)
         }),
         message: e.message.clone(),
-        help: e.help.clone(),
+        // The advice for an empty template is about templates.
+        help: if e.code == "input::empty" {
+            Some(START_A_CASE.to_string())
+        } else {
+            e.help.clone()
+        },
     })?;
     let root = template.root;
     let Some(items) = root.as_list() else {
@@ -159,6 +170,14 @@ pub fn parse(source: Arc<SourceFile>, path: Option<PathBuf>) -> Result<TestFile,
             Some("start each case with `- name: …`"),
         ));
     };
+    if items.is_empty() {
+        return Err(error_at(
+            &source,
+            root.span,
+            "the test file holds no test cases, so it tests nothing",
+            Some(START_A_CASE),
+        ));
+    }
     let mut cases = Vec::new();
     for (index, item) in items.iter().enumerate() {
         cases.push(parse_case(&source, item, index)?);
@@ -241,9 +260,11 @@ fn parse_case(source: &SourceFile, item: &Node, index: usize) -> Result<Case, Te
         Some(node) => parse_parameters(source, node)?,
     };
     let mut expected_rules = Vec::new();
+    let mut rules_span = None;
     if let Some(expectations) = item.get("expectations") {
-        let rules = expectations.get("rules").and_then(Node::as_map);
-        let Some(rules) = rules else {
+        let rules_node = expectations.get("rules");
+        rules_span = rules_node.map(|r| r.span);
+        let Some(rules) = rules_node.and_then(Node::as_map) else {
             return Err(error_at(
                 source,
                 expectations.span,
@@ -314,6 +335,7 @@ fn parse_case(source: &SourceFile, item: &Node, index: usize) -> Result<Case, Te
         parameters,
         input,
         expected_rules,
+        rules_span,
         expected_findings,
     })
 }
@@ -357,6 +379,43 @@ pub fn check_rule_names(file: &TestFile, program: &Program) -> Result<(), TestFi
         }
     }
     Ok(())
+}
+
+/// Every case must expect something: a rule's status or its findings. A case that expects
+/// neither would pass whatever the policies do. (`--update` skips this check: it writes the
+/// findings such a case lacks.)
+pub fn check_cases_expect_something(file: &TestFile) -> Result<(), TestFileError> {
+    let Some(case) = file
+        .cases
+        .iter()
+        .find(|c| c.expected_rules.is_empty() && c.expected_findings.is_none())
+    else {
+        return Ok(());
+    };
+    Err(match case.rules_span {
+        Some(span) => error_at(
+            &file.source,
+            span,
+            format!(
+                "case `{}` expects the status of no rule, so it tests nothing",
+                case.name
+            ),
+            Some(
+                "name a rule and the status it must have, e.g. `rules: { my_rule: FAIL }`, or list the findings expected under `findings:` (`findings: []` for none)",
+            ),
+        ),
+        None => error_at(
+            &file.source,
+            case.span,
+            format!(
+                "case `{}` has neither `expectations` nor `findings`, so it tests nothing",
+                case.name
+            ),
+            Some(
+                "add `expectations: { rules: { my_rule: FAIL } }`, or `findings:`; `palisade test --update` writes the findings observed now",
+            ),
+        ),
+    })
 }
 
 /// Runs one case.
@@ -646,6 +705,44 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect()
+    }
+
+    fn parsed(text: &str) -> Result<TestFile, TestFileError> {
+        parse(Arc::new(SourceFile::new("t.tests.yaml", text)), None)
+    }
+
+    #[test]
+    fn a_file_or_case_that_expects_nothing_is_an_error() {
+        let e = parsed("[]\n").unwrap_err();
+        assert_eq!(e.position, Some((1, 1)));
+        assert!(e.message.contains("holds no test cases"), "{}", e.message);
+        let e = parsed("# only this\n").unwrap_err();
+        assert!(
+            e.help
+                .unwrap()
+                .starts_with("a test file is a list of cases")
+        );
+
+        let bare = "- name: a\n  input: {Resources: {}}\n";
+        let e = check_cases_expect_something(&parsed(bare).unwrap()).unwrap_err();
+        assert_eq!(e.position, Some((1, 3)));
+        assert!(e.message.contains("neither `expectations` nor `findings`"));
+        let no_rule = format!("{bare}  expectations:\n    rules: {{}}\n");
+        let e = check_cases_expect_something(&parsed(&no_rule).unwrap()).unwrap_err();
+        assert_eq!(e.position, Some((4, 12)));
+        assert!(e.message.contains("expects the status of no rule"));
+
+        // Findings alone, even none, are something to test.
+        for fine in [
+            format!("{bare}  findings: []\n"),
+            format!("{no_rule}  findings: [{{id: X}}]\n"),
+            format!("{bare}  expectations: {{rules: {{r: PASS}}}}\n"),
+        ] {
+            assert_eq!(
+                check_cases_expect_something(&parsed(&fine).unwrap()),
+                Ok(())
+            );
+        }
     }
 
     #[test]

@@ -155,6 +155,7 @@ fn every_bundled_test_case_holds() {
     let mut cases = 0;
     for file in test_files() {
         testing::check_rule_names(&file, &program).unwrap_or_else(|e| panic!("{}", e.message));
+        testing::check_cases_expect_something(&file).unwrap_or_else(|e| panic!("{}", e.message));
         for case in &file.cases {
             cases += 1;
             let result = testing::run_case(&file, case, &program)

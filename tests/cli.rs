@@ -244,6 +244,24 @@ fn validate_param_override() {
             "blocked=[22]",
         ]),
     );
+    // The param is a list of ports: each override must be a port, 0 to 65535.
+    for ports in ["[22, 70000]", "[-1]", "[\"70000\"]", "[\"8080-80\"]"] {
+        let t = validate(&[
+            "bad.yaml",
+            "--param-override",
+            &format!("blocked_ports={ports}"),
+        ]);
+        assert_exit(5, &t);
+        assert!(t.contains("is not a port"), "{t}");
+    }
+    let t = validate(&[
+        "bad.yaml",
+        "--only",
+        "CLI001",
+        "--param-override",
+        "blocked_ports=[0, \"20-23\", 65535]",
+    ]);
+    assert_exit(19, &t);
 }
 
 #[test]
@@ -386,6 +404,9 @@ fn invalid_test_files_exit_1() {
     for (name, file) in [
         ("test_invalid_file", "invalid.tests.yaml"),
         ("test_unknown_rule", "unknown-rule.tests.yaml"),
+        // Files that would test nothing: no case, a case without rule statuses.
+        ("test_no_cases", "no-cases.tests.yaml"),
+        ("test_expects_no_rule", "expects-no-rule.tests.yaml"),
     ] {
         let t = run(&["test", "--rules", "policy.guard", "--tests", file]);
         assert_exit(1, &t);
@@ -431,6 +452,37 @@ fn test_update_rewrites_findings() {
     run_in(tmp.path(), &update_args);
     let again = std::fs::read_to_string(tmp.path().join("update.tests.yaml")).unwrap();
     assert_eq!(again, updated);
+}
+
+/// Cases with neither expectations nor findings test nothing: an error of the test file,
+/// until `--update` writes the findings they lack.
+#[test]
+fn cases_that_expect_nothing_are_errors_until_updated() {
+    let tmp = copy_for_update("expects-nothing.tests.yaml");
+    std::fs::copy(fixtures().join("good.yaml"), tmp.path().join("good.yaml")).unwrap();
+    let args = [
+        "test",
+        "--rules",
+        "policy.guard",
+        "--tests",
+        "expects-nothing.tests.yaml",
+    ];
+    let before = run_in(tmp.path(), &args);
+    assert_exit(1, &before);
+    snapshot("test_expects_nothing", &before, Some(tmp.path()));
+    let mut update_args = args.to_vec();
+    update_args.push("--update");
+    assert_exit(0, &run_in(tmp.path(), &update_args));
+    let updated = std::fs::read_to_string(tmp.path().join("expects-nothing.tests.yaml")).unwrap();
+    assert!(
+        updated.contains("bad.yaml\n  findings:\n    - { id: CLI002, resource: WebSg, line: 5 }"),
+        "{updated}"
+    );
+    assert!(
+        updated.contains("input_file: good.yaml\n  findings: []"),
+        "{updated}"
+    );
+    assert_exit(0, &run_in(tmp.path(), &args));
 }
 
 #[test]

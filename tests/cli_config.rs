@@ -210,6 +210,14 @@ fn mistakes_in_the_file_are_reported_at_their_position() {
         e.contains("no loaded policy declares a param `blocked_prot`"),
         "{e}"
     );
+    // So is a value of the wrong type, also pointed at in the file, with the declaration named.
+    let e = broken(&format!("{BASE}[params]\nblocked_port = \"ssh\"\n"), 5);
+    assert!(e.contains("palisade.toml:4:1"), "{e}");
+    assert!(
+        e.contains("declared in ../policies/ports.guard:2:7 as an int"),
+        "{e}"
+    );
+    assert!(e.contains("e.g. `blocked_port = 16`"), "{e}");
 }
 
 #[test]

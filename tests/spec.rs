@@ -97,6 +97,7 @@ fn topic_trials(topic: &str, policy: &Path) -> Vec<Trial> {
     };
     let file = match testing::parse(source, Some(tests_path))
         .and_then(|f| testing::check_rule_names(&f, &program).map(|()| f))
+        .and_then(|f| testing::check_cases_expect_something(&f).map(|()| f))
     {
         Ok(file) => Arc::new(file),
         Err(e) => return vec![broken(format!("{topic}::<tests>"), format!("{e:?}"))],

@@ -277,21 +277,7 @@ impl Checker<'_> {
                 match overrides::convert(&value, &o.value) {
                     Ok(v) => value = v,
                     Err(why) => {
-                        let d = error(
-                            Code::InvalidOverride,
-                            file,
-                            p.name.span,
-                            format!(
-                                "cannot override param `{}` with `{}`: {why}",
-                                o.name, o.value
-                            ),
-                        )
-                        .with_label(format!("declared here as {}", describe_type(&value)))
-                        .with_help(format!(
-                            "give a value of the same type, e.g. --param-override {}={}",
-                            o.name,
-                            overrides::example(&value)
-                        ));
+                        let d = overrides::wrong_type(o, &value, file, p.name.span, &why);
                         self.report(d);
                     }
                 }

@@ -87,11 +87,12 @@ pub(super) fn convert(declared: &Lit, value: &serde_json::Value) -> Result<Lit, 
                     .collect::<Result<_, _>>()
                     .map(Lit::List);
             };
+            // A list of ports may mix ports and ranges written as "a-b".
+            let ports = is_port_list(items);
             values
                 .iter()
                 .map(|v| {
-                    // A list of ports may mix ports and ranges written as "a-b".
-                    if matches!(template, Lit::Int(_) | Lit::Range(_)) {
+                    if ports {
                         port_item(v)
                     } else {
                         convert(template, v)
@@ -119,13 +120,31 @@ fn cidr(s: &str) -> Result<Lit, String> {
     Ok(Lit::Cidr(net))
 }
 
+/// The ports, 0 to 65535.
+const PORTS: std::ops::RangeInclusive<i64> = 0..=65535;
+
+/// True for a declared list of ports: each item a port or a range of ports (`[22, 3389]`,
+/// `[80, r[8000, 8080]]`). Its overrides must be ports too. A list of other numbers (account
+/// ids, counts) is a list of ints.
+fn is_port_list(items: &[Lit]) -> bool {
+    let port = |x: f64| x.fract() == 0.0 && (0.0..=65535.0).contains(&x);
+    !items.is_empty()
+        && items.iter().all(|item| match item {
+            Lit::Int(n) => PORTS.contains(n),
+            Lit::Range(r) => port(r.low) && port(r.high),
+            _ => false,
+        })
+}
+
 /// A port (`22`) or a port range (`"8000-8080"`).
 fn port_item(v: &serde_json::Value) -> Result<Lit, String> {
     match v {
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .map(Lit::Int)
-            .ok_or_else(|| "expected a port number".to_string()),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(port) if PORTS.contains(&port) => Ok(Lit::Int(port)),
+            _ => Err(format!(
+                "`{n}` is not a port (ports are whole numbers from 0 to 65535)"
+            )),
+        },
         serde_json::Value::String(s) => {
             let (a, b) = s.split_once('-').unwrap_or((s, s));
             match (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
@@ -166,11 +185,68 @@ fn json_to_lit(value: &serde_json::Value) -> Result<Lit, String> {
     })
 }
 
+/// An override whose value does not have the declared type: shown where the override is
+/// written when that is a file (the configuration file), else at the param's declaration.
+pub(super) fn wrong_type(
+    o: &ParamOverride,
+    declared: &Lit,
+    file: &Arc<SourceFile>,
+    name: Span,
+    why: &str,
+) -> Diagnostic {
+    let message = format!(
+        "cannot override param `{}` with `{}`: {why}",
+        o.name, o.value
+    );
+    let kind = describe_declared(declared);
+    match &o.origin {
+        Some(origin) => {
+            Diagnostic::error(Code::InvalidOverride, &origin.file, origin.span, message)
+                .with_label(format!(
+                    "declared in {}:{} as {kind}",
+                    file.name(),
+                    file.position(name.start)
+                ))
+                .with_help(format!(
+                    "give a value of the same type, e.g. `{} = {}`",
+                    o.name,
+                    toml_example(declared)
+                ))
+        }
+        None => Diagnostic::error(Code::InvalidOverride, file, name, message)
+            .with_label(format!("declared here as {kind}"))
+            .with_help(format!(
+                "give a value of the same type, e.g. --param-override {}={}",
+                o.name,
+                example(declared)
+            )),
+    }
+}
+
+/// [`example`] as a TOML value, for the configuration file: text is quoted there.
+fn toml_example(declared: &Lit) -> String {
+    let value = example(declared);
+    if value.starts_with('[') || value.parse::<f64>().is_ok() || value == "true" {
+        value.replace(',', ", ")
+    } else {
+        format!("\"{value}\"")
+    }
+}
+
+/// The declared value's type in words, for messages: a list of ports is named as such.
+fn describe_declared(declared: &Lit) -> String {
+    match declared {
+        Lit::List(items) if is_port_list(items) => "a list of ports".to_string(),
+        other => super::lower::describe_type(other),
+    }
+}
+
 /// A value of the declared type, as JSON, for help texts.
 pub(super) fn example(declared: &Lit) -> String {
     match declared {
+        Lit::List(items) if is_port_list(items) => "[22,3389]".to_string(),
         Lit::List(items) => match items.first() {
-            Some(Lit::Int(_)) | Some(Lit::Range(_)) => "[22,3389]".to_string(),
+            Some(Lit::Int(_)) | Some(Lit::Range(_)) => "[1,2]".to_string(),
             Some(Lit::Cidr(_)) => r#"["10.0.0.0/8"]"#.to_string(),
             _ => r#"["a","b"]"#.to_string(),
         },
@@ -245,5 +321,32 @@ mod tests {
         let nets = Lit::List(vec![Lit::Cidr("10.0.0.0/8".parse().unwrap())]);
         assert!(convert(&nets, &serde_json::json!(["10.0.0.1/8"])).is_err());
         assert!(convert(&nets, &serde_json::json!(["192.168.0.0/16"])).is_ok());
+    }
+
+    #[test]
+    fn a_list_of_ports_takes_only_ports() {
+        let ports = Lit::List(vec![Lit::Int(22), Lit::Int(3389)]);
+        for bad in [
+            serde_json::json!([70000]),
+            serde_json::json!([22, -1]),
+            serde_json::json!([22.5]),
+            serde_json::json!(["70000"]),
+            serde_json::json!(["8080-80"]),
+            serde_json::json!(["1-65536"]),
+        ] {
+            assert!(convert(&ports, &bad).is_err(), "{bad} was taken");
+        }
+        let e = convert(&ports, &serde_json::json!([22, 70000])).unwrap_err();
+        assert_eq!(
+            e,
+            "`70000` is not a port (ports are whole numbers from 0 to 65535)"
+        );
+        let v = convert(&ports, &serde_json::json!([0, 65535, "1-65535"])).unwrap();
+        assert_eq!(v.to_string(), "[0, 65535, r[1, 65535]]");
+        // Numbers that are not all ports make a list of ints, which takes any int.
+        let ids = Lit::List(vec![Lit::Int(123_456_789_012)]);
+        let v = convert(&ids, &serde_json::json!([210_987_654_321_i64, 7])).unwrap();
+        assert_eq!(v.to_string(), "[210987654321, 7]");
+        assert!(convert(&ids, &serde_json::json!(["8000-8080"])).is_err());
     }
 }

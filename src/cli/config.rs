@@ -91,7 +91,7 @@ pub fn load(args: &ConfigArgs, err: &mut dyn Write) -> Result<Option<Config>, Ex
             } else {
                 format!("configuration file `{}`: {}", path.display(), e.message)
             };
-            let _ = writeln!(err, "error: {message}");
+            let _ = writeln!(err, "error: {}", render::printable(&message));
             return Err(Exit::Usage);
         }
     };

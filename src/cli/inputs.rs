@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::render::printable;
 use crate::source::SourceFile;
 use crate::template::{self, LoadError, Template};
 
@@ -43,11 +44,13 @@ pub struct Expanded {
 }
 
 impl Expanded {
-    /// The warning for each folder without templates, one line each.
+    /// The warning for each folder without templates, one line each, with the control
+    /// characters of its name escaped.
     pub fn warnings(&self) -> impl Iterator<Item = String> + '_ {
         self.empty_folders.iter().map(|name| {
             format!(
-                "warning: folder `{name}` holds no template files (*.{}); nothing in it was checked",
+                "warning: folder `{}` holds no template files (*.{}); nothing in it was checked",
+                printable(name),
                 TEMPLATE_EXTENSIONS.join(", *.")
             )
         })

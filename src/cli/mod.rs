@@ -304,6 +304,10 @@ pub fn main() -> ExitCode {
         Err(e) => {
             // --help and --version are not errors.
             let usage = e.use_stderr();
+            if usage && arguments_hold_control_characters() {
+                eprint!("{}", usage_error_escaped());
+                return Exit::Usage.into();
+            }
             if let Err(write) = e.print() {
                 if write.kind() != std::io::ErrorKind::BrokenPipe {
                     eprintln!("error: cannot write to standard output: {write}");
@@ -331,6 +335,28 @@ pub fn main() -> ExitCode {
         }
         None => exit.into(),
     }
+}
+
+/// True when an argument holds a character that must not reach a terminal as it is (see
+/// [`crate::render::printable`]); clap's errors quote arguments as they are.
+fn arguments_hold_control_characters() -> bool {
+    std::env::args_os().any(|a| a.to_string_lossy().chars().any(crate::render::is_unsafe))
+}
+
+/// The usage error of this command line, without colour and with the control characters of
+/// the arguments it quotes escaped, line by line.
+fn usage_error_escaped() -> String {
+    let plain = Cli::command().styles(clap::builder::Styles::plain());
+    let text = match plain.try_get_matches_from(std::env::args_os()) {
+        Err(e) => e.render().ansi().to_string(),
+        Ok(_) => String::new(),
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        out.push_str(&crate::render::printable(line));
+        out.push('\n');
+    }
+    out
 }
 
 /// Runs a parsed command line, writing results to `out` and problems to `err`.

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::inputs::{self, Loaded};
 use super::{Exit, ModelArgs};
 use crate::model::{self, Model, Parameters, ParamsError, Positioned};
+use crate::render::printable;
 use crate::source::SourceFile;
 use crate::template::LoadError;
 
@@ -63,9 +64,15 @@ pub fn print_params_error(err: &mut dyn Write, e: &ParamsError) {
         (Some(f), None) => format!("{f}: "),
         (None, _) => String::new(),
     };
-    let _ = writeln!(err, "{place}error[{}]: {}", e.code, e.message);
+    let _ = writeln!(
+        err,
+        "{}error[{}]: {}",
+        printable(&place),
+        e.code,
+        printable(&e.message)
+    );
     if let Some(help) = &e.help {
-        let _ = writeln!(err, "  help: {help}");
+        let _ = writeln!(err, "  help: {}", printable(help));
     }
 }
 
@@ -89,9 +96,15 @@ fn print_error(err: &mut dyn Write, e: &ErrorEntry) {
         (Some(l), Some(c)) => format!("{}:{l}:{c}", e.file),
         _ => e.file.clone(),
     };
-    let _ = writeln!(err, "{place}: error[{}]: {}", e.code, e.message);
+    let _ = writeln!(
+        err,
+        "{}: error[{}]: {}",
+        printable(&place),
+        e.code,
+        printable(&e.message)
+    );
     if let Some(help) = &e.help {
-        let _ = writeln!(err, "  help: {help}");
+        let _ = writeln!(err, "  help: {}", printable(help));
     }
 }
 

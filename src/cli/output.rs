@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use crate::render::Style;
+use crate::render::{Style, printable};
 
 /// Colour for standard output: a terminal and no (non-empty) `NO_COLOR`.
 pub fn stdout_style() -> Style {
@@ -18,6 +18,12 @@ pub fn stderr_style() -> Style {
     Style {
         color: color_allowed() && std::io::stderr().is_terminal(),
     }
+}
+
+/// A path as messages show it: as text, with the characters that could take over a terminal
+/// (escape sequences, bidirectional marks) written as escapes, as the reports write them.
+pub fn shown(path: &Path) -> String {
+    printable(&path.to_string_lossy()).into_owned()
 }
 
 fn color_allowed() -> bool {

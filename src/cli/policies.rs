@@ -9,7 +9,7 @@ use super::Exit;
 use super::{inputs, output};
 use crate::bundled;
 use crate::check::{self, ParamOverride, Program};
-use crate::render;
+use crate::render::{self, printable};
 use crate::source::SourceFile;
 use crate::template;
 
@@ -73,8 +73,10 @@ pub fn parse_overrides(
         .collect()
 }
 
+/// Prints `message`, which may quote paths and command-line text, with its control
+/// characters escaped.
 fn usage(err: &mut dyn Write, message: String) -> Exit {
-    let _ = writeln!(err, "error: {message}");
+    let _ = writeln!(err, "error: {}", printable(&message));
     Exit::Usage
 }
 
@@ -94,7 +96,7 @@ pub fn load_with(
     match read_sources(&paths) {
         Ok(s) => sources.extend(s),
         Err(m) => {
-            let _ = writeln!(err, "error: {m}");
+            let _ = writeln!(err, "error: {}", printable(&m));
             return Err(Exit::PolicyError);
         }
     }

@@ -8,6 +8,7 @@ use crate::bundled;
 use crate::check::Program;
 use crate::check::ir::Rule;
 use crate::eval::Status;
+use crate::render::printable;
 use crate::source::SourceFile;
 use crate::testing;
 
@@ -53,7 +54,7 @@ pub fn list(args: &RulesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
             let style = output::stdout_style();
             let width = rules
                 .iter()
-                .map(|r| r.meta.id.len())
+                .map(|r| printable(&r.meta.id).chars().count())
                 .max()
                 .unwrap_or(2)
                 .max(2);
@@ -61,9 +62,10 @@ pub fn list(args: &RulesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit 
             for r in &rules {
                 let title = r.meta.title.as_deref().unwrap_or(&r.name);
                 s.push_str(&format!(
-                    "{}  {:<8}  {title}\n",
-                    style.bold(&format!("{:<width$}", r.meta.id)),
-                    r.meta.severity.as_str()
+                    "{}  {:<8}  {}\n",
+                    style.bold(&format!("{:<width$}", printable(&r.meta.id))),
+                    r.meta.severity.as_str(),
+                    printable(title)
                 ));
             }
             s
@@ -91,35 +93,44 @@ pub fn explain(args: &ExplainArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         ids.sort_unstable();
         let _ = writeln!(
             err,
-            "error: no rule has the id `{wanted}`\n  = help: ids: {}",
-            ids.join(", ")
+            "error: no rule has the id `{}`\n  = help: ids: {}",
+            printable(wanted),
+            printable(&ids.join(", "))
         );
         return Exit::Usage;
     };
     let style = output::stdout_style();
+    // Annotations and file names are the policy author's text: shown escaped, as findings are.
     let mut s = format!(
         "{} {} ({})\n",
-        style.bold(&rule.meta.id),
-        rule.meta.title.as_deref().unwrap_or(&rule.name),
+        style.bold(&printable(&rule.meta.id)),
+        printable(rule.meta.title.as_deref().unwrap_or(&rule.name)),
         rule.meta.severity
     );
     s.push_str(&format!(
         "rule `{}` in {}\n",
         rule.name,
-        program.file(rule.file).map_or("", |f| f.name())
+        printable(program.file(rule.file).map_or("", |f| f.name()))
     ));
     if !rule.meta.tags.is_empty() {
-        s.push_str(&format!("tags: {}\n", rule.meta.tags.join(", ")));
+        s.push_str(&format!(
+            "tags: {}\n",
+            printable(&rule.meta.tags.join(", "))
+        ));
     }
     if let Some(why) = &rule.meta.rationale {
         s.push_str(&format!(
             "\n{}\n{}\n",
             style.bold("Why it matters"),
-            wrap(why)
+            wrap(&printable(why))
         ));
     }
     if let Some(fix) = &rule.meta.remediation {
-        s.push_str(&format!("\n{}\n{}\n", style.bold("How to fix"), wrap(fix)));
+        s.push_str(&format!(
+            "\n{}\n{}\n",
+            style.bold("How to fix"),
+            wrap(&printable(fix))
+        ));
     }
     for (status, heading) in [(Status::Fail, "Fails on"), (Status::Pass, "Passes on")] {
         if let Some((name, text)) = example(&program, rule, status) {

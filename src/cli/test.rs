@@ -44,7 +44,7 @@ pub fn run(args: &TestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             match policies::policy_paths(&args.rules) {
                 Ok(rules) => rules.iter().flat_map(|r| tests_next_to(r)).collect(),
                 Err(m) => {
-                    let _ = writeln!(err, "error: {m}");
+                    let _ = writeln!(err, "error: {}", printable(&m));
                     return Exit::Usage;
                 }
             }
@@ -83,7 +83,7 @@ fn print_error(err: &mut dyn Write, e: &TestFileError) {
         printable(&e.message)
     );
     if let Some(help) = &e.help {
-        let _ = writeln!(err, "  = help: {help}");
+        let _ = writeln!(err, "  = help: {}", printable(help));
     }
 }
 
@@ -100,9 +100,16 @@ fn run_files(
     // Cases that still fail once `--update` has rewritten their findings.
     let mut still_failing = 0usize;
     for (source, path) in tests {
+        // `--update` writes the findings of cases that expect nothing yet.
         let file = match testing::parse(source, path.clone())
             .and_then(|f| testing::check_rule_names(&f, program).map(|()| f))
-        {
+            .and_then(|f| {
+                if args.update {
+                    Ok(f)
+                } else {
+                    testing::check_cases_expect_something(&f).map(|()| f)
+                }
+            }) {
             Ok(f) => f,
             Err(e) => {
                 print_error(err, &e);
@@ -222,14 +229,14 @@ fn update(
     }
     if text != file.source.text() {
         if let Err(e) = output::write_atomically(path, |w| w.write_all(text.as_bytes())) {
-            let _ = writeln!(err, "error: cannot write `{}`: {e}", path.display());
+            let _ = writeln!(err, "error: cannot write `{}`: {e}", output::shown(path));
             let _ = writeln!(
                 err,
                 "  = help: `--update` rewrites the test file in place: check that you can write to it and to its folder"
             );
             return (Exit::Usage, failing);
         }
-        let _ = writeln!(out, "  updated {}", path.display());
+        let _ = writeln!(out, "  updated {}", output::shown(path));
     }
     if failing > 0 {
         let _ = writeln!(

@@ -15,7 +15,7 @@ use crate::check::{ParamOverride, Program};
 use crate::engine;
 use crate::hash::HashSet;
 use crate::model::Parameters;
-use crate::render;
+use crate::render::{self, printable};
 use crate::report::{self, FileResult, Options, Report, UnknownPolicy};
 
 impl From<SeverityArg> for Severity {
@@ -60,8 +60,8 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
         let _ = writeln!(
             err,
             "error: --output `{}` is the template `{}` being checked; writing the report there would replace it. Choose another file",
-            file.display(),
-            input.name
+            output::shown(file),
+            printable(&input.name)
         );
         return Exit::Usage;
     }
@@ -117,7 +117,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
     match report_file {
         Some(path) => {
             if let Err(e) = output::write_atomically(path, render) {
-                let _ = writeln!(err, "error: cannot write `{}`: {e}", path.display());
+                let _ = writeln!(err, "error: cannot write `{}`: {e}", output::shown(path));
                 let _ = writeln!(
                     err,
                     "  = help: give `--output` the path of a file in a folder that exists and that you can write to"
@@ -205,7 +205,7 @@ fn settle(
             .unwrap_or_default(),
     };
     if let Err(message) = check_ids(&program, &only_ids, &skip_ids) {
-        let _ = writeln!(err, "error: {message}");
+        let _ = writeln!(err, "error: {}", printable(&message));
         return Err(Exit::Usage);
     }
     Ok((program, options))

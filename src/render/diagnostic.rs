@@ -1,9 +1,12 @@
-//! Policy diagnostics as labelled snippets (via miette's graphical handler).
+//! Policy diagnostics as labelled snippets (via miette's graphical handler). Their texts quote
+//! policy text, paths and command-line values: control characters in them are escaped, as in
+//! the reports (see [`super::printable`]).
 
 use std::fmt;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
 
+use super::printable;
 use super::window::Window;
 use crate::diag::{Diagnostic, Level};
 
@@ -22,7 +25,7 @@ impl fmt::Debug for Adapter<'_> {
 
 impl fmt::Display for Adapter<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diag.message)
+        f.write_str(&printable(&self.diag.message))
     }
 }
 
@@ -48,7 +51,7 @@ impl miette::Diagnostic for Adapter<'_> {
         self.diag
             .help
             .as_ref()
-            .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
+            .map(|h| Box::new(printable(h)) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -61,8 +64,8 @@ impl miette::Diagnostic for Adapter<'_> {
             Some(
                 self.diag
                     .label
-                    .clone()
-                    .unwrap_or_else(|| "here".to_string()),
+                    .as_deref()
+                    .map_or_else(|| "here".to_string(), |l| printable(l).into_owned()),
             ),
             source_span(spans.next().unwrap_or_default()),
         );
@@ -72,7 +75,7 @@ impl miette::Diagnostic for Adapter<'_> {
             .iter()
             .zip(spans)
             .map(|((_, label), span)| {
-                LabeledSpan::new_with_span(Some(label.clone()), source_span(span))
+                LabeledSpan::new_with_span(Some(printable(label).into_owned()), source_span(span))
             });
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
@@ -100,7 +103,7 @@ pub fn render(diag: &Diagnostic, color: bool) -> String {
     };
     let mut out = String::new();
     if handler.render_report(&mut out, &adapter).is_err() {
-        out.push_str(&diag.to_string());
+        out.push_str(&printable(&diag.to_string()));
         out.push('\n');
     }
     out.push('\n');

@@ -52,9 +52,11 @@ pub fn render_to(
                         printable(&e.message)
                     ));
                     if let Some(help) = &e.help {
-                        spill
-                            .buf
-                            .push_str(&format!("  {} {help}\n", style.cyan("= help:")));
+                        spill.buf.push_str(&format!(
+                            "  {} {}\n",
+                            style.cyan("= help:"),
+                            printable(help)
+                        ));
                     }
                     spill.buf.push('\n');
                 }
@@ -182,7 +184,7 @@ fn render_finding(
         "{}: {} {} {}{}\n",
         style.bold(&printable(&at)),
         severity_label(f, style),
-        style.bold(&f.id),
+        style.bold(&printable(&f.id)),
         printable(&f.message),
         style.dim(&printable(&subject))
     ));
@@ -219,10 +221,18 @@ fn render_finding(
         ));
     }
     if let Some(title) = &f.title {
-        out.push_str(&format!("  {} {title}\n", style.cyan("= rule:")));
+        out.push_str(&format!(
+            "  {} {}\n",
+            style.cyan("= rule:"),
+            printable(title)
+        ));
     }
     if let Some(help) = &f.remediation {
-        out.push_str(&format!("  {} {help}\n", style.cyan("= help:")));
+        out.push_str(&format!(
+            "  {} {}\n",
+            style.cyan("= help:"),
+            printable(help)
+        ));
     }
     out.push('\n');
 }

@@ -12,15 +12,16 @@ use crate::source::{SourceFile, Span};
 /// so that it reads the same lines as from the whole file.
 const CONTEXT: u32 = 2;
 
-/// The copied lines, and the labels' spans moved into them.
+/// The copied lines, and the labels' spans moved into them. A character that could take over
+/// the terminal (see [`super::is_unsafe`]) is copied as `�`, one for one, as in the reports.
 #[derive(Debug)]
 pub struct Window {
     name: String,
     text: String,
     /// 0-based number of the first copied line.
     first_line: usize,
-    /// For each cut line (0-based number), the bytes its columns lost: those cut off before
-    /// the window, less the mark of the cut.
+    /// For each cut line (0-based number), the characters its columns lost: those cut off
+    /// before the window, less the mark of the cut.
     shifts: Vec<(usize, usize)>,
     /// The given spans, as offsets into `text`.
     pub spans: Vec<Span>,
@@ -60,11 +61,14 @@ impl Window {
             };
             if cut_head {
                 text.push(CUT);
-                let lost = kept.start - range.start;
-                shifts.push((line as usize - 1, lost.saturating_sub(CUT.len_utf8())));
+                let lost = whole
+                    .get(..kept.start - range.start)
+                    .map_or(0, |head| head.chars().count());
+                shifts.push((line as usize - 1, lost.saturating_sub(1)));
             }
             let base = text.len();
-            text.push_str(file.slice(Span::new(kept.start as u32, kept.end as u32)));
+            let kept_text = file.slice(Span::new(kept.start as u32, kept.end as u32));
+            push_shown(&mut text, kept_text);
             let kept_end = text.len();
             if cut_tail {
                 text.push(CUT);
@@ -73,7 +77,7 @@ impl Window {
             // Offsets on this line land in the kept part, clamped to it.
             let place = |offset: u32| {
                 let o = (offset as usize).clamp(kept.start, kept.end);
-                (base + o - kept.start).min(kept_end) as u32
+                (base + shown_len(kept_text, o - kept.start)).min(kept_end) as u32
             };
             for (span, to) in spans.iter().zip(moved.iter_mut()) {
                 if range.contains(&(span.start as usize)) {
@@ -85,13 +89,47 @@ impl Window {
             }
         }
         Window {
-            name: file.name().to_string(),
+            name: super::printable(file.name()).into_owned(),
             text,
             first_line: first as usize - 1,
             shifts,
             spans: moved,
         }
     }
+}
+
+/// True for a character copied as `�`: line breaks stay, they end the copied lines.
+fn is_replaced(c: char) -> bool {
+    super::is_unsafe(c) && c != '\n' && c != '\r'
+}
+
+/// Appends `from` to `text` with [`is_replaced`] characters as `�`, and a lone `\r` (the line
+/// break of old Mac files, which the snippet renderer would show as a character) as `\n`.
+fn push_shown(text: &mut String, from: &str) {
+    let mut chars = from.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            text.push('\n');
+        } else if is_replaced(c) {
+            text.push(char::REPLACEMENT_CHARACTER);
+        } else {
+            text.push(c);
+        }
+    }
+}
+
+/// The length, once shown, of the characters of `text` that start in its first `len` bytes.
+fn shown_len(text: &str, len: usize) -> usize {
+    text.char_indices()
+        .take_while(|(i, _)| *i < len)
+        .map(|(_, c)| {
+            if is_replaced(c) {
+                char::REPLACEMENT_CHARACTER.len_utf8()
+            } else {
+                c.len_utf8()
+            }
+        })
+        .sum()
 }
 
 impl SourceCode for Window {
@@ -108,12 +146,22 @@ impl SourceCode for Window {
             Some((_, shift)) if before == 0 => *shift,
             _ => 0,
         };
+        // The column counts characters, as every position palisade shows does (the snippet
+        // renderer counts bytes); each `�` stands for one character.
+        let column = if before == 0 {
+            let line_start = span.offset().saturating_sub(inner.column());
+            self.text
+                .get(line_start..span.offset())
+                .map_or(inner.column(), |head| head.chars().count())
+        } else {
+            inner.column()
+        };
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
             *inner.span(),
             line,
-            inner.column() + shift,
+            column + shift,
             inner.line_count(),
         )))
     }
@@ -141,6 +189,40 @@ mod tests {
         assert_eq!(w.text, "c\nd\ne\nf\ng\n");
         assert_eq!(w.first_line, 2);
         assert_eq!(w.text.get(w.spans[0].range()), Some("e"));
+    }
+
+    #[test]
+    fn control_characters_are_shown_one_for_one_and_columns_count_characters() {
+        let text = "rule a {\n  x == \"é\u{1b}[2J\u{202e}\" and\n}\n";
+        let file = Arc::new(SourceFile::new("p\u{7}.guard", text));
+        let and = at(text, "and");
+        let w = Window::new(&file, &[and]);
+        assert_eq!(w.text.get(w.spans[0].range()), Some("and"));
+        let d = Diagnostic::error(Code::UndefinedRule, &file, and, "bad \u{1b}[2J");
+        let out = render(&d, false);
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+            "{out:?}"
+        );
+        assert!(out.contains("bad \\u{1b}[2J"), "{out}");
+        // The column of `and` counts `é` and each control character as one.
+        let column = file.position(and.start).column;
+        assert_eq!(column, 17);
+        assert!(out.contains("[p\\u{7}.guard:2:17]"), "{out}");
+        assert!(out.contains("x == \"é�[2J�\" and"), "{out}");
+    }
+
+    #[test]
+    fn old_mac_line_breaks_are_shown_as_line_breaks() {
+        let text = "rule a {\r  x == 1\r  y ==\r}\r";
+        let file = Arc::new(SourceFile::new("p.guard", text));
+        let brace = Span::new(text.len() as u32 - 2, text.len() as u32 - 1);
+        let out = render(&Diagnostic::error(Code::Syntax, &file, brace, "bad"), false);
+        assert!(!out.contains('\r'), "{out:?}");
+        assert!(
+            out.contains("[p.guard:4:1]") && out.contains(" 3 |   y ==\n"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -39,14 +39,78 @@ pub(super) fn syntax_error(file: &Arc<SourceFile>, error: Error<Rule>) -> Diagno
     if let Some(d) = bracket_problem(d.clone(), file, before, rest) {
         return d;
     }
-    let help = if rest.starts_with("<<") {
-        "a message opened with `<<` must be closed with `>>`".to_string()
-    } else if rest.starts_with(['"', '\'']) {
-        "a string ends on the line it starts on; close the quote on this line".to_string()
+    if let Some(d) = unclosed(file, offset, rest) {
+        return d;
+    }
+    d.with_help(help_for(&expected, &found.text))
+}
+
+/// A string, regex or message that starts at `offset` and is never closed, said as such at
+/// its start: the grammar only knows that what it expected is not there.
+fn unclosed(file: &Arc<SourceFile>, offset: u32, rest: &str) -> Option<Diagnostic> {
+    let first = rest.chars().next()?;
+    let (message, label, help, width) = if rest.starts_with("<<") {
+        if rest.contains(">>") {
+            return None;
+        }
+        (
+            "this message is not closed: no `>>` ends it".to_string(),
+            "the message starts here",
+            "a message opened with `<<` must be closed with `>>`".to_string(),
+            2,
+        )
+    } else if first == '"' || first == '\'' {
+        if closed_on_its_line(rest, first, true) {
+            return None;
+        }
+        (
+            format!("this string is not closed: no `{first}` ends it on its line"),
+            "the string starts here",
+            "a string ends on the line it starts on; close the quote on this line".to_string(),
+            1,
+        )
+    } else if first == '/' {
+        if closed_on_its_line(rest, '/', false) {
+            return None;
+        }
+        (
+            "this regex is not closed: no `/` ends it on its line".to_string(),
+            "the regex starts here",
+            "a regex ends on the line it starts on; close it with `/` on this line (a `/` inside it is written `\\/`)".to_string(),
+            1,
+        )
     } else {
-        help_for(&expected, &found.text)
+        return None;
     };
-    d.with_help(help)
+    Some(
+        Diagnostic::error(
+            Code::Syntax,
+            file,
+            Span::new(offset, offset + width),
+            message,
+        )
+        .with_label(label)
+        .with_help(help),
+    )
+}
+
+/// True when the string or regex that `text` starts with is closed by `close` before its line
+/// ends. A backslash escapes the next character; in a string it may escape the line break.
+fn closed_on_its_line(text: &str, close: char, escapes_line_break: bool) -> bool {
+    let mut chars = text.chars().skip(1);
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('\n' | '\r') if !escapes_line_break => return false,
+                Some(_) => {}
+                None => return false,
+            },
+            '\n' | '\r' => return false,
+            c if c == close => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// A closing bracket that closes nothing, or the wrong bracket.
@@ -300,6 +364,18 @@ mod tests {
     fn list_reads_as_words() {
         assert_eq!(list_in_words(["a"].into_iter()), "a");
         assert_eq!(list_in_words(["a", "b", "c"].into_iter()), "a, b or c");
+    }
+
+    #[test]
+    fn strings_and_regexes_are_closed_on_their_line_or_not_at_all() {
+        assert!(closed_on_its_line("\"a\\\"b\" x", '"', true));
+        assert!(!closed_on_its_line("\"a\\\" }\n\"", '"', true));
+        assert!(closed_on_its_line("/a\\/b/ }", '/', false));
+        assert!(!closed_on_its_line("/a\\/ }", '/', false));
+        assert!(!closed_on_its_line("/abc }\n/", '/', false));
+        // A backslash may carry a string over a line break, never a regex.
+        assert!(closed_on_its_line("'a\\\nb'", '\'', true));
+        assert!(!closed_on_its_line("/a\\\nb/", '/', false));
     }
 
     #[test]

@@ -9,13 +9,14 @@
 use std::sync::Arc;
 
 use ipnet::IpNet;
-use pest::Parser as _;
 use pest::iterators::{Pair, Pairs};
 
+use super::Rule;
 use super::ast::*;
-use super::{PolicyParser, Rule};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{SourceFile, Span};
+
+mod message;
 
 type Result<T> = std::result::Result<T, Diagnostic>;
 
@@ -48,43 +49,6 @@ pub(super) fn lower_policy_file(
             cx.diags.push(d);
             None
         }
-    }
-}
-
-/// Parses and lowers the query of a `{{ … }}` interpolation.
-pub(super) fn lower_interpolation(
-    file: &Arc<SourceFile>,
-    text: &str,
-    offset: u32,
-) -> Result<Query> {
-    let mut diags = Diagnostics::new();
-    let mut cx = Lower {
-        file,
-        diags: &mut diags,
-        offset,
-    };
-    let bad = |cx: &Lower<'_>| {
-        Diagnostic::error(
-            Code::InvalidMessage,
-            cx.file,
-            Span::new(offset, offset + text.len() as u32),
-            format!("`{{{{{}}}}}` is not a query", text.trim()),
-        )
-        .with_label("expected a query such as `peer.cidr` or `%var`")
-        .with_help("write `{{` and `}}` around a query, e.g. `{{Properties.GroupName}}`")
-    };
-    // Messages are skipped by the nesting check of the whole file; their queries get their own.
-    if let Some(at) = super::too_deep(text) {
-        return Err(super::too_deep_error(file, offset + at));
-    }
-    let mut pairs = PolicyParser::parse(Rule::interpolation, text).map_err(|_| bad(&cx))?;
-    let interpolation = pairs.next().ok_or_else(|| bad(&cx))?;
-    let mut children = cx.children(interpolation);
-    let query = children.expect(&cx, Rule::query)?;
-    let query = cx.query(query)?;
-    match diags.into_vec().into_iter().next() {
-        Some(d) => Err(d),
-        None => Ok(query),
     }
 }
 
@@ -565,39 +529,6 @@ impl Lower<'_> {
             text: pair.as_str().trim_start_matches('%').to_string(),
             span,
         }
-    }
-
-    fn message(&mut self, pair: Pair<'_, Rule>) -> Result<Message> {
-        let span = self.span(&pair);
-        let mut c = self.children(pair);
-        let text_pair = c.expect(self, Rule::message_text)?;
-        let base = self.span(&text_pair).start;
-        let text = text_pair.as_str();
-        let mut parts = Vec::new();
-        let mut rest = text;
-        let mut consumed = 0usize;
-        while let Some(open) = rest.find("{{") {
-            let Some(close_rel) = rest.get(open + 2..).and_then(|r| r.find("}}")) else {
-                break;
-            };
-            let before = rest.get(..open).unwrap_or("");
-            if !before.is_empty() {
-                parts.push(MessagePart::Text(before.to_string()));
-            }
-            let inner = rest.get(open + 2..open + 2 + close_rel).unwrap_or("");
-            let inner_offset = base + (consumed + open + 2) as u32;
-            match lower_interpolation(self.file, inner, inner_offset) {
-                Ok(q) => parts.push(MessagePart::Query(q)),
-                Err(d) => self.diags.push(d),
-            }
-            let advance = open + 2 + close_rel + 2;
-            consumed += advance;
-            rest = rest.get(advance..).unwrap_or("");
-        }
-        if !rest.is_empty() {
-            parts.push(MessagePart::Text(rest.to_string()));
-        }
-        Ok(Message { parts, span })
     }
 
     fn literal(&mut self, pair: Pair<'_, Rule>) -> Result<Literal> {

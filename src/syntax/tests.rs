@@ -286,3 +286,59 @@ fn a_rule_inside_an_unclosed_block_is_explained() {
         "{help}"
     );
 }
+
+/// The messages of `rule a { x EXISTS << TEXT >> }` as diagnostics, with the text each one
+/// underlines.
+fn message_errors(text: &str) -> Vec<(String, String)> {
+    let policy = format!("rule a {{ x EXISTS << {text} >> }}");
+    let file = Arc::new(SourceFile::new("t.guard", policy));
+    let (tree, diags) = parse(&file);
+    assert!(tree.is_none(), "{text} was accepted");
+    diags
+        .iter()
+        .map(|d| {
+            assert_eq!(d.code.as_str(), "syntax::invalid-message");
+            (d.message.clone(), file.slice(d.span).to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn braces_that_make_no_placeholder_are_errors_where_they_stand() {
+    let unclosed = "`{{` opens a placeholder that is never closed".to_string();
+    let stray = "`}}` closes no placeholder".to_string();
+    let empty = "the placeholder is empty".to_string();
+    assert_eq!(message_errors("{{ Type"), [(unclosed.clone(), "{{".into())]);
+    assert_eq!(message_errors("a }} b"), [(stray.clone(), "}}".into())]);
+    assert_eq!(
+        message_errors("{{}} and {{ }}"),
+        [(empty.clone(), "{{}}".into()), (empty, "{{ }}".into())]
+    );
+    // The second `{{` opens before the first is closed; the second is fine.
+    let errors = message_errors("{{ a {{ b }} }}");
+    assert_eq!(errors, [(unclosed, "{{".into()), (stray, "}}".into())]);
+    let f = Arc::new(SourceFile::new(
+        "t.guard",
+        "rule a { x EXISTS << {{ a {{ b }} >> }",
+    ));
+    let d = &parse(&f).1.into_vec()[0];
+    assert_eq!(d.span.start, 21, "the first `{{{{` is the one left open");
+}
+
+#[test]
+fn braces_apart_are_text_and_placeholders_are_queries() {
+    let f = ok("rule a { x EXISTS << { {a} } is {{ Type }}, not {{%v}} >> }");
+    let Item::Rule(rule) = &f.items[0] else {
+        panic!()
+    };
+    let BlockItem::Statement(s) = &rule.body.items[0] else {
+        panic!()
+    };
+    let parts = &s.terms[0].message.as_ref().unwrap().parts;
+    assert!(matches!(&parts[0], MessagePart::Text(t) if t == " { {a} } is "));
+    assert!(matches!(&parts[1], MessagePart::Query(_)));
+    assert!(matches!(&parts[2], MessagePart::Text(t) if t == ", not "));
+    assert!(matches!(&parts[3], MessagePart::Query(_)));
+    assert!(matches!(&parts[4], MessagePart::Text(t) if t == " "));
+    assert_eq!(parts.len(), 5);
+}
