@@ -200,7 +200,7 @@ impl<'a> Evaluator<'a> {
 fn text_field(node: &Node, key: &str) -> Option<Str> {
     match node.get(key).map(|n| &n.value) {
         Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Unknown(u)) => Some(Str::from(format!("unknown ({})", u.reason))),
+        Some(Value::Unknown(u)) => Some(Str::from(format!("unknown: {}", u.reason))),
         _ => None,
     }
 }
@@ -294,7 +294,7 @@ fn show_node(node: &Node, quoted: bool) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Null => "null".to_string(),
         Value::Ports(p) => p.to_string(),
-        Value::Unknown(u) => format!("unknown ({})", u.reason),
+        Value::Unknown(u) => format!("unknown: {}", u.reason),
         Value::List(_) | Value::Map(_) | Value::Shared(_) => {
             serde_json::to_string(node).unwrap_or_default()
         }

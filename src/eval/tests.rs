@@ -195,6 +195,13 @@ fn unknown_values_make_unknown_outcomes() {
     );
     assert_eq!(r[0].1, Status::Unknown);
     assert!(r[0].2[0].message.contains("imported"), "{:?}", r[0].2);
+    // In a custom message an unknown value says so, with its reason.
+    let m = run_with_model(
+        "rule open { rules[ direction == 'ingress' ].cidr NOT IS_INTERNET << from {{cidr}} >> }",
+        "Resources: {}",
+        &model,
+    );
+    assert_eq!(&*m[0].2[0].message, "from unknown: imported");
     // The filter could not decide, so the element is kept in doubt: unknown, not pass.
     assert_eq!(r[1].1, Status::Unknown);
     assert_eq!(r[1].2[0].status, FindingStatus::Unknown);
