@@ -348,7 +348,12 @@ impl<'t> Ctx<'_, 't> {
                     if let (Omission::InVpc(key), Some(map)) = (omission, map) {
                         choices = written::at(self.resolver, Some(map), &[key])
                             .into_iter()
-                            .filter_map(|(subnets, s)| Some((subnets.is_some(), w.merge(&s)?)))
+                            .filter_map(|(subnets, s)| {
+                                // `SubnetIds: []` takes a function out of its VPC.
+                                let named = subnets
+                                    .is_some_and(|n| n.as_list().is_none_or(|l| !l.is_empty()));
+                                Some((named, w.merge(&s)?))
+                            })
                             .collect();
                     }
                     for (inside, w) in choices {

@@ -85,15 +85,14 @@ pub(super) fn build_split(template: &Template, params: &Parameters, split_at: us
         .flat_map(|(_, rules)| rules)
         .chain(&default_rules)
         .collect();
-    let security_groups = super::entries::groups(&resolver, &index, &all, &refs, &defaults);
+    let attachments = attachments::build(&resolver, &index, &refs);
+    let security_groups =
+        super::entries::groups(&resolver, &index, &all, &refs, &attachments, &defaults);
     let rule_nodes = all.iter().map(|r| r.node.clone()).collect();
     Model {
         security_groups: Node::list(security_groups, Span::default()),
         rules: Node::list(rule_nodes, Span::default()),
-        attachments: Node::list(
-            attachments::build(&resolver, &index, &refs),
-            Span::default(),
-        ),
+        attachments: Node::list(attachments, Span::default()),
         vpcs: Node::list(vpcs(&resolver, resources.written()), Span::default()),
     }
 }

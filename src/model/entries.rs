@@ -30,7 +30,8 @@ pub fn groups<'t>(
     resolver: &Resolver<'t>,
     index: &Index<'t>,
     rules: &[&Rule],
-    refs: &[Reference],
+    refs: &[Reference<'t>],
+    attachments: &[Node],
     defaults: &[&'t Entry],
 ) -> Vec<Node> {
     let mut uses: HashMap<Str, Uses> = HashMap::default();
@@ -74,7 +75,27 @@ pub fn groups<'t>(
             ));
         }
     }
+    // Resources that exist in no deployment (a `Condition` that never holds) use nothing.
+    let mut never: HashMap<&str, bool> = HashMap::default();
+    let mut created = |id: &'t str| {
+        !*never.entry(id).or_insert_with(|| {
+            resolver
+                .resources
+                .and_then(|m| m.entry(id))
+                .is_some_and(|e| {
+                    e.value
+                        .get("Condition")
+                        .and_then(Node::as_str)
+                        .is_some_and(|c| resolver.condition_literal(c).iter().all(|v| !v.value))
+                })
+        })
+    };
+    // (group, resource) pairs already in an `attached_to`.
+    let mut attached: HashSet<(Str, &str)> = HashSet::default();
     for r in refs.iter().filter(|r| !r.in_rule) {
+        if r.from.is_some_and(|from| !created(from)) {
+            continue;
+        }
         let ty = resolver.resource_type(r.target);
         let id = match (ty, r.attr) {
             (Some(SECURITY_GROUP), _) => Str::from(r.target),
@@ -86,6 +107,7 @@ pub fn groups<'t>(
             None => u.exported = true,
             Some(from) if *from != id => {
                 let span = r.span;
+                attached.insert((id.clone(), from));
                 u.attached_to.push(Node::record(
                     &ATTACHED_TO,
                     [
@@ -97,6 +119,41 @@ pub fn groups<'t>(
                 ));
             }
             Some(_) => {}
+        }
+    }
+    // Groups named by their `GroupName` in a name slot (`Instance.SecurityGroups: [web]`) are
+    // attached too, though no `!Ref` names them.
+    let own: HashSet<&str> = index.groups.iter().map(|e| &*e.key).collect();
+    for attachment in attachments {
+        let text = |key: &str| {
+            attachment
+                .get(key)
+                .and_then(Node::as_str)
+                .unwrap_or_default()
+        };
+        let (from, from_type, path) = (text("resource"), text("type"), text("path"));
+        let groups = attachment
+            .get("groups")
+            .and_then(Node::as_list)
+            .unwrap_or_default();
+        for group in groups {
+            let Some(id) = group.as_str().filter(|id| own.contains(id)) else {
+                continue;
+            };
+            if !attached.insert((Str::from(id), from)) {
+                continue;
+            }
+            let span = group.span;
+            let u = uses.entry(Str::from(id)).or_default();
+            u.attached_to.push(Node::record(
+                &ATTACHED_TO,
+                [
+                    Node::string(from, span),
+                    Node::string(from_type, span),
+                    Node::string(path, span),
+                ],
+                span,
+            ));
         }
     }
     let fields: Vec<Fields> = index
