@@ -638,6 +638,13 @@ impl<'t> Ctx<'_, 't> {
         span: Span,
         when: &Assumptions,
     ) {
+        // A group named twice (`!Ref A` and `!GetAtt A.GroupId`) is one group on the
+        // interface; unknown ones may all differ, so they stay.
+        let mut seen: crate::hash::HashSet<&GroupRef> = crate::hash::HashSet::default();
+        let groups: Vec<&(GroupRef, Span)> = groups
+            .iter()
+            .filter(|(g, _)| matches!(g, GroupRef::Unknown(_)) || seen.insert(g))
+            .collect();
         let explicit = groups.iter().any(|(g, _)| g.is_default());
         let (condition, parameters) = assumption_nodes(self.resolver, when, span);
         let flag = |b: bool| Node::new(Value::Bool(b), span);
