@@ -240,6 +240,8 @@ struct Ctx<'a, 't> {
     index: &'a Index<'t>,
     /// References by the resource they name.
     refs: &'a HashMap<&'t str, Vec<&'a Reference<'t>>>,
+    /// References by the resource they are made from.
+    made: &'a HashMap<&'t str, Vec<&'a Reference<'t>>>,
     id: &'t str,
     ty: &'t str,
     key_span: Span,
@@ -254,10 +256,15 @@ pub fn build<'t>(resolver: &Resolver<'t>, index: &Index<'t>, refs: &[Reference<'
         return out;
     };
     let mut by_target: HashMap<&'t str, Vec<&Reference<'t>>> = HashMap::default();
+    let mut by_from: HashMap<&'t str, Vec<&Reference<'t>>> = HashMap::default();
     for r in refs {
         by_target.entry(r.target).or_default().push(r);
+        if let Some(from) = r.from {
+            by_from.entry(from).or_default().push(r);
+        }
     }
     let refs = &by_target;
+    let made = &by_from;
     for entry in resources.written() {
         let Some(ty) = entry.value.get("Type").and_then(Node::as_str) else {
             continue;
@@ -266,6 +273,7 @@ pub fn build<'t>(resolver: &Resolver<'t>, index: &Index<'t>, refs: &[Reference<'
             resolver,
             index,
             refs,
+            made,
             id: &entry.key,
             ty,
             key_span: entry.key_span,
@@ -291,6 +299,15 @@ pub fn resource_when(resolver: &Resolver<'_>, entry: &Entry) -> Vec<Assumptions>
             .collect(),
         None => vec![Assumptions::none()],
     }
+}
+
+/// True when a JSON pointer passes through a property named for security groups
+/// (`…/SecurityGroups/0/GroupId`, `…/SecurityGroupIdList/0`, `…/GroupSet/1`).
+fn names_groups(path: &str) -> bool {
+    path.split('/').any(|seg| {
+        let seg = seg.to_ascii_lowercase();
+        seg.contains("securitygroup") || seg == "groupset" || seg == "groups"
+    })
 }
 
 /// The assumption sets of `base` that agree with `extra`, each with `extra` added.
@@ -338,6 +355,7 @@ impl<'t> Ctx<'_, 't> {
             }
             ty => {
                 let Some((_, path, slot, omission)) = POINTS.iter().find(|p| p.0 == ty) else {
+                    self.other(ty);
                     return;
                 };
                 let (holder, last) = path.split_at(path.len().saturating_sub(1));
@@ -383,6 +401,43 @@ impl<'t> Ctx<'_, 't> {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// A resource type palisade has no attachment point for (a Spot fleet, a Glue connection,
+    /// an EMR cluster): each `!Ref`/`!GetAtt` of a group under a property whose name speaks of
+    /// security groups (`SecurityGroups`, `SecurityGroupIdList`, `GroupSet`) is an attachment
+    /// of that one group, with no claim about leaving it out. Custom resources are passed
+    /// over: their properties are inputs to code (CDK's custom resource that strips a VPC's
+    /// default group of its rules names that group), not groups put on an interface.
+    fn other(&mut self, ty: &str) {
+        if !ty.starts_with("AWS::") || ty == "AWS::CloudFormation::CustomResource" {
+            return;
+        }
+        let Some(refs) = self.made.get(self.id) else {
+            return;
+        };
+        let found: Vec<(GroupRef, Span, String)> = refs
+            .iter()
+            .filter(|r| !r.in_rule && names_groups(&r.path))
+            .filter_map(|r| {
+                let group = match (self.resolver.resource_type(r.target), r.attr) {
+                    (Some(super::resolve::SECURITY_GROUP), _) => {
+                        GroupRef::Template(Str::from(r.target))
+                    }
+                    (Some(super::resolve::VPC), Some("DefaultSecurityGroup")) => {
+                        GroupRef::VpcDefault(Str::from(r.target))
+                    }
+                    _ => return None,
+                };
+                Some((group, r.span, r.path.clone()))
+            })
+            .collect();
+        let when = self.when.clone();
+        for (group, span, path) in found {
+            for w in &when {
+                self.emit(&[(group.clone(), span)], false, path.clone(), span, w);
             }
         }
     }
@@ -645,7 +700,8 @@ impl<'t> Ctx<'_, 't> {
             .iter()
             .filter(|(g, _)| matches!(g, GroupRef::Unknown(_)) || seen.insert(g))
             .collect();
-        let explicit = groups.iter().any(|(g, _)| g.is_default());
+        let explicit_at = groups.iter().find(|(g, _)| g.is_default()).map(|(_, s)| *s);
+        let explicit = explicit_at.is_some();
         let (condition, parameters) = assumption_nodes(self.resolver, when, span);
         let flag = |b: bool| Node::new(Value::Bool(b), span);
         self.out.push(Node::record(
@@ -656,7 +712,8 @@ impl<'t> Ctx<'_, 't> {
                 Node::string(path, span),
                 Node::list(groups.iter().map(|(g, s)| g.node(*s)).collect(), span),
                 flag(explicit || by_omission),
-                flag(explicit),
+                // Where the default group is named, for findings about it.
+                Node::new(Value::Bool(explicit), explicit_at.unwrap_or(span)),
                 flag(by_omission),
                 condition,
                 parameters,
