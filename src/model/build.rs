@@ -85,9 +85,9 @@ pub(super) fn build_split(template: &Template, params: &Parameters, split_at: us
         .flat_map(|(_, rules)| rules)
         .chain(&default_rules)
         .collect();
+    let mut security_groups = super::entries::groups(&resolver, &index, &all, &refs, &defaults);
     let attachments = attachments::build(&resolver, &index, &refs);
-    let security_groups =
-        super::entries::groups(&resolver, &index, &all, &refs, &attachments, &defaults);
+    super::entries::attach_by_name(&mut security_groups, &attachments);
     let rule_nodes = all.iter().map(|r| r.node.clone()).collect();
     Model {
         security_groups: Node::list(security_groups, Span::default()),

@@ -31,7 +31,6 @@ pub fn groups<'t>(
     index: &Index<'t>,
     rules: &[&Rule],
     refs: &[Reference<'t>],
-    attachments: &[Node],
     defaults: &[&'t Entry],
 ) -> Vec<Node> {
     let mut uses: HashMap<Str, Uses> = HashMap::default();
@@ -75,25 +74,9 @@ pub fn groups<'t>(
             ));
         }
     }
-    // Resources that exist in no deployment (a `Condition` that never holds) use nothing.
-    let mut never: HashMap<&str, bool> = HashMap::default();
-    let mut created = |id: &'t str| {
-        !*never.entry(id).or_insert_with(|| {
-            resolver
-                .resources
-                .and_then(|m| m.entry(id))
-                .is_some_and(|e| {
-                    e.value
-                        .get("Condition")
-                        .and_then(Node::as_str)
-                        .is_some_and(|c| resolver.condition_literal(c).iter().all(|v| !v.value))
-                })
-        })
-    };
-    // (group, resource) pairs already in an `attached_to`.
-    let mut attached: HashSet<(Str, &str)> = HashSet::default();
     for r in refs.iter().filter(|r| !r.in_rule) {
-        if r.from.is_some_and(|from| !created(from)) {
+        // Resources that exist in no deployment (a `Condition` that never holds) use nothing.
+        if r.from.is_some_and(|from| never_created(resolver, from)) {
             continue;
         }
         let ty = resolver.resource_type(r.target);
@@ -107,7 +90,6 @@ pub fn groups<'t>(
             None => u.exported = true,
             Some(from) if *from != id => {
                 let span = r.span;
-                attached.insert((id.clone(), from));
                 u.attached_to.push(Node::record(
                     &ATTACHED_TO,
                     [
@@ -119,41 +101,6 @@ pub fn groups<'t>(
                 ));
             }
             Some(_) => {}
-        }
-    }
-    // Groups named by their `GroupName` in a name slot (`Instance.SecurityGroups: [web]`) are
-    // attached too, though no `!Ref` names them.
-    let own: HashSet<&str> = index.groups.iter().map(|e| &*e.key).collect();
-    for attachment in attachments {
-        let text = |key: &str| {
-            attachment
-                .get(key)
-                .and_then(Node::as_str)
-                .unwrap_or_default()
-        };
-        let (from, from_type, path) = (text("resource"), text("type"), text("path"));
-        let groups = attachment
-            .get("groups")
-            .and_then(Node::as_list)
-            .unwrap_or_default();
-        for group in groups {
-            let Some(id) = group.as_str().filter(|id| own.contains(id)) else {
-                continue;
-            };
-            if !attached.insert((Str::from(id), from)) {
-                continue;
-            }
-            let span = group.span;
-            let u = uses.entry(Str::from(id)).or_default();
-            u.attached_to.push(Node::record(
-                &ATTACHED_TO,
-                [
-                    Node::string(from, span),
-                    Node::string(from_type, span),
-                    Node::string(path, span),
-                ],
-                span,
-            ));
         }
     }
     let fields: Vec<Fields> = index
@@ -478,4 +425,82 @@ fn tags<'t>(
         }
     }
     Node::map(pairs, span)
+}
+
+/// True when resource `id` has a `Condition` that holds in no deployment.
+fn never_created(resolver: &Resolver<'_>, id: &str) -> bool {
+    resolver
+        .resources
+        .and_then(|m| m.get(id))
+        .and_then(|e| e.get("Condition"))
+        .and_then(Node::as_str)
+        .is_some_and(|c| resolver.condition_literal(c).iter().all(|v| !v.value))
+}
+
+/// Adds to the groups' `attached_to` the attachments that name a group of the template by its
+/// `GroupName` in a name slot (`Instance.SecurityGroups: [web]`): no `!Ref` names it there, so
+/// the references did not. Attachments that name no such group cost a look at their groups.
+pub fn attach_by_name(groups: &mut [Node], attachments: &[Node]) {
+    let position: HashMap<&str, usize> = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| Some((g.get("logical_id")?.as_str()?, i)))
+        .collect();
+    // (group, resource) pairs already attached, from the references.
+    let mut listed: HashSet<(usize, &str)> = HashSet::default();
+    for (i, group) in groups.iter().enumerate() {
+        let from = group.get("attached_to").and_then(Node::as_list);
+        for entry in from.unwrap_or_default() {
+            if let Some(resource) = entry.get("resource").and_then(Node::as_str) {
+                listed.insert((i, resource));
+            }
+        }
+    }
+    let mut added: Vec<(usize, Node)> = Vec::new();
+    for attachment in attachments {
+        let text = |key: &str| {
+            attachment
+                .get(key)
+                .and_then(Node::as_str)
+                .unwrap_or_default()
+        };
+        let from = text("resource");
+        let groups_named = attachment
+            .get("groups")
+            .and_then(Node::as_list)
+            .unwrap_or_default();
+        for group in groups_named {
+            let Some(&i) = group.as_str().and_then(|id| position.get(id)) else {
+                continue;
+            };
+            if !listed.insert((i, from)) {
+                continue;
+            }
+            let span = group.span;
+            let entry = Node::record(
+                &ATTACHED_TO,
+                [
+                    Node::string(from, span),
+                    Node::string(text("type"), span),
+                    Node::string(text("path"), span),
+                ],
+                span,
+            );
+            added.push((i, entry));
+        }
+    }
+    for (i, entry) in added {
+        let Some(group) = groups.get_mut(i) else {
+            continue;
+        };
+        let span = group.span;
+        let mut list = group
+            .get("attached_to")
+            .and_then(Node::as_list)
+            .map(<[Node]>::to_vec)
+            .unwrap_or_default();
+        list.push(entry);
+        let node = std::mem::replace(group, Node::null(span));
+        *group = super::build::replace(node, "attached_to", Node::list(list, span));
+    }
 }
