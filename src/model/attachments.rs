@@ -84,7 +84,12 @@ pub fn resource_when(resolver: &Resolver<'_>, entry: &Entry) -> Vec<Assumptions>
 /// True when a JSON pointer passes through a property named for security groups
 /// (`…/SecurityGroups/0/GroupId`, `…/SecurityGroupIdList/0`, `…/GroupSet/1`).
 fn names_groups(path: &str) -> bool {
-    path.split('/').any(|seg| {
+    // Only the property path counts, not the resource's logical id (`WebSecurityGroup`).
+    let properties = path
+        .find("/Properties/")
+        .and_then(|i| path.get(i..))
+        .unwrap_or("");
+    properties.split('/').any(|seg| {
         let seg = seg.to_ascii_lowercase();
         seg.contains("securitygroup") || seg == "groupset" || seg == "groups"
     })
