@@ -96,6 +96,47 @@ fn unknown_of(v: V<'_>) -> Option<&Unknown> {
     }
 }
 
+/// A CloudFormation function written in the template (`!Ref AdminCidr`, `!If [...]`): its
+/// value is worked out when the stack is deployed, so a query of the raw template cannot tell
+/// what it is compared with. Compared with anything but a map, it is unknown (a policy that
+/// needs the value reads the model, where it is resolved); never equal or unequal by accident
+/// of being a map.
+fn intrinsic_truth(a: V<'_>, b: V<'_>) -> Option<Truth> {
+    let is_map = |v: V<'_>| {
+        matches!(
+            v,
+            V::Node(Node {
+                value: Value::Map(_),
+                ..
+            }) | V::Lit(Lit::Map(_))
+        )
+    };
+    let reason = |v: V<'_>| match v {
+        V::Node(n) => intrinsic_reason(n),
+        _ => None,
+    };
+    match (reason(a), reason(b)) {
+        (Some(r), _) if !is_map(b) => Some(Truth::Unknown(r)),
+        (_, Some(r)) if !is_map(a) => Some(Truth::Unknown(r)),
+        _ => None,
+    }
+}
+
+/// Why a raw function is not known, for [`intrinsic_truth`].
+fn intrinsic_reason(n: &Node) -> Option<Reason> {
+    let (name, arg) = n.as_intrinsic()?;
+    if name == "Condition" {
+        return None;
+    }
+    let shown = match (name, arg.as_str()) {
+        ("Ref", Some(target)) => format!("`!Ref {target}`"),
+        (name, _) => format!("`{name}`"),
+    };
+    Some(Reason::from(format!(
+        "{shown} is worked out when the stack is deployed; read the model (`rules`, `security_groups`, `attachments`) for its value"
+    )))
+}
+
 fn unknown_truth(u: &Unknown) -> Truth {
     Truth::Unknown(Reason::from(u.reason.as_str()))
 }
@@ -244,6 +285,9 @@ fn is_null(v: V<'_>) -> bool {
 }
 
 fn eq(a: V<'_>, b: V<'_>) -> Truth {
+    if let Some(t) = intrinsic_truth(a, b) {
+        return t;
+    }
     if let Some(u) = unknown_of(a).or_else(|| unknown_of(b)) {
         // An unknown value is some value: never null, unless it is one of several values of
         // which one is not set.
@@ -336,6 +380,9 @@ fn node_lit_eq(n: &Node, l: &Lit) -> Truth {
 }
 
 fn member(a: V<'_>, b: V<'_>) -> Truth {
+    if let Some(t) = intrinsic_truth(a, b) {
+        return t;
+    }
     if let Some(u) = unknown_of(a).or_else(|| unknown_of(b)) {
         return unknown_truth(u);
     }
@@ -397,6 +444,9 @@ fn port_set(v: V<'_>) -> Option<Vec<PortRange>> {
 }
 
 fn network_test(a: V<'_>, b: V<'_>, within: bool) -> Truth {
+    if let Some(t) = intrinsic_truth(a, b) {
+        return t;
+    }
     if let Some(u) = unknown_of(b) {
         return unknown_truth(u);
     }
@@ -444,6 +494,9 @@ fn version_test(u: &Unknown, b: V<'_>) -> Option<Truth> {
 }
 
 fn order(a: V<'_>, b: V<'_>, op: BinaryOp) -> Truth {
+    if let Some(t) = intrinsic_truth(a, b) {
+        return t;
+    }
     if let Some(u) = unknown_of(a).or_else(|| unknown_of(b)) {
         return unknown_truth(u);
     }
@@ -565,6 +618,14 @@ pub(crate) fn unary(item: &Item<'_>, op: UnaryOp) -> Truth {
             matches!(value, Some(Value::Float(_))) || matches!(v, V::Lit(Lit::Float(_)))
         }
         UnaryOp::IsNull => matches!(value, Some(Value::Null)) || matches!(v, V::Lit(Lit::Null)),
+        UnaryOp::IsCidr | UnaryOp::IsPrivate | UnaryOp::IsInternet if matches!(v, V::Node(n) if intrinsic_reason(n).is_some()) =>
+        {
+            let reason = match v {
+                V::Node(n) => intrinsic_reason(n),
+                _ => None,
+            };
+            return Truth::Unknown(reason.unwrap_or_else(|| Reason::from("a function")));
+        }
         UnaryOp::IsCidr => cidr(v).is_some(),
         UnaryOp::IsPrivate => cidr(v).is_some_and(net::is_private),
         UnaryOp::IsInternet => cidr(v).is_some_and(net::is_internet),

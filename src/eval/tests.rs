@@ -207,6 +207,37 @@ fn unknown_values_make_unknown_outcomes() {
     assert_eq!(r[1].2[0].status, FindingStatus::Unknown);
 }
 
+/// A CloudFormation function in the raw template is not a value that differs from every
+/// address: compared with one, it is unknown; its structure can still be queried.
+#[test]
+fn raw_functions_are_unknown_in_comparisons() {
+    let template = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      SecurityGroupIngress:\n        - {CidrIp: !Ref AdminCidr}\n";
+    let policy = "let cidrs = Resources.Sg.Properties.SecurityGroupIngress[*].CidrIp\n\
+                  rule world { %cidrs NOT IS_INTERNET }\n\
+                  rule neq { %cidrs != 0.0.0.0/0 }\n\
+                  rule inside { %cidrs WITHIN 10.0.0.0/8 }\n\
+                  rule listed { %cidrs NOT IN [\"0.0.0.0/0\"] }\n\
+                  rule by_ref { %cidrs.Ref == \"AdminCidr\" }\n\
+                  rule as_map { %cidrs == { Ref: \"AdminCidr\" } }\n\
+                  rule shape { %cidrs IS_STRUCT }";
+    let r = run(policy, template);
+    let status = |name: &str| r.iter().find(|(n, ..)| n == name).map(|(_, s, _)| *s);
+    for name in ["world", "neq", "inside", "listed"] {
+        assert_eq!(status(name), Some(Status::Unknown), "{name}: {r:#?}");
+    }
+    let world = &r.iter().find(|(n, ..)| n == "world").unwrap().2[0];
+    assert!(
+        world
+            .message
+            .contains("`!Ref AdminCidr` is worked out when the stack is deployed"),
+        "{}",
+        world.message
+    );
+    for name in ["by_ref", "as_map", "shape"] {
+        assert_eq!(status(name), Some(Status::Pass), "{name}: {r:#?}");
+    }
+}
+
 #[test]
 fn messages_interpolate_from_the_failing_value_outwards() {
     let r = run(
