@@ -243,7 +243,8 @@ fn run_example(example: &Example) -> String {
         return "(no template)\n".to_string();
     };
     let source = Arc::new(SourceFile::new("example.yaml", text.as_str()));
-    let template = match template::parse(source) {
+    // A template `validate` would refuse gives its error, as the command line does.
+    let template = match template::parse(source).and_then(|t| t.check_resources().map(|()| t)) {
         Ok(t) => t,
         Err(e) => return format!("template error: {}\n", e.message),
     };
