@@ -25,6 +25,14 @@ impl<'a> Evaluator<'a> {
                 )]
             }
             Func::Join => {
+                // A joined text with an unknown part is unknown, not the text without it.
+                if let Some(u) = first.iter().find_map(convert::as_unknown) {
+                    let u = Unknown::new(u.reason.clone());
+                    return vec![Item::computed(
+                        Node::new(Value::Unknown(Box::new(u)), at),
+                        &ctx.this,
+                    )];
+                }
                 let delimiter = lit_text(values.get(1)).unwrap_or_default();
                 let parts: Vec<String> = first.iter().filter_map(convert::as_text).collect();
                 vec![Item::computed(
@@ -38,10 +46,14 @@ impl<'a> Evaluator<'a> {
                     .map_or(0, |d| d.as_secs() as i64);
                 vec![Item::computed(Node::new(Value::Int(secs), at), &ctx.this)]
             }
+            // A missing value stays missing through a function, so that a clause on the
+            // result fails as it would on the value itself.
             _ => first
                 .iter()
-                .filter(|i| !i.is_missing())
                 .filter_map(|item| {
+                    if item.is_missing() {
+                        return Some(item.clone());
+                    }
                     let span = item.span().unwrap_or(at);
                     let value = match convert::as_unknown(item) {
                         Some(u) => Some(

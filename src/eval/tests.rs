@@ -238,6 +238,47 @@ fn raw_functions_are_unknown_in_comparisons() {
     }
 }
 
+/// A missing value stays missing through a function, and a join with an unknown part is
+/// unknown: neither turns a failure into a pass.
+#[test]
+fn functions_keep_missing_and_unknown_values() {
+    let template = "Resources:\n  A:\n    Type: X\n    Properties: {Name: prod-a}\n  B:\n    Type: X\n    Properties: {}\n";
+    let r = run(
+        "rule named { Resources.*.Properties { to_lower(Name) == /^prod-/ } }",
+        template,
+    );
+    assert_eq!(r[0].1, Status::Fail, "{r:#?}");
+    assert!(r[0].2[0].message.contains("is missing"), "{:?}", r[0].2);
+    let model = [(
+        "rules",
+        Node::list(
+            vec![
+                Node::map(
+                    [("cidr", Node::string("10.0.0.0/8", Default::default()))],
+                    Default::default(),
+                ),
+                Node::map(
+                    [(
+                        "cidr",
+                        Node::unknown(
+                            crate::template::Unknown::new("imported"),
+                            Default::default(),
+                        ),
+                    )],
+                    Default::default(),
+                ),
+            ],
+            Default::default(),
+        ),
+    )];
+    let j = run_with_model(
+        "rule joined { join(rules[*].cidr, \",\") == \"10.0.0.0/8\" }",
+        "Resources: {}",
+        &model,
+    );
+    assert_eq!(j[0].1, Status::Unknown, "{j:#?}");
+}
+
 #[test]
 fn messages_interpolate_from_the_failing_value_outwards() {
     let r = run(
