@@ -18,6 +18,14 @@ impl<'a> Evaluator<'a> {
         let at = ctx.this.span().unwrap_or_default();
         match func {
             Func::Count => {
+                // Values a filter kept in doubt may not be there: the count is not known.
+                if let Some(reason) = first.iter().find_map(|i| i.doubt.clone()) {
+                    let u = Unknown::new(format!("how many values there are: {reason}"));
+                    return vec![Item::computed(
+                        Node::new(Value::Unknown(Box::new(u)), at),
+                        &ctx.this,
+                    )];
+                }
                 let n = first.iter().filter(|i| !i.is_missing()).count();
                 vec![Item::computed(
                     Node::new(Value::Int(n as i64), at),

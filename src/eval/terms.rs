@@ -335,6 +335,20 @@ impl<'a> Evaluator<'a> {
         ctx: &Ctx<'a>,
     ) -> Outcome {
         let mut lhs = self.expr(&clause.lhs, ctx);
+        // `EMPTY` asks whether anything is there: values a filter kept in doubt may not be.
+        let doubt = if matches!(
+            clause.op,
+            ClauseOp::Unary {
+                op: UnaryOp::Empty,
+                ..
+            }
+        ) {
+            let sure: Vec<Item<'a>> = lhs.iter().filter(|i| i.doubt.is_none()).cloned().collect();
+            let reason = lhs.iter().find_map(|i| i.doubt.clone());
+            reason.filter(|_| compare::empty(&sure) != compare::empty(&lhs))
+        } else {
+            None
+        };
         if !ctx.collect {
             // In a filter or a condition the candidate's doubt is kept by the caller; here a
             // value that fails, fails.
@@ -348,7 +362,10 @@ impl<'a> Evaluator<'a> {
             op: UnaryOp::Empty,
         } = clause.op
         {
-            let mut truth = compare::empty(&lhs);
+            let mut truth = match doubt {
+                Some(reason) => Truth::Unknown(reason),
+                None => compare::empty(&lhs),
+            };
             if negated {
                 truth = truth.not();
             }

@@ -238,6 +238,54 @@ fn raw_functions_are_unknown_in_comparisons() {
     }
 }
 
+/// What a filter kept in doubt may not be there: `EMPTY`, `NOT EMPTY` and `count` over it
+/// are unknown, in a rule body and in a `when` condition alike.
+#[test]
+fn emptiness_and_counts_of_doubtful_values_are_unknown() {
+    let rule = |direction: &str, cidr: Node| {
+        Node::map(
+            [
+                ("direction", Node::string(direction, Default::default())),
+                ("cidr", cidr),
+            ],
+            Default::default(),
+        )
+    };
+    let unknown = Node::unknown(
+        crate::template::Unknown::new("imported"),
+        Default::default(),
+    );
+    let model = [(
+        "rules",
+        Node::list(
+            vec![
+                rule("ingress", unknown),
+                rule("egress", Node::string("10.0.0.0/8", Default::default())),
+            ],
+            Default::default(),
+        ),
+    )];
+    let r = run_with_model(
+        "rule inside { rules[ direction == 'ingress'; cidr WITHIN 10.0.0.0/8 ] NOT EMPTY }\n\
+         rule counted { count(rules[ direction == 'ingress'; cidr WITHIN 10.0.0.0/8 ]) >= 1 }\n\
+         rule guarded when rules[ direction == 'ingress'; cidr IS_INTERNET ] EMPTY { rules[0].direction == 'egress' }\n\
+         rule sure { rules[ direction == 'egress'; cidr WITHIN 10.0.0.0/8 ] NOT EMPTY }",
+        "Resources: {}",
+        &model,
+    );
+    let statuses: Vec<Status> = r.iter().map(|(_, s, _)| *s).collect();
+    assert_eq!(
+        statuses,
+        [
+            Status::Unknown,
+            Status::Unknown,
+            Status::Unknown,
+            Status::Pass
+        ],
+        "{r:#?}"
+    );
+}
+
 /// A missing value stays missing through a function, and a join with an unknown part is
 /// unknown: neither turns a failure into a pass.
 #[test]
