@@ -142,11 +142,34 @@ fn string_args(a: &Annotation) -> Option<Vec<String>> {
     }
 }
 
-/// Two rules may not share an `@id`: findings and suppressions are keyed by it.
+/// Two rules may not share an `@id`, whatever its case (`--only`, `explain` and suppressions
+/// find ids in any case), and no rule may take an id of palisade's own findings (`PAL001`):
+/// findings and suppressions are keyed by it.
 pub(super) fn check_unique_ids(rules: &[Rule], files: &[Arc<SourceFile>], diags: &mut Diagnostics) {
-    let mut seen: HashMap<&str, &Rule> = HashMap::new();
+    let mut seen: HashMap<String, &Rule> = HashMap::new();
     for rule in rules.iter().filter(|r| !r.parameterized) {
-        let Some(first) = seen.insert(rule.meta.id.as_str(), rule) else {
+        let id = rule.meta.id.to_ascii_lowercase();
+        let own = id
+            .strip_prefix("pal")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if own {
+            if let Some(file) = files.get(rule.file.0 as usize) {
+                diags.push(
+                    error(
+                        Code::DuplicateId,
+                        file,
+                        rule.name_span,
+                        format!(
+                            "rule `{}` takes the id `{}`, which palisade keeps for its own findings",
+                            rule.name, rule.meta.id
+                        ),
+                    )
+                    .with_help("give the rule another `@id`; `PAL` followed by digits names palisade's findings about suppressions"),
+                );
+            }
+            continue;
+        }
+        let Some(first) = seen.insert(id, rule) else {
             continue;
         };
         let Some(file) = files.get(rule.file.0 as usize) else {
@@ -161,10 +184,17 @@ pub(super) fn check_unique_ids(rules: &[Rule], files: &[Arc<SourceFile>], diags:
                 Code::DuplicateId,
                 file,
                 rule.name_span,
-                format!(
-                    "rules `{}` and `{}` have the same id `{}`",
-                    first.name, rule.name, rule.meta.id
-                ),
+                if first.meta.id == rule.meta.id {
+                    format!(
+                        "rules `{}` and `{}` have the same id `{}`",
+                        first.name, rule.name, rule.meta.id
+                    )
+                } else {
+                    format!(
+                        "rules `{}` and `{}` have the same id: `{}` and `{}` differ only in case",
+                        first.name, rule.name, first.meta.id, rule.meta.id
+                    )
+                },
             )
             .with_label(format!("first rule with this id is at {first_at}"))
             .with_help("give each rule its own `@id`; findings and suppressions are keyed by it"),

@@ -152,3 +152,22 @@ fn lone_carriage_returns_end_comments_and_strings() {
     let e = run("rule a { x == \"y\r\" }\r").unwrap_err();
     assert!(e.iter().any(|d| d.starts_with("syntax::expected")), "{e:?}");
 }
+
+/// Ids are one namespace whatever their case, and `PAL` ids are palisade's own.
+#[test]
+fn ids_clash_in_any_case_and_pal_ids_are_reserved() {
+    let e = run("@id(\"org1\")\nrule a { x exists }\n@id(\"ORG1\")\nrule b { x exists }\n")
+        .unwrap_err();
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].contains("check::duplicate-id") && e[0].contains("differ only in case"),
+        "{e:?}"
+    );
+    let e = run("@id(\"pal002\")\nrule a { x exists }\n").unwrap_err();
+    assert!(
+        e[0].contains("check::duplicate-id") && e[0].contains("keeps for its own findings"),
+        "{e:?}"
+    );
+    // An id that merely starts with the letters is the author's.
+    assert!(run("@id(\"PALACE1\")\nrule a { x exists }\n").is_ok());
+}
