@@ -44,6 +44,29 @@ fn statuses(policy: &str, template: &str) -> Vec<(String, Status)> {
         .collect()
 }
 
+/// A `rules` entry of a hand-made model: its direction (if any) and `cidr`.
+fn model_rule(direction: Option<&str>, cidr: Node) -> Node {
+    let mut fields = Vec::new();
+    if let Some(d) = direction {
+        fields.push(("direction", Node::string(d, Default::default())));
+    }
+    fields.push(("cidr", cidr));
+    Node::map(fields, Default::default())
+}
+
+/// An unknown CIDR, as an import gives.
+fn imported() -> Node {
+    Node::unknown(
+        crate::template::Unknown::new("imported"),
+        Default::default(),
+    )
+}
+
+/// A model whose only root is `rules`.
+fn rules_model(rules: Vec<Node>) -> [(&'static str, Node); 1] {
+    [("rules", Node::list(rules, Default::default()))]
+}
+
 const SGS: &str = "\
 Resources:
   Web:
@@ -168,25 +191,7 @@ fn type_blocks_filters_and_or() {
 
 #[test]
 fn unknown_values_make_unknown_outcomes() {
-    let model = [(
-        "rules",
-        Node::list(
-            vec![Node::map(
-                [
-                    ("direction", Node::string("ingress", Default::default())),
-                    (
-                        "cidr",
-                        Node::unknown(
-                            crate::template::Unknown::new("imported"),
-                            Default::default(),
-                        ),
-                    ),
-                ],
-                Default::default(),
-            )],
-            Default::default(),
-        ),
-    )];
+    let model = rules_model(vec![model_rule(Some("ingress"), imported())]);
     let r = run_with_model(
         "rule open { rules[ direction == 'ingress' ].cidr NOT IS_INTERNET }\n\
          rule filtered { rules[ cidr IS_INTERNET ].direction != 'ingress' }",
@@ -242,29 +247,13 @@ fn raw_functions_are_unknown_in_comparisons() {
 /// are unknown, in a rule body and in a `when` condition alike.
 #[test]
 fn emptiness_and_counts_of_doubtful_values_are_unknown() {
-    let rule = |direction: &str, cidr: Node| {
-        Node::map(
-            [
-                ("direction", Node::string(direction, Default::default())),
-                ("cidr", cidr),
-            ],
-            Default::default(),
-        )
-    };
-    let unknown = Node::unknown(
-        crate::template::Unknown::new("imported"),
-        Default::default(),
-    );
-    let model = [(
-        "rules",
-        Node::list(
-            vec![
-                rule("ingress", unknown),
-                rule("egress", Node::string("10.0.0.0/8", Default::default())),
-            ],
-            Default::default(),
+    let model = rules_model(vec![
+        model_rule(Some("ingress"), imported()),
+        model_rule(
+            Some("egress"),
+            Node::string("10.0.0.0/8", Default::default()),
         ),
-    )];
+    ]);
     let r = run_with_model(
         "rule inside { rules[ direction == 'ingress'; cidr WITHIN 10.0.0.0/8 ] NOT EMPTY }\n\
          rule counted { count(rules[ direction == 'ingress'; cidr WITHIN 10.0.0.0/8 ]) >= 1 }\n\
@@ -297,28 +286,10 @@ fn functions_keep_missing_and_unknown_values() {
     );
     assert_eq!(r[0].1, Status::Fail, "{r:#?}");
     assert!(r[0].2[0].message.contains("is missing"), "{:?}", r[0].2);
-    let model = [(
-        "rules",
-        Node::list(
-            vec![
-                Node::map(
-                    [("cidr", Node::string("10.0.0.0/8", Default::default()))],
-                    Default::default(),
-                ),
-                Node::map(
-                    [(
-                        "cidr",
-                        Node::unknown(
-                            crate::template::Unknown::new("imported"),
-                            Default::default(),
-                        ),
-                    )],
-                    Default::default(),
-                ),
-            ],
-            Default::default(),
-        ),
-    )];
+    let model = rules_model(vec![
+        model_rule(None, Node::string("10.0.0.0/8", Default::default())),
+        model_rule(None, imported()),
+    ]);
     let j = run_with_model(
         "rule joined { join(rules[*].cidr, \",\") == \"10.0.0.0/8\" }",
         "Resources: {}",
