@@ -792,3 +792,18 @@ fn a_rule_of_two_groups_is_reported_for_each() {
         "{json}"
     );
 }
+
+/// Rule ids are matched whatever their case, in `--only`, `--skip` and suppressions, and
+/// palisade's own findings (`PAL002`) can be selected and skipped like any rule's.
+#[test]
+fn ids_match_in_any_case_and_pal_ids_can_be_selected() {
+    let text = "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Metadata:\n      palisade:\n        suppress:\n          - {id: sg050, reason: documented elsewhere}\n          - {id: SG999, reason: typo}\n    Properties:\n      GroupDescription: web\n      VpcId: vpc-1\n      SecurityGroupIngress:\n        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 10.1.0.0/24}\n";
+    let out = validate_text(text, &["--only", "sg050,pal002", "-q"]);
+    assert_exit(19, &out);
+    assert!(out.contains("t.yaml:8:18: medium PAL002"), "{out}");
+    assert!(out.contains("1 suppressed"), "{out}");
+    let out = validate_text(text, &["--only", "SG050", "-q"]);
+    assert_exit(0, &out);
+    let out = validate_text(text, &["--only", "sg050", "--skip", "Pal002", "-q"]);
+    assert_exit(0, &out);
+}

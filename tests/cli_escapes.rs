@@ -84,7 +84,7 @@ fn unknown_ids_of_only_and_skip_are_quoted_escaped() {
         let run = validate(dir.path(), &["t.yaml", flag, &format!("X{RED}")]);
         assert_eq!(run.code, 2, "{}", run.stderr);
         run.assert_escaped(&format!(
-            "no loaded rule has the id `X{RED_SHOWN}`; ids: T001"
+            "no loaded rule has the id `X{RED_SHOWN}`; ids: PAL001, PAL002, T001"
         ));
     }
     let run = palisade(dir.path(), &["explain", &format!("X{RED}")]);

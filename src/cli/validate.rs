@@ -13,10 +13,12 @@ use super::{Exit, Format, SeverityArg, UnknownArg, ValidateArgs, output, policie
 use crate::check::ir::Severity;
 use crate::check::{ParamOverride, Program};
 use crate::engine;
-use crate::hash::HashSet;
+use crate::hash::{HashMap, HashSet};
 use crate::model::Parameters;
 use crate::render::{self, printable};
-use crate::report::{self, FileResult, Options, Report, UnknownPolicy};
+use crate::report::{
+    self, FileResult, INVALID_SUPPRESSION, Options, Report, UNKNOWN_SUPPRESSION_ID, UnknownPolicy,
+};
 
 impl From<SeverityArg> for Severity {
     fn from(s: SeverityArg) -> Severity {
@@ -170,7 +172,14 @@ fn settle(
     if let Some(config) = config {
         config.check_ids(&program, err)?;
     }
-    let (only_ids, skip_ids) = (rule_ids(&args.only), rule_ids(&args.skip));
+    let canonical = |given: &[String]| canonical_ids(&program, &rule_ids(given));
+    let (only_ids, skip_ids) = match (canonical(&args.only), canonical(&args.skip)) {
+        (Ok(only), Ok(skip)) => (only, skip),
+        (Err(message), _) | (_, Err(message)) => {
+            let _ = writeln!(err, "error: {}", printable(&message));
+            return Err(Exit::Usage);
+        }
+    };
     let only: HashSet<String> = only_ids.iter().cloned().collect();
     let mut skip: HashSet<String> = skip_ids.iter().cloned().collect();
     if let Some(config) = config {
@@ -204,10 +213,6 @@ fn settle(
             })
             .unwrap_or_default(),
     };
-    if let Err(message) = check_ids(&program, &only_ids, &skip_ids) {
-        let _ = writeln!(err, "error: {}", printable(&message));
-        return Err(Exit::Usage);
-    }
     Ok((program, options))
 }
 
@@ -236,23 +241,31 @@ fn overwritten<'i>(output: &Path, inputs: &'i [Input]) -> Option<&'i Input> {
     })
 }
 
-/// `--only` and `--skip` must name rules that are loaded.
-fn check_ids(program: &Program, only: &[String], skip: &[String]) -> Result<(), String> {
-    let known: HashSet<&str> = program
+/// `--only` and `--skip` must name rules that are loaded, or palisade's own findings about
+/// suppressions (`PAL001`, `PAL002`); ids are matched whatever their case and returned as the
+/// rules spell them.
+fn canonical_ids(program: &Program, given: &[String]) -> Result<Vec<String>, String> {
+    let own = [INVALID_SUPPRESSION, UNKNOWN_SUPPRESSION_ID];
+    let known: HashMap<String, &str> = program
         .reported_rules()
         .map(|r| r.meta.id.as_str())
+        .chain(own)
+        .map(|id| (id.to_ascii_lowercase(), id))
         .collect();
-    for id in only.iter().chain(skip) {
-        if !known.contains(id.as_str()) {
-            let mut ids: Vec<&str> = known.iter().copied().collect();
-            ids.sort_unstable();
-            return Err(format!(
-                "no loaded rule has the id `{id}`; ids: {}",
-                ids.iter().take(40).copied().collect::<Vec<_>>().join(", ")
-            ));
-        }
-    }
-    Ok(())
+    given
+        .iter()
+        .map(|id| match known.get(&id.to_ascii_lowercase()) {
+            Some(id) => Ok((*id).to_string()),
+            None => {
+                let mut ids: Vec<&str> = known.values().copied().collect();
+                ids.sort_unstable();
+                Err(format!(
+                    "no loaded rule has the id `{id}`; ids: {}",
+                    ids.iter().take(40).copied().collect::<Vec<_>>().join(", ")
+                ))
+            }
+        })
+        .collect()
 }
 
 /// Reads, parses, models and evaluates one input.

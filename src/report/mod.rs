@@ -353,7 +353,12 @@ pub fn checked(
             });
         }
     }
-    findings.extend(suppressions.problems(name, source));
+    findings.extend(
+        suppressions
+            .problems(name, source)
+            .into_iter()
+            .filter(|f| options.selects(&f.id)),
+    );
     order::sort_findings(&mut findings);
     FileResult {
         entry: FileEntry {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::{Finding, RuleInfo};
 use crate::check::ir::{Program, RuleMeta, Severity};
 use crate::eval::FindingStatus;
-use crate::hash::{HashMap, HashSet};
+use crate::hash::HashMap;
 use crate::source::{SourceFile, Span};
 use crate::template::{Node, Str, Template};
 
@@ -99,7 +99,13 @@ pub(super) fn collect(template: &Template, program: &Program) -> Suppressions {
     let Some(resources) = template.resources() else {
         return out;
     };
-    let ids: HashSet<&str> = program.rules.iter().map(|r| r.meta.id.as_str()).collect();
+    // Ids are matched whatever their case, as `--only` and `explain` match them; the
+    // suppression is kept under the rule's own spelling.
+    let ids: HashMap<String, &str> = program
+        .rules
+        .iter()
+        .map(|r| (r.meta.id.to_ascii_lowercase(), r.meta.id.as_str()))
+        .collect();
     for (logical_id, resource) in resources.iter() {
         let Some(palisade) = resource.get("Metadata").and_then(|m| m.get("palisade")) else {
             continue;
@@ -158,7 +164,7 @@ pub(super) fn collect(template: &Template, program: &Program) -> Suppressions {
                 );
                 continue;
             };
-            if !ids.contains(id) {
+            let Some(&id) = ids.get(&id.to_ascii_lowercase()) else {
                 problem(
                     UNKNOWN_SUPPRESSION_ID,
                     entry.get("id").map_or(entry.span, |n| n.span),
@@ -168,7 +174,7 @@ pub(super) fn collect(template: &Template, program: &Program) -> Suppressions {
                     path,
                 );
                 continue;
-            }
+            };
             out.by_resource
                 .entry(logical_id.to_string())
                 .or_default()
