@@ -169,6 +169,35 @@ fn parse_number(s: &str) -> Option<f64> {
     t.parse::<f64>().ok()
 }
 
+/// A boolean, or the text of one (`"true"`, `"False"`).
+fn boolean(v: V<'_>) -> Option<bool> {
+    let text = |s: &str| match s.trim().to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    };
+    match v {
+        V::Node(n) => match &n.value {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) => text(s),
+            _ => None,
+        },
+        V::Lit(Lit::Bool(b)) => Some(*b),
+        V::Lit(Lit::String(s)) => text(s),
+        _ => None,
+    }
+}
+
+fn is_bool_type(v: V<'_>) -> bool {
+    matches!(
+        v,
+        V::Node(Node {
+            value: Value::Bool(_),
+            ..
+        }) | V::Lit(Lit::Bool(_))
+    )
+}
+
 fn is_number_type(v: V<'_>) -> bool {
     matches!(
         v,
@@ -317,6 +346,13 @@ fn eq(a: V<'_>, b: V<'_>) -> Truth {
     }
     if is_number_type(a) || is_number_type(b) {
         return Truth::from_bool(matches!((number(a), number(b)), (Some(x), Some(y)) if x == y));
+    }
+    // Booleans compare as booleans whatever their YAML type: CloudFormation reads
+    // `Encrypted: "true"` (in any case) as `true`.
+    if let (Some(x), Some(y)) = (boolean(a), boolean(b)) {
+        if is_bool_type(a) || is_bool_type(b) {
+            return Truth::from_bool(x == y);
+        }
     }
     if let (Some(x), Some(y)) = (string(a), string(b)) {
         return Truth::from_bool(x == y);

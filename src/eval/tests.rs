@@ -212,6 +212,33 @@ fn unknown_values_make_unknown_outcomes() {
     assert_eq!(r[1].2[0].status, FindingStatus::Unknown);
 }
 
+/// Booleans written as text (`"true"`, `"FALSE"`) are booleans, as CloudFormation reads them;
+/// other text is not.
+#[test]
+fn booleans_compare_whatever_their_yaml_type() {
+    let template = "Resources:\n  Db:\n    Type: X\n    Properties: {A: \"true\", B: \"FALSE\", C: true, D: \"yes\"}\n";
+    let r = statuses(
+        "rule a { Resources.Db.Properties.A == true }\n\
+         rule b { Resources.Db.Properties.B == false }\n\
+         rule c { Resources.Db.Properties.C == true }\n\
+         rule d { Resources.Db.Properties.D == true }\n\
+         rule e { Resources.Db.Properties.A != false }",
+        template,
+    );
+    let s: Vec<Status> = r.iter().map(|(_, s)| *s).collect();
+    assert_eq!(
+        s,
+        [
+            Status::Pass,
+            Status::Pass,
+            Status::Pass,
+            Status::Fail,
+            Status::Pass
+        ],
+        "{r:?}"
+    );
+}
+
 /// A CloudFormation function in the raw template is not a value that differs from every
 /// address: compared with one, it is unknown; its structure can still be queried.
 #[test]
