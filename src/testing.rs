@@ -449,6 +449,21 @@ pub fn run_case(
                 })?
         }
     };
+    // A case whose input is not a template (`Resource:` for `Resources:`, `{}`) would pass any
+    // expected SKIP for the wrong reason: it is an error of the test file, as such an input is
+    // an error of `validate`.
+    if let Err(e) = template.check_cloudformation() {
+        let at = match &case.input {
+            Input::Inline(node) => node.span,
+            Input::File(_, span) => *span,
+        };
+        return Err(error_at(
+            &file.source,
+            at,
+            format!("the input of case `{}` is {}", case.name, e.message),
+            Some("give the case a template: a map with a `Resources:` map of resources"),
+        ));
+    }
     let outcomes = engine::evaluate_template(program, &template, &case.parameters);
     let name = template.source.name().to_string();
     let part = report::checked(program, &Options::default(), &name, template, outcomes);

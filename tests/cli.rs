@@ -407,6 +407,11 @@ fn invalid_test_files_exit_1() {
         // Files that would test nothing: no case, a case without rule statuses.
         ("test_no_cases", "no-cases.tests.yaml"),
         ("test_expects_no_rule", "expects-no-rule.tests.yaml"),
+        // An input that is not a template passes any expected SKIP for the wrong reason.
+        (
+            "test_input_not_a_template",
+            "input-not-a-template.tests.yaml",
+        ),
     ] {
         let t = run(&["test", "--rules", "policy.guard", "--tests", file]);
         assert_exit(1, &t);
