@@ -60,6 +60,17 @@ impl Bundled {
     }
 }
 
+/// True when `id` is the `@id` of a bundled rule, read from the policies' text without
+/// compiling them (a configuration file may name bundled rules that are not loaded).
+pub fn has_id(id: &str) -> bool {
+    BUNDLED.iter().any(|b| {
+        b.policy
+            .split("@id(\"")
+            .skip(1)
+            .any(|rest| rest.split('"').next() == Some(id))
+    })
+}
+
 /// The bundled policy files.
 pub fn policy_files() -> Vec<Arc<SourceFile>> {
     BUNDLED.iter().map(Bundled::policy_file).collect()

@@ -237,3 +237,23 @@ fn listing_commands_read_the_files_rules() {
     assert_eq!(explain.code, 0, "{}", explain.stderr);
     assert!(explain.stdout.contains("SSH open to the internet"));
 }
+
+/// A repository's file tunes bundled rules for the full run; with the bundled library left out
+/// (`no_bundled`, or `--no-bundled`), those entries have nothing to act on and are no error. An
+/// id that no rule has anywhere still is.
+#[test]
+fn entries_about_bundled_rules_stand_when_the_library_is_left_out() {
+    let repo = repository(&format!(
+        "{BASE}disable = [\"SG060\"]\n\n[severity]\nSG020 = \"info\"\nORG003 = \"high\"\n"
+    ));
+    let stacks = repo.path().join("stacks");
+    let run = validate_in(&stacks, &["--format", "json"]);
+    assert_eq!(run.code, 19, "{}{}", run.stdout, run.stderr);
+    assert!(
+        findings(&run).contains(&("ORG003".to_string(), "high".to_string())),
+        "{}",
+        run.stdout
+    );
+    let e = broken(&format!("{BASE}disable = [\"SG999\"]\n"), 2);
+    assert!(e.contains("no loaded rule has the id `SG999`"), "{e}");
+}

@@ -201,9 +201,16 @@ fn first_line(message: &str) -> String {
 }
 
 impl Config {
-    /// Every rule id the file names must belong to a loaded rule; the first that does not is
+    /// Every rule id the file names must belong to a loaded rule, or to a bundled rule when
+    /// the bundled library is not loaded (`--no-bundled` with the repository's configuration
+    /// for the full run: such entries have nothing to act on); the first that does not is
     /// printed to `err`.
-    pub fn check_ids(&self, program: &Program, err: &mut dyn Write) -> Result<(), Exit> {
+    pub fn check_ids(
+        &self,
+        program: &Program,
+        bundled_loaded: bool,
+        err: &mut dyn Write,
+    ) -> Result<(), Exit> {
         let known: HashSet<&str> = program
             .reported_rules()
             .map(|r| r.meta.id.as_str())
@@ -214,7 +221,7 @@ impl Config {
             .map(|(id, span, _)| (id, *span))
             .chain(self.disable.iter().map(|(id, span)| (id, *span)));
         for (id, span) in named {
-            if !known.contains(id.as_str()) {
+            if !known.contains(id.as_str()) && (bundled_loaded || !crate::bundled::has_id(id)) {
                 let d = error(
                     &self.source,
                     span,

@@ -170,7 +170,7 @@ fn settle(
     let no_bundled = args.no_bundled || config.and_then(|c| c.no_bundled).unwrap_or(false);
     let program = policies::load_with(&rules, !no_bundled, &overrides, err)?;
     if let Some(config) = config {
-        config.check_ids(&program, err)?;
+        config.check_ids(&program, !no_bundled, err)?;
     }
     let canonical = |given: &[String]| canonical_ids(&program, &rule_ids(given));
     let (only_ids, skip_ids) = match (canonical(&args.only), canonical(&args.skip)) {
