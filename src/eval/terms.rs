@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::compare::{self, Truth};
-use super::item::{Item, Reason};
+use super::item::{Item, Reason, Val};
 use super::{Ctx, Evaluator, FindingStatus, MAX_CALL_DEPTH, Outcome, Status, findings};
 use crate::check::ir::{Body, BodyItem, Clause, ClauseOp, Message, Term, TermKind, UnaryOp};
 
@@ -476,12 +476,19 @@ impl<'a> Evaluator<'a> {
         message: Option<&'a Message>,
         ctx: &Ctx<'a>,
     ) -> Outcome {
+        // A value of the policy (a param's item, a literal) has no place in the template: the
+        // finding goes where the clause is checked, the resource of a block, and its message
+        // is filled in from there.
+        let at = match item.val {
+            Val::Lit(_) => &ctx.this,
+            _ => item,
+        };
         match truth {
             Truth::True => Outcome::pass(),
-            Truth::Unknown(reason) => self.undecided(item, clause, message, reason, ctx),
+            Truth::Unknown(reason) => self.undecided(at, clause, message, reason, ctx),
             Truth::False => {
-                let o = self.failure(item, ctx, || self.default_message(item, clause));
-                self.with_message(o, message, item, ctx)
+                let o = self.failure(at, ctx, || self.default_message(item, clause));
+                self.with_message(o, message, at, ctx)
             }
         }
     }

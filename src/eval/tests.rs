@@ -212,6 +212,27 @@ fn unknown_values_make_unknown_outcomes() {
     assert_eq!(r[1].2[0].status, FindingStatus::Unknown);
 }
 
+/// A value of the policy that fails (an item of a param) is reported where the clause is
+/// checked: one finding per resource of the block, with the resource's values in its message.
+#[test]
+fn failing_policy_values_are_reported_at_the_block_value() {
+    let template = "Resources:\n  A:\n    Type: X\n    Properties: {Tags: [{Key: Owner}]}\n  B:\n    Type: X\n    Properties: {Tags: [{Key: Team}]}\n";
+    let r = run(
+        "param required = [\"Owner\"]\n\
+         rule tagged { Resources.* { let tag_keys = Properties.Tags[*].Key\n\
+         %required[*] IN %tag_keys << {{Type}} lacks a required tag >> } }",
+        template,
+    );
+    assert_eq!(r[0].1, Status::Fail, "{r:#?}");
+    let found: Vec<(Option<&str>, &str)> = r[0]
+        .2
+        .iter()
+        .map(|f| (f.resource.as_deref(), &*f.message))
+        .collect();
+    assert_eq!(found, [(Some("B"), "X lacks a required tag")], "{r:#?}");
+    assert!(r[0].2[0].span.is_some());
+}
+
 /// Booleans written as text (`"true"`, `"FALSE"`) are booleans, as CloudFormation reads them;
 /// other text is not.
 #[test]
