@@ -167,6 +167,7 @@ impl<'a> Evaluator<'a> {
                     // is shown only if nothing better turns up.
                     let mut shown = None;
                     for base in bases {
+                        let in_map = base_is_map(&base);
                         let ctx = Ctx {
                             this: base,
                             key: None,
@@ -182,7 +183,9 @@ impl<'a> Evaluator<'a> {
                             continue;
                         }
                         let text = values.iter().map(show_plain).collect::<Vec<_>>().join(", ");
-                        if values.iter().all(is_null) {
+                        // A null found in a map is that map's value: going further out would
+                        // show the values of other entries (every rule's `peer.cidr`).
+                        if values.iter().all(is_null) && !in_map {
                             shown.get_or_insert(text);
                             continue;
                         }
@@ -194,6 +197,15 @@ impl<'a> Evaluator<'a> {
             }
         }
         collapse(&out)
+    }
+}
+
+/// True when a message's lookup base is a map (a record of the model, a resource).
+fn base_is_map(base: &Item<'_>) -> bool {
+    match &base.val {
+        Val::Node(n) => matches!(n.resolved().value, Value::Map(_)),
+        Val::Owned(n) => matches!(n.resolved().value, Value::Map(_)),
+        _ => false,
     }
 }
 

@@ -212,6 +212,25 @@ fn unknown_values_make_unknown_outcomes() {
     assert_eq!(r[1].2[0].status, FindingStatus::Unknown);
 }
 
+/// A placeholder whose value is null in the failing value's record shows that null, not the
+/// values of the other records further out.
+#[test]
+fn a_null_in_the_failing_record_is_shown_as_null() {
+    let model = rules_model(vec![
+        model_rule(Some("ingress"), Node::null(Default::default())),
+        model_rule(
+            Some("egress"),
+            Node::string("0.0.0.0/0", Default::default()),
+        ),
+    ]);
+    let r = run_with_model(
+        "rule m { rules[ direction == 'ingress' ].direction == 'egress' << from {{cidr}} >> }",
+        "Resources: {}",
+        &model,
+    );
+    assert_eq!(&*r[0].2[0].message, "from null", "{r:#?}");
+}
+
 /// A value of the policy that fails (an item of a param) is reported where the clause is
 /// checked: one finding per resource of the block, with the resource's values in its message.
 #[test]
