@@ -43,6 +43,12 @@ Exit codes: 0 the model was printed; 4 a template could not be read or parsed, o
 the command line is not a template; 2 bad usage (including unreadable parameter values), or
 output that cannot be written.";
 
+/// What `palisade test --help` adds after the options.
+const TEST_HELP: &str = "\
+Exit codes: 0 every expectation held; 7 an expectation did not hold; 1 a test file is invalid
+(a case that tests nothing, an input that is not a template, a rule name no policy defines);
+5 a policy file is invalid; 2 bad usage.";
+
 /// Policy-as-code checker for AWS CloudFormation, with a precise model of EC2 security groups.
 #[derive(Debug, Parser)]
 #[command(name = "palisade", version, about, after_help = EXIT_CODES_HELP)]
@@ -58,8 +64,9 @@ pub enum Command {
     /// Check templates against the bundled policies and your own.
     Validate(ValidateArgs),
     /// Run policy unit tests (Guard's test-file format).
+    #[command(after_help = TEST_HELP)]
     Test(TestArgs),
-    /// List the bundled rules: id, severity, title.
+    /// List the loaded rules (the bundled ones and those of `--rules`): id, severity, title.
     Rules(RulesArgs),
     /// Explain a rule: what it checks, why it matters, how to fix, examples.
     Explain(ExplainArgs),
