@@ -3,8 +3,9 @@
 
 use crate::check::Program;
 use crate::eval::{self, Document, RuleOutcome};
+use crate::model::params::Supplied;
 use crate::model::{self, Model, Parameters};
-use crate::template::{Node, Template};
+use crate::template::{Entry, Map, Node, Template, Value};
 
 /// Builds the template's model (with the given parameter values) and evaluates every rule of
 /// `program` against the template and the model.
@@ -60,4 +61,88 @@ fn with_document<T>(template: &Template, model: Model, f: impl FnOnce(&Document<
         model: &roots,
     };
     f(&doc)
+}
+
+/// The template with every `!Ref` to a parameter whose value the user supplied (`--param`,
+/// `--parameters`, a test case's `parameters`) replaced by that value, at the `!Ref`'s
+/// position. Raw-template queries then see what the model sees: `InstanceType: !Ref Type`
+/// with `--param Type=t3.micro` is `t3.micro`, not a function whose value is unknown.
+pub fn with_parameters(template: Template, params: &Parameters) -> Template {
+    if params.is_empty() {
+        return template;
+    }
+    let declared = template.root.get("Parameters").and_then(Node::as_map);
+    let list_typed = |name: &str| {
+        declared
+            .and_then(|m| m.get(name))
+            .and_then(|p| p.get("Type"))
+            .and_then(Node::as_str)
+            .is_some_and(crate::model::params::is_list_type)
+    };
+    let lists: crate::hash::HashSet<String> = declared
+        .map(|m| {
+            m.iter()
+                .map(|(name, _)| name)
+                .filter(|name| list_typed(name))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let Template { source, root } = template;
+    let root = substitute(root, params, &lists);
+    Template { source, root }
+}
+
+fn substitute(node: Node, params: &Parameters, lists: &crate::hash::HashSet<String>) -> Node {
+    if let Some(("Ref", arg)) = node.as_intrinsic() {
+        let supplied = arg
+            .as_str()
+            .and_then(|name| Some((name, params.get(name)?)));
+        return match supplied {
+            Some((name, value)) => supplied_node(value, lists.contains(name), node.span),
+            None => node,
+        };
+    }
+    let span = node.span;
+    match node.value {
+        Value::Map(map) => {
+            let entries = map
+                .into_written()
+                .into_iter()
+                .map(|e| Entry {
+                    value: substitute(e.value, params, lists),
+                    ..e
+                })
+                .collect();
+            Node::new(Value::Map(Map::new(entries)), span)
+        }
+        Value::List(items) => Node::list(
+            items
+                .into_vec()
+                .into_iter()
+                .map(|n| substitute(n, params, lists))
+                .collect(),
+            span,
+        ),
+        value => Node::new(value, span),
+    }
+}
+
+/// A supplied value as the template value `!Ref` gives: text, or a list for a list-typed
+/// parameter.
+fn supplied_node(value: &Supplied, list: bool, span: crate::source::Span) -> Node {
+    let items = |texts: Vec<&str>| {
+        Node::list(
+            texts
+                .into_iter()
+                .map(|t| Node::string(t.trim(), span))
+                .collect(),
+            span,
+        )
+    };
+    match (value, list) {
+        (Supplied::Text(text), false) => Node::string(text.as_str(), span),
+        (Supplied::Text(text), true) => items(text.split(',').collect()),
+        (Supplied::List(texts), _) => items(texts.iter().map(String::as_str).collect()),
+    }
 }

@@ -464,6 +464,7 @@ pub fn run_case(
             Some("give the case a template: a map with a `Resources:` map of resources"),
         ));
     }
+    let template = engine::with_parameters(template, &case.parameters);
     let outcomes = engine::evaluate_template(program, &template, &case.parameters);
     let name = template.source.name().to_string();
     let part = report::checked(program, &Options::default(), &name, template, outcomes);

@@ -812,3 +812,45 @@ fn ids_match_in_any_case_and_pal_ids_can_be_selected() {
     let out = validate_text(text, &["--only", "sg050", "--skip", "Pal002", "-q"]);
     assert_exit(0, &out);
 }
+
+/// A supplied parameter value decides raw-template queries too: `InstanceType: !Ref T` is
+/// `t3.micro` with `--param T=t3.micro`, and unknown without it.
+#[test]
+fn supplied_parameters_decide_raw_template_queries() {
+    let dir = dir_with(&[
+        (
+            "t.yaml",
+            "Parameters:\n  T: {Type: String}\n  Subnets: {Type: CommaDelimitedList}\nResources:\n  Box:\n    Type: AWS::EC2::Instance\n    Properties:\n      InstanceType: !Ref T\n      SubnetIds: !Ref Subnets\n",
+        ),
+        (
+            "p.guard",
+            "@id(\"ORG1\")\nrule approved { Resources.Box.Properties.InstanceType IN [\"t3.micro\"] }\n@id(\"ORG2\")\nrule two_subnets { count(Resources.Box.Properties.SubnetIds[*]) == 2 }\n",
+        ),
+    ]);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "validate",
+            "t.yaml",
+            "--no-bundled",
+            "--rules",
+            "p.guard",
+            "-q",
+        ];
+        args.extend(extra);
+        run_in(dir.path(), &args)
+    };
+    let out = run(&[
+        "--param",
+        "T=t3.micro",
+        "--param",
+        "Subnets=subnet-1, subnet-2",
+    ]);
+    assert_exit(0, &out);
+    let out = run(&["--param", "T=x1e.32xlarge", "--param", "Subnets=subnet-1"]);
+    assert_exit(19, &out);
+    assert!(out.contains("t.yaml:8:21: medium ORG1"), "{out}");
+    assert!(out.contains("medium ORG2"), "{out}");
+    let out = run(&[]);
+    assert_exit(19, &out);
+    assert!(out.contains("t.yaml:8:21: medium (unknown) ORG1"), "{out}");
+}

@@ -277,7 +277,7 @@ fn check_input(
     ignore_non_templates: bool,
 ) -> FileResult {
     let mut template = match inputs::load(input, ignore_non_templates) {
-        Loaded::Template(t) => t,
+        Loaded::Template(t) => engine::with_parameters(t, params),
         Loaded::Skipped => return report::skipped(&input.name),
         Loaded::Failed(e, source) => return report::failed(&input.name, &e, source.as_ref()),
     };

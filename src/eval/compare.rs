@@ -133,7 +133,7 @@ fn intrinsic_reason(n: &Node) -> Option<Reason> {
         (name, _) => format!("`{name}`"),
     };
     Some(Reason::from(format!(
-        "{shown} is worked out when the stack is deployed; read the model (`rules`, `security_groups`, `attachments`) for its value"
+        "{shown} is worked out when the stack is deployed; supply parameter values (`--param`), or read the model (`rules`, `security_groups`, `attachments`) for its value"
     )))
 }
 
