@@ -305,6 +305,20 @@ impl Checker<'_> {
             &self.source(),
             self.diags,
         );
+        if let (Some(_), Some(first)) = (&decl.params, decl.annotations.first()) {
+            let d = self
+                .err(
+                    Code::InvalidAnnotation,
+                    first.span,
+                    format!(
+                        "`{}` takes parameters, so it is never reported by itself: its annotations are not used",
+                        decl.name.text
+                    ),
+                )
+                .warning()
+                .with_help("annotate the rules that call it; their findings carry their own id and severity");
+            self.report(d);
+        }
         self.scopes.push();
         let mut params = Vec::new();
         if let Some(names) = &decl.params {

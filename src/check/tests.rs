@@ -171,3 +171,23 @@ fn ids_clash_in_any_case_and_pal_ids_are_reserved() {
     // An id that merely starts with the letters is the author's.
     assert!(run("@id(\"PALACE1\")\nrule a { x exists }\n").is_ok());
 }
+
+/// Annotations on a parameterized rule would be ignored: a warning says so.
+#[test]
+fn annotations_on_parameterized_rules_are_warned_about() {
+    let file = Arc::new(SourceFile::new(
+        "t.guard",
+        "@severity(\"high\")\nrule helper(x) { %x EXISTS }\nrule main { helper(Resources) }\n",
+    ));
+    let (_, warnings) = check(&[file], &[]).unwrap();
+    let texts: Vec<String> = warnings
+        .iter()
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "check::invalid-annotation `helper` takes parameters, so it is never reported by itself: its annotations are not used"
+        ],
+    );
+}
