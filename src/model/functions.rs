@@ -316,6 +316,11 @@ impl<'t> Resolver<'t> {
     pub(crate) fn fn_split(&self, arg: &'t Node, span: Span, at: Seg<'_>) -> Vs<'t> {
         let usage = "`Fn::Split` needs a delimiter and a string";
         self.binary(arg, span, at, usage, |d, s| {
+            // An id of a resource of the template (`!GetAtt Vpc.DefaultSecurityGroup`) holds no
+            // delimiter: split, it is a list of itself.
+            if let RVal::Resource { .. } = &s.val {
+                return one(RVal::List(vec![RNode { span, ..s }]), span);
+            }
             let split = to_text(&d.val).and_then(|d| {
                 let s = to_text(&s.val)?;
                 if d.is_empty() {
