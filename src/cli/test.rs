@@ -131,7 +131,7 @@ fn run_files(
             continue;
         }
         let _ = writeln!(out, "{}", style.bold(&printable(file.source.name())));
-        for r in &results {
+        for (r, case) in results.iter().zip(&file.cases) {
             if r.passed() {
                 passed += 1;
                 if !args.quiet {
@@ -139,7 +139,16 @@ fn run_files(
                 }
             } else {
                 failed += 1;
-                let _ = writeln!(out, "  {} {}", style.bold_red("FAIL"), printable(&r.name));
+                // Where the case is, so that an editor can jump to it.
+                let at = file.source.position(case.span.start);
+                let _ = writeln!(
+                    out,
+                    "  {} {} ({}:{})",
+                    style.bold_red("FAIL"),
+                    printable(&r.name),
+                    printable(file.source.name()),
+                    at.line
+                );
                 for m in &r.mismatches {
                     let _ = writeln!(out, "       {}", printable(&m.to_string()));
                 }
