@@ -74,7 +74,19 @@ impl<'a> Evaluator<'a> {
                 }
                 QueryStep::Index(i) => out.push(index(&item, *i, self.track)),
                 QueryStep::VarKey(var) => {
-                    for key in self.key_names(*var) {
+                    let names = self.key_names(*var);
+                    if names.is_empty() {
+                        // A key taken from a value that is missing is missing too: the query
+                        // reaches no value, and a clause on it fails rather than skips.
+                        let missing = self.var(*var).iter().find_map(|v| match &v.val {
+                            Val::Missing(key) => Some(key.to_string()),
+                            _ => None,
+                        });
+                        if let Some(key) = missing {
+                            out.push(item.missing(&key));
+                        }
+                    }
+                    for key in names {
                         self.key_into(&item, &key, &mut out);
                     }
                 }

@@ -252,6 +252,17 @@ fn failing_policy_values_are_reported_at_the_block_value() {
     assert!(r[0].2[0].span.is_some());
 }
 
+/// A key taken from a variable whose value is missing is missing: the clause fails.
+#[test]
+fn a_key_from_a_missing_value_is_missing() {
+    let template = "Resources:\n  In:\n    Type: X\n    Properties: {GroupId: sg-1}\n";
+    let r = statuses(
+        "let m = Resources.In.Properties.GroupId.Ref\nrule r { Resources.%m.Type == \"Y\" }",
+        template,
+    );
+    assert_eq!(r, [("r".to_string(), Status::Fail)]);
+}
+
 /// Booleans written as text (`"true"`, `"FALSE"`) are booleans, as CloudFormation reads them;
 /// other text is not.
 #[test]
