@@ -854,3 +854,42 @@ fn supplied_parameters_decide_raw_template_queries() {
     assert_exit(19, &out);
     assert!(out.contains("t.yaml:8:21: medium (unknown) ORG1"), "{out}");
 }
+
+/// `test --param-override` runs the cases with the values a gate uses.
+#[test]
+fn tests_run_with_overridden_params() {
+    let dir = dir_with(&[
+        (
+            "org.guard",
+            "param approved = [\"t3.micro\"]\n@id(\"ORG1\")\nrule approved_type { Resources.*[ Type == \"AWS::EC2::Instance\" ].Properties.InstanceType IN %approved }\n",
+        ),
+        (
+            "org.tests.yaml",
+            "- name: a larger type the gate allows\n  input:\n    Resources:\n      Box: {Type: AWS::EC2::Instance, Properties: {InstanceType: m5.large}}\n  expectations:\n    rules:\n      approved_type: PASS\n",
+        ),
+    ]);
+    let out = run_in(dir.path(), &["test", "--rules", "org.guard", "-q"]);
+    assert_exit(7, &out);
+    let out = run_in(
+        dir.path(),
+        &[
+            "test",
+            "--rules",
+            "org.guard",
+            "--param-override",
+            "approved=[\"t3.micro\", \"m5.large\"]",
+        ],
+    );
+    assert_exit(0, &out);
+    let out = run_in(
+        dir.path(),
+        &[
+            "test",
+            "--rules",
+            "org.guard",
+            "--param-override",
+            "approved=3",
+        ],
+    );
+    assert_exit(5, &out);
+}

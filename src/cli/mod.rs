@@ -222,6 +222,11 @@ pub struct TestArgs {
     /// Print only failing cases and the summary.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Override a policy `param` for every case, as `validate` does: `NAME=JSON`, e.g.
+    /// `approved_types=["t3.micro"]`; repeatable. Tests the values a gate runs with.
+    #[arg(long = "param-override", value_name = "NAME=JSON")]
+    pub param_overrides: Vec<String>,
 }
 
 /// Options of `palisade rules`.

@@ -17,9 +17,13 @@ type TestSource = (Arc<SourceFile>, Option<PathBuf>);
 
 /// Runs `palisade test`.
 pub fn run(args: &TestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let overrides = match policies::parse_overrides(&args.param_overrides, err) {
+        Ok(o) => o,
+        Err(exit) => return exit,
+    };
     let (program, tests) = if args.rules.is_empty() {
         let sources = bundled::policy_files();
-        let program = match policies::check_sources(&sources, &[], err) {
+        let program = match policies::check_sources(&sources, &overrides, err) {
             Ok(p) => p,
             Err(exit) => return exit,
         };
@@ -36,7 +40,7 @@ pub fn run(args: &TestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         };
         (program, tests)
     } else {
-        let program = match policies::load(&args.rules, false, &[], err) {
+        let program = match policies::load_with(&args.rules, false, &overrides, err) {
             Ok(p) => p,
             Err(exit) => return exit,
         };
