@@ -71,23 +71,18 @@ pub fn with_parameters(template: Template, params: &Parameters) -> Template {
     if params.is_empty() {
         return template;
     }
+    // The parameters whose `!Ref` is a list.
     let declared = template.root.get("Parameters").and_then(Node::as_map);
-    let list_typed = |name: &str| {
-        declared
-            .and_then(|m| m.get(name))
-            .and_then(|p| p.get("Type"))
-            .and_then(Node::as_str)
-            .is_some_and(crate::model::params::is_list_type)
-    };
     let lists: crate::hash::HashSet<String> = declared
-        .map(|m| {
-            m.iter()
-                .map(|(name, _)| name)
-                .filter(|name| list_typed(name))
-                .map(str::to_string)
-                .collect()
+        .into_iter()
+        .flat_map(Map::iter)
+        .filter(|(_, p)| {
+            p.get("Type")
+                .and_then(Node::as_str)
+                .is_some_and(crate::model::params::is_list_type)
         })
-        .unwrap_or_default();
+        .map(|(name, _)| name.to_string())
+        .collect();
     let Template { source, root } = template;
     let root = substitute(root, params, &lists);
     Template { source, root }

@@ -70,7 +70,12 @@ pub fn build<'t>(resolver: &Resolver<'t>, index: &Index<'t>, refs: &[Reference<'
 
 /// The assumption sets under which a resource exists (its `Condition`).
 pub fn resource_when(resolver: &Resolver<'_>, entry: &Entry) -> Vec<Assumptions> {
-    match entry.value.get("Condition").and_then(Node::as_str) {
+    existence(resolver, &entry.value)
+}
+
+/// [`resource_when`] of a resource's node; empty when the resource exists in no deployment.
+pub fn existence(resolver: &Resolver<'_>, resource: &Node) -> Vec<Assumptions> {
+    match resource.get("Condition").and_then(Node::as_str) {
         Some(name) => resolver
             .condition_literal(name)
             .into_iter()
@@ -121,14 +126,12 @@ impl<'t> Ctx<'_, 't> {
                 // A cluster member takes its cluster's groups; otherwise "Default: the default
                 // EC2 VPC security group for the DB subnet group's VPC".
                 let base = self.when.clone();
+                let lists = self.lists(props, &[(&["VPCSecurityGroups"], Slot::Id)]);
+                let omission = get(props, &["DBSecurityGroups"]).is_none();
                 for (cluster, w) in written::at(self.resolver, props, &["DBClusterIdentifier"]) {
-                    if cluster.is_some() {
-                        continue;
+                    if cluster.is_none() {
+                        self.point(&lists, &["VPCSecurityGroups"], omission, &merged(&base, &w));
                     }
-                    let when = merged(&base, &w);
-                    let lists = self.lists(props, &[(&["VPCSecurityGroups"], Slot::Id)]);
-                    let omission = get(props, &["DBSecurityGroups"]).is_none();
-                    self.point(&lists, &["VPCSecurityGroups"], omission, &when);
                 }
             }
             "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
@@ -206,18 +209,7 @@ impl<'t> Ctx<'_, 't> {
         let found: Vec<(GroupRef, Span, String)> = refs
             .iter()
             .filter(|r| !r.in_rule && names_groups(&r.path))
-            .filter_map(|r| {
-                let group = match (self.resolver.resource_type(r.target), r.attr) {
-                    (Some(super::resolve::SECURITY_GROUP), _) => {
-                        GroupRef::Template(Str::from(r.target))
-                    }
-                    (Some(super::resolve::VPC), Some("DefaultSecurityGroup")) => {
-                        GroupRef::VpcDefault(Str::from(r.target))
-                    }
-                    _ => return None,
-                };
-                Some((group, r.span, r.path.clone()))
-            })
+            .filter_map(|r| Some((r.group(self.resolver)?, r.span, r.path.clone())))
             .collect();
         let when = self.when.clone();
         for (group, span, path) in found {
@@ -480,10 +472,11 @@ impl<'t> Ctx<'_, 't> {
     ) {
         // A group named twice (`!Ref A` and `!GetAtt A.GroupId`) is one group on the
         // interface; unknown ones may all differ, so they stay.
+        let single = groups.len() < 2;
         let mut seen: crate::hash::HashSet<&GroupRef> = crate::hash::HashSet::default();
         let groups: Vec<&(GroupRef, Span)> = groups
             .iter()
-            .filter(|(g, _)| matches!(g, GroupRef::Unknown(_)) || seen.insert(g))
+            .filter(|(g, _)| single || matches!(g, GroupRef::Unknown(_)) || seen.insert(g))
             .collect();
         let explicit_at = groups.iter().find(|(g, _)| g.is_default()).map(|(_, s)| *s);
         let explicit = explicit_at.is_some();

@@ -2,13 +2,13 @@
 //! it and which other groups have the same rules.
 
 use super::assume::Assumptions;
-use super::attachments::resource_when;
+use super::attachments::{existence, resource_when};
 use super::build::{MAX_DUPLICATES_LISTED, group_condition};
 use super::functions::to_text;
 use super::groups::{GroupRef, Index, default_group_id};
 use super::path::{Seg, property_pointer};
 use super::refs::Reference;
-use super::resolve::{RNode, RVal, Resolver, SECURITY_GROUP, VPC};
+use super::resolve::{RNode, RVal, Resolver, VPC};
 use super::rules::Rule;
 use crate::hash::{HashMap, HashSet};
 use crate::source::Span;
@@ -79,11 +79,8 @@ pub fn groups<'t>(
         if r.from.is_some_and(|from| never_created(resolver, from)) {
             continue;
         }
-        let ty = resolver.resource_type(r.target);
-        let id = match (ty, r.attr) {
-            (Some(SECURITY_GROUP), _) => Str::from(r.target),
-            (Some(VPC), Some("DefaultSecurityGroup")) => default_group_id(r.target),
-            _ => continue,
+        let Some(id) = r.group(resolver).and_then(|g| g.entry_id()) else {
+            continue;
         };
         let u = uses.entry(id.clone()).or_default();
         match &r.from {
@@ -432,9 +429,7 @@ fn never_created(resolver: &Resolver<'_>, id: &str) -> bool {
     resolver
         .resources
         .and_then(|m| m.get(id))
-        .and_then(|e| e.get("Condition"))
-        .and_then(Node::as_str)
-        .is_some_and(|c| resolver.condition_literal(c).iter().all(|v| !v.value))
+        .is_some_and(|resource| existence(resolver, resource).is_empty())
 }
 
 /// Adds to the groups' `attached_to` the attachments that name a group of the template by its
@@ -456,7 +451,8 @@ pub fn attach_by_name(groups: &mut [Node], attachments: &[Node]) {
             }
         }
     }
-    let mut added: Vec<(usize, Node)> = Vec::new();
+    // The entries to add, by group: each group's list is rebuilt once, however many there are.
+    let mut added: HashMap<usize, Vec<Node>> = HashMap::default();
     for attachment in attachments {
         let text = |key: &str| {
             attachment
@@ -486,10 +482,10 @@ pub fn attach_by_name(groups: &mut [Node], attachments: &[Node]) {
                 ],
                 span,
             );
-            added.push((i, entry));
+            added.entry(i).or_default().push(entry);
         }
     }
-    for (i, entry) in added {
+    for (i, entries) in added {
         let Some(group) = groups.get_mut(i) else {
             continue;
         };
@@ -499,7 +495,7 @@ pub fn attach_by_name(groups: &mut [Node], attachments: &[Node]) {
             .and_then(Node::as_list)
             .map(<[Node]>::to_vec)
             .unwrap_or_default();
-        list.push(entry);
+        list.extend(entries);
         let node = std::mem::replace(group, Node::null(span));
         *group = super::build::replace(node, "attached_to", Node::list(list, span));
     }

@@ -4,11 +4,12 @@
 //! One walk over the template; the model reads the result to tell which groups are used, which
 //! VPC default groups are named, and which resources consume a launch template.
 
+use super::groups::GroupRef;
 use super::path::Seg;
-use super::resolve::{SECURITY_GROUP, get_att_args};
+use super::resolve::{Resolver, SECURITY_GROUP, VPC, get_att_args};
 use crate::hash::HashSet;
 use crate::source::Span;
-use crate::template::{Map, Node, Value};
+use crate::template::{Map, Node, Str, Value};
 
 /// A rule resource type.
 pub const INGRESS: &str = "AWS::EC2::SecurityGroupIngress";
@@ -34,6 +35,20 @@ pub struct Reference<'t> {
     /// True when the reference sits in a security-group rule (a rule resource, or an inline
     /// rule list of a group). Of those, only references to a VPC's default group are kept.
     pub in_rule: bool,
+}
+
+impl Reference<'_> {
+    /// The group the reference names, if it names one: a security group of the template, or
+    /// a VPC's default group (`!GetAtt Vpc.DefaultSecurityGroup`).
+    pub fn group(&self, resolver: &Resolver<'_>) -> Option<GroupRef> {
+        match (resolver.resource_type(self.target), self.attr) {
+            (Some(SECURITY_GROUP), _) => Some(GroupRef::Template(Str::from(self.target))),
+            (Some(VPC), Some("DefaultSecurityGroup")) => {
+                Some(GroupRef::VpcDefault(Str::from(self.target)))
+            }
+            _ => None,
+        }
+    }
 }
 
 struct Walk<'a> {
