@@ -632,6 +632,12 @@ pub(crate) fn unary(item: &Item<'_>, op: UnaryOp) -> Truth {
             _ => unknown_truth(u),
         };
     }
+    // A raw function's network is not known until the stack is deployed.
+    if let (UnaryOp::IsCidr | UnaryOp::IsPrivate | UnaryOp::IsInternet, V::Node(n)) = (op, v) {
+        if let Some(reason) = intrinsic_reason(n) {
+            return Truth::Unknown(reason);
+        }
+    }
     let value = match v {
         V::Node(n) => Some(&n.value),
         _ => None,
@@ -654,14 +660,6 @@ pub(crate) fn unary(item: &Item<'_>, op: UnaryOp) -> Truth {
             matches!(value, Some(Value::Float(_))) || matches!(v, V::Lit(Lit::Float(_)))
         }
         UnaryOp::IsNull => matches!(value, Some(Value::Null)) || matches!(v, V::Lit(Lit::Null)),
-        UnaryOp::IsCidr | UnaryOp::IsPrivate | UnaryOp::IsInternet if matches!(v, V::Node(n) if intrinsic_reason(n).is_some()) =>
-        {
-            let reason = match v {
-                V::Node(n) => intrinsic_reason(n),
-                _ => None,
-            };
-            return Truth::Unknown(reason.unwrap_or_else(|| Reason::from("a function")));
-        }
         UnaryOp::IsCidr => cidr(v).is_some(),
         UnaryOp::IsPrivate => cidr(v).is_some_and(net::is_private),
         UnaryOp::IsInternet => cidr(v).is_some_and(net::is_internet),
