@@ -307,17 +307,18 @@ fn show_node(node: &Node, quoted: bool) -> String {
         Value::Null => "null".to_string(),
         Value::Ports(p) => p.to_string(),
         Value::Unknown(u) => format!("unknown: {}", u.reason),
-        // A function of the raw template in its short form, as it is written.
-        Value::Map(_) if matches!(node.as_intrinsic(), Some(("Ref", arg)) if arg.as_str().is_some()) =>
-        {
-            let target = node
-                .as_intrinsic()
-                .and_then(|(_, arg)| arg.as_str())
-                .unwrap_or_default();
-            format!("!Ref {target}")
-        }
+        // A `!Ref` of the raw template in its short form, as it is written.
         Value::List(_) | Value::Map(_) | Value::Shared(_) => {
-            serde_json::to_string(node).unwrap_or_default()
+            match node
+                .as_intrinsic()
+                .and_then(|(name, arg)| (name == "Ref").then_some(arg))
+            {
+                Some(Node {
+                    value: Value::String(target),
+                    ..
+                }) => format!("!Ref {target}"),
+                _ => serde_json::to_string(node).unwrap_or_default(),
+            }
         }
     };
     if text.chars().count() > MAX_SHOWN {
