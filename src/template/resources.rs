@@ -66,7 +66,19 @@ pub fn check(resources: &Map, conditions: Option<&Map>) -> Result<(), LoadError>
             }
         }
         match &ty.value {
-            Value::String(name) if !name.trim().is_empty() => {}
+            Value::String(name) if !name.trim().is_empty() => {
+                if let Some(meant) = miscased(name) {
+                    let help = match meant {
+                        Some(known) => format!("write the type as `{known}`"),
+                        None => "write the type as CloudFormation's resource type reference spells it, such as `AWS::EC2::Instance` (not `aws::ec2::instance`)".to_string(),
+                    };
+                    return Err(invalid(
+                        format!("resource `{id}` has the type `{name}`, which CloudFormation does not know: type names are case-sensitive"),
+                        ty,
+                    )
+                    .with_help(help));
+                }
+            }
             Value::Map(map) if rain_module(map) => {
                 return Err(invalid(
                     format!("resource `{id}` is a Rain module, which CloudFormation does not read"),
@@ -88,6 +100,33 @@ pub fn check(resources: &Map, conditions: Option<&Map>) -> Result<(), LoadError>
         }
     }
     Ok(())
+}
+
+/// The types of the security-group model, which a type in the wrong case would hide from it.
+const MODELLED: [&str; 6] = [
+    "AWS::EC2::SecurityGroup",
+    "AWS::EC2::SecurityGroupIngress",
+    "AWS::EC2::SecurityGroupEgress",
+    "AWS::EC2::VPC",
+    "AWS::EC2::VPCCidrBlock",
+    "AWS::EC2::PrefixList",
+];
+
+/// `Some` when `name` is an AWS type in the wrong case, with the right spelling when it is a
+/// modelled type: a first part other than `AWS` (`aws::ec2::…`), a part that starts in lower
+/// case (every part of an AWS type name starts with a capital), or a modelled type in another
+/// case. `None` for a name that may be right, including the types of other publishers
+/// (`Custom::…`, registry types).
+fn miscased(name: &str) -> Option<Option<&'static str>> {
+    let (first, rest) = name.split_once("::")?;
+    if !first.eq_ignore_ascii_case("AWS") {
+        return None;
+    }
+    if let Some(known) = MODELLED.iter().find(|k| k.eq_ignore_ascii_case(name)) {
+        return (*known != name).then_some(Some(*known));
+    }
+    let lower = |part: &str| part.starts_with(|c: char| c.is_ascii_lowercase());
+    (first != "AWS" || rest.split("::").any(lower)).then_some(None)
 }
 
 fn invalid(message: String, at: &Node) -> LoadError {

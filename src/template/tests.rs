@@ -224,6 +224,16 @@ fn a_resource_must_be_a_map_with_a_type_name() {
             (3, 11),
         ),
         (
+            "Resources:\n  A:\n    Type: aws::ec2::securitygroup\n",
+            "resource `A` has the type `aws::ec2::securitygroup`, which CloudFormation does not know: type names are case-sensitive",
+            (3, 11),
+        ),
+        (
+            "Resources:\n  A:\n    Type: AWS::EC2::instance\n",
+            "resource `A` has the type `AWS::EC2::instance`, which CloudFormation does not know: type names are case-sensitive",
+            (3, 11),
+        ),
+        (
             "Resources:\n  A:\n    Type: ' '\n",
             "the `Type` of resource `A` is empty, not a resource type name",
             (3, 11),
@@ -271,11 +281,16 @@ fn a_resource_must_be_a_map_with_a_type_name() {
     let rain = load("Resources:\n  A:\n    Type: !Rain::Module ./vpc.yml\n").unwrap();
     let help = rain.check_resources().unwrap_err().help.unwrap();
     assert!(help.contains("rain pkg"), "{help}");
+    // A modelled type in another case is named as CloudFormation spells it.
+    let group = load("Resources:\n  A:\n    Type: AWS::EC2::Securitygroup\n").unwrap();
+    let help = group.check_resources().unwrap_err().help.unwrap();
+    assert_eq!(help, "write the type as `AWS::EC2::SecurityGroup`");
     // Well-formed resources, of any type name, and a template without resources pass.
     for text in [
         "Resources: {}\n",
         "Conditions:\n  Dev: !Equals [a, b]\nResources:\n  A:\n    Type: X\n    Condition: Dev\n    Properties:\n",
         "Resources:\n  A:\n    Type: AWS::EC2::SecurityGroup\n  B:\n    Type: Org::Net::Groups::MODULE\n",
+        "Resources:\n  A:\n    Type: AWS::EC2::VPCEndpoint\n  B:\n    Type: Custom::lowercase\n  C:\n    Type: Alexa::ASK::Skill\n  D:\n    Type: AWS::Serverless::Function\n",
     ] {
         assert!(load(text).unwrap().check_resources().is_ok(), "{text:?}");
     }
