@@ -292,6 +292,18 @@ fn validate_writes_the_report_to_a_file() {
             "{t}"
         );
     }
+    // Known before anything is read: the usage error wins over a broken policy (exit 5).
+    let t = run(&[
+        "validate",
+        "good.yaml",
+        "--no-bundled",
+        "--rules",
+        "invalid.guard",
+        "--output",
+        &missing.to_string_lossy(),
+    ]);
+    assert!(t.starts_with("exit: 2\n"), "{t}");
+    assert!(!t.contains("invalid.guard"), "{t}");
 }
 
 #[test]

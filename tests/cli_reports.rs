@@ -506,3 +506,41 @@ fn bash_parses(script: &str) {
         Err(_) => eprintln!("note: bash is not installed; completion syntax not checked"),
     }
 }
+
+#[test]
+fn failed_files_counts_the_files_that_fail_the_run() {
+    let failed = |args: &[&str]| json_report(args)["summary"]["failed_files"].clone();
+    assert_eq!(failed(&["open.yaml"]), 1);
+    // Below the threshold: the run passes, and so does the file.
+    assert_eq!(failed(&["open.yaml", "--fail-on", "critical"]), 0);
+    // Unknowns fail the run unless they are only warned about.
+    assert_eq!(failed(&["unknown_only.yaml"]), 1);
+    assert_eq!(failed(&["unknown_only.yaml", "--unknown", "warn"]), 0);
+}
+
+#[test]
+fn sarif_fingerprints_tell_findings_apart_and_survive_lines_moving() {
+    let dir = tempfile::tempdir().unwrap();
+    // One rule makes two findings at one place: DNS over UDP only, and DNS to the internet.
+    let template = "Resources:\n  Dns:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: resolver clients\n      VpcId: vpc-1\n      SecurityGroupEgress:\n        - {IpProtocol: udp, FromPort: 53, ToPort: 53, CidrIp: 0.0.0.0/0, Description: dns}\n";
+    let fingerprints = |text: &str| -> Vec<(String, String)> {
+        std::fs::write(dir.path().join("t.yaml"), text).unwrap();
+        let args = ["validate", "t.yaml", "--no-config", "--only", "SG022"];
+        let run = run_in(dir.path(), &[&args[..], &["--format", "sarif"]].concat());
+        let log: Value = serde_json::from_str(&run.stdout).unwrap();
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let print = &r["partialFingerprints"]["palisadeFinding/v1"];
+                (r["message"]["text"].to_string(), print.to_string())
+            })
+            .collect()
+    };
+    let before = fingerprints(template);
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert_ne!(before[0].1, before[1].1, "{before:?}");
+    let after = fingerprints(&format!("# moved\n# down\n{template}"));
+    assert_eq!(before, after);
+}

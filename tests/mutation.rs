@@ -83,7 +83,7 @@ fn check_template(program: &Program, name: &str, bytes: Vec<u8>) {
         },
     };
     let loaded = part.entry.error.is_none();
-    let report = Report::new(vec![part]);
+    let report = Report::new(vec![part], &Default::default());
     assert_eq!(report.has_errors(), !loaded, "{name}");
     let text = render::text::TextOptions {
         style: Style { color: false },

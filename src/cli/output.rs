@@ -96,12 +96,23 @@ impl<W: Write> Write for Latch<W> {
     }
 }
 
-/// Writes `text` to `path` through a temporary file in the same folder, renamed into place,
-/// so readers never see half a report.
-pub fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
+/// `Ok` when [`write_atomically`] can write `path`: its folder exists and takes a new file,
+/// and `path` is not a folder. Checked before the work, so that a report that cannot be
+/// written is known before the templates are read (and its exit code wins, as it should).
+pub fn check_writable(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a folder",
+        ));
+    }
+    let tmp = temporary(path);
+    std::fs::File::create(&tmp)?;
+    std::fs::remove_file(&tmp)
+}
+
+/// The file [`write_atomically`] writes before it renames it to `path`.
+fn temporary(path: &Path) -> std::path::PathBuf {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -110,7 +121,16 @@ pub fn write_atomically(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    dir.join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Writes `text` to `path` through a temporary file in the same folder, renamed into place,
+/// so readers never see half a report.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let tmp = temporary(path);
     let result = (|| {
         let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         write(&mut file)?;

@@ -35,6 +35,13 @@ impl From<SeverityArg> for Severity {
 /// Runs `palisade validate`.
 pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let started = Instant::now();
+    // `--output -` is standard output, as `-` is standard input among the templates.
+    let report_file = args.output.as_deref().filter(|o| *o != Path::new("-"));
+    if let Some(path) = report_file {
+        if let Err(e) = output::check_writable(path) {
+            return cannot_write(path, &e, err);
+        }
+    }
     let config = match config::load(&args.config, err) {
         Ok(c) => c,
         Err(exit) => return exit,
@@ -53,8 +60,6 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
             return Exit::Usage;
         }
     };
-    // `--output -` is standard output, as `-` is standard input among the templates.
-    let report_file = args.output.as_deref().filter(|o| *o != Path::new("-"));
     let (inputs, input_errors) = inputs::expand_and_warn(&args.paths, err);
     if let Some((file, input)) =
         report_file.and_then(|o| overwritten(o, &inputs).map(|input| (o, input)))
@@ -92,7 +97,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
             .collect::<Vec<_>>(),
     );
     progress.finish();
-    let report = Report::new(parts).with_rules(report::rule_infos(&program, &options));
+    let report = Report::new(parts, &options).with_rules(report::rule_infos(&program, &options));
     // The report is written as it is rendered: with tens of thousands of findings it is
     // larger than the template.
     let render = |w: &mut dyn Write| -> std::io::Result<()> {
@@ -119,12 +124,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
     match report_file {
         Some(path) => {
             if let Err(e) = output::write_atomically(path, render) {
-                let _ = writeln!(err, "error: cannot write `{}`: {e}", output::shown(path));
-                let _ = writeln!(
-                    err,
-                    "  = help: give `--output` the path of a file in a folder that exists and that you can write to"
-                );
-                return Exit::Usage;
+                return cannot_write(path, &e, err);
             }
         }
         None => {
@@ -164,7 +164,9 @@ fn settle(
     }
     overrides.extend(cli_overrides);
     let rules = match config {
-        Some(config) if args.rules.is_empty() => config.rules.clone(),
+        Some(config) if args.rules.is_empty() => {
+            config.rules.iter().map(|(p, _)| p.clone()).collect()
+        }
         _ => args.rules.clone(),
     };
     let no_bundled = args.no_bundled || config.and_then(|c| c.no_bundled).unwrap_or(false);
@@ -225,6 +227,16 @@ fn rule_ids(given: &[String]) -> Vec<String> {
         .filter(|id| !id.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+/// Reports that the `--output` file cannot be written: a usage error (exit 2).
+fn cannot_write(path: &Path, e: &std::io::Error, err: &mut dyn Write) -> Exit {
+    let _ = writeln!(err, "error: cannot write `{}`: {e}", output::shown(path));
+    let _ = writeln!(
+        err,
+        "  = help: give `--output` the path of a file in a folder that exists and that you can write to"
+    );
+    Exit::Usage
 }
 
 /// The input that `output` would overwrite, if the report is to be written over a template

@@ -406,16 +406,27 @@ fn notification(file: &FileEntry) -> Option<Notification> {
     })
 }
 
-/// A stable identity for a finding that survives lines moving: rule, file, JSON path and
-/// resource (FNV-1a, 64 bits, in hex).
+/// A stable identity for a finding that survives lines moving: rule, file, JSON path,
+/// resource, message and conditions (FNV-1a, 64 bits, in hex). The message and conditions
+/// tell apart the findings one rule makes at one place (DNS over one protocol only, and DNS
+/// to a wide range; one finding per parameter value).
 fn fingerprint(f: &Finding) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let conditions: Vec<String> = f
+        .conditions
+        .iter()
+        .flatten()
+        .map(|(name, holds)| format!("{name}={holds}"))
+        .collect();
     let parts = [
         &f.id,
         &f.file,
         f.path.as_str(),
         f.resource.as_deref().unwrap_or(""),
-    ];
+        &f.message,
+    ]
+    .into_iter()
+    .chain(conditions.iter().map(String::as_str));
     for part in parts {
         for byte in part.bytes().chain([0]) {
             hash ^= u64::from(byte);

@@ -121,7 +121,7 @@ pub fn rule_infos(program: &Program, options: &Options) -> Vec<RuleInfo> {
 pub struct Summary {
     /// Templates looked at (including errors and skipped files).
     pub files: usize,
-    /// Templates with at least one unsuppressed failing finding.
+    /// Templates with at least one finding that fails the run (`--fail-on`, `--unknown`).
     pub failed_files: usize,
     /// Unsuppressed findings (failures and unknowns).
     pub findings: usize,
@@ -435,8 +435,8 @@ pub fn skipped(name: &str) -> FileResult {
 }
 
 impl Report {
-    /// Assembles the parts, in order.
-    pub fn new(parts: Vec<FileResult>) -> Report {
+    /// Assembles the parts, in order; `options` decide which findings fail the run.
+    pub fn new(parts: Vec<FileResult>, options: &Options) -> Report {
         let mut summary = Summary::default();
         let mut files = Vec::with_capacity(parts.len());
         // The findings of the first file that has any are taken over as they are, with room
@@ -448,11 +448,7 @@ impl Report {
             if part.entry.status == FileStatus::Error {
                 summary.errors += 1;
             }
-            if part
-                .findings
-                .iter()
-                .any(|f| !f.suppressed && f.status == FindingStatus::Fail)
-            {
+            if part.findings.iter().any(|f| f.fails_run(options)) {
                 summary.failed_files += 1;
             }
             for f in &part.findings {
