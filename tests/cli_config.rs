@@ -218,6 +218,17 @@ fn mistakes_in_the_file_are_reported_at_their_position() {
         "{e}"
     );
     assert!(e.contains("e.g. `blocked_port = 16`"), "{e}");
+    // A policy path that names nothing is shown as written, at its place in the file.
+    let e = broken("rules = [\"policies/org.guard\", \"policies/rog\"]\n", 2);
+    assert!(e.contains("palisade.toml:1:32"), "{e}");
+    assert!(
+        e.contains("policy path `policies/rog` does not exist"),
+        "{e}"
+    );
+    assert!(
+        e.contains("relative to the folder of palisade.toml (`..`)"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -52,8 +52,9 @@ struct Raw {
 pub struct Config {
     /// The file, for positions in errors.
     pub source: Arc<SourceFile>,
-    /// Policy files or folders, relative to the working directory.
-    pub rules: Vec<PathBuf>,
+    /// Policy files or folders, relative to the working directory, each with its place in the
+    /// file.
+    pub rules: Vec<(PathBuf, Span)>,
     /// Whether to leave out the bundled policies.
     pub no_bundled: Option<bool>,
     /// Param overrides, each pointing back into the file.
@@ -95,7 +96,9 @@ pub fn load(args: &ConfigArgs, err: &mut dyn Write) -> Result<Option<Config>, Ex
             return Err(Exit::Usage);
         }
     };
-    parse(&source, path.parent().unwrap_or(Path::new("")))
+    let dir = path.parent().unwrap_or(Path::new(""));
+    parse(&source, dir)
+        .and_then(|config| missing_rules(&config, dir).map_or(Ok(config), Err))
         .map(Some)
         .map_err(|d| {
             let _ = write!(
@@ -116,7 +119,7 @@ pub fn rule_paths(
 ) -> Result<Vec<PathBuf>, Exit> {
     let config = load(args, err)?;
     Ok(match config {
-        Some(config) if rules.is_empty() => config.rules,
+        Some(config) if rules.is_empty() => config.rules.into_iter().map(|(p, _)| p).collect(),
         _ => rules.to_vec(),
     })
 }
@@ -170,7 +173,11 @@ pub fn parse(source: &Arc<SourceFile>, dir: &Path) -> Result<Config, Diagnostic>
         severities.push((id.get_ref().clone(), span_of(id), severity(value)?));
     }
     Ok(Config {
-        rules: raw.rules.iter().map(|r| dir.join(r.get_ref())).collect(),
+        rules: raw
+            .rules
+            .iter()
+            .map(|r| (dir.join(r.get_ref()), span_of(r)))
+            .collect(),
         no_bundled: raw.no_bundled,
         params: raw
             .params
@@ -194,6 +201,28 @@ pub fn parse(source: &Arc<SourceFile>, dir: &Path) -> Result<Config, Diagnostic>
         unknown: raw.unknown,
         source: Arc::clone(source),
     })
+}
+
+/// An error at the first path of `rules` that names nothing, as written in the file.
+fn missing_rules(config: &Config, dir: &Path) -> Option<Diagnostic> {
+    let (_, span) = config.rules.iter().find(|(path, _)| !path.exists())?;
+    let written = config.source.slice(*span).trim_matches('"');
+    let folder = if dir.as_os_str().is_empty() {
+        "the working directory".to_string()
+    } else {
+        format!("`{}`", dir.display())
+    };
+    Some(
+        error(
+            &config.source,
+            *span,
+            format!("policy path `{written}` does not exist"),
+        )
+        .with_label("no such file or folder")
+        .with_help(format!(
+            "paths in `rules` are relative to the folder of {FILE_NAME} ({folder}); correct the path, or create the policy file"
+        )),
+    )
 }
 
 fn first_line(message: &str) -> String {
@@ -256,10 +285,8 @@ mod tests {
             "rules = [\"org\", \"/abs/x.guard\"]\nno_bundled = true\nfail_on = \"high\"\nunknown = \"warn\"\ndisable = [\"SG060\"]\n[params]\nhigh_risk_ports = [22, 3389]\nname_pattern = \"^app-\"\n[severity]\nSG050 = \"info\"\n",
         )
         .unwrap();
-        assert_eq!(
-            c.rules,
-            [PathBuf::from("conf/org"), PathBuf::from("/abs/x.guard")]
-        );
+        let paths: Vec<&PathBuf> = c.rules.iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, [Path::new("conf/org"), Path::new("/abs/x.guard")]);
         assert_eq!(c.no_bundled, Some(true));
         assert_eq!(c.fail_on, Some(Severity::High));
         assert_eq!(c.unknown, Some(UnknownPolicy::Warn));
