@@ -139,6 +139,57 @@ const EGRESS_PEERS: [&str; 4] = [
     "DestinationSecurityGroupId",
 ];
 
+/// The group a `SourceSecurityGroupName` names, given the rule's `SourceSecurityGroupOwnerId`:
+/// names belong to an account, so with another account's id the name is that account's
+/// group, never one of the template's (SG-SEMANTICS §2.2). An owner that may or may not be
+/// the stack's own account (a literal id while `AWS::AccountId` is not supplied, a parameter)
+/// makes the group unknown.
+fn owned_by<'t>(
+    resolver: &Resolver<'t>,
+    src: &Source<'t>,
+    group: GroupRef,
+    name: &RNode<'t>,
+) -> GroupRef {
+    let Some(owner) = src.map.and_then(|m| m.get("SourceSecurityGroupOwnerId")) else {
+        return group;
+    };
+    if matches!(owner.as_intrinsic(), Some(("Ref", arg)) if arg.as_str() == Some("AWS::AccountId"))
+    {
+        return group;
+    }
+    let texts = |vs: Vs<'t>| -> Option<Vec<Str>> {
+        vs.into_iter()
+            .map(|v| match v.value.val {
+                RVal::Str(s) => Some(Str::from(s.trim())),
+                _ => None,
+            })
+            .collect()
+    };
+    let owners = resolver.resolve(owner, Seg::Root);
+    if owners.iter().all(|v| matches!(v.value.val, RVal::NoValue)) {
+        return group;
+    }
+    let Some(owners) = texts(owners) else {
+        return GroupRef::Unknown(Str::from(
+            "the account that owns the group (`SourceSecurityGroupOwnerId`) is not known",
+        ));
+    };
+    let account = texts(resolver.reference("AWS::AccountId", owner.span));
+    match account.as_deref() {
+        Some([account]) if owners.iter().all(|o| o == account) => group,
+        Some([_]) => match (owners.as_slice(), &name.val) {
+            ([_], RVal::Str(written)) => GroupRef::External(Str::from(written.trim())),
+            _ => GroupRef::Unknown(Str::from(
+                "the group belongs to another account and its name is not known",
+            )),
+        },
+        _ => GroupRef::Unknown(Str::from(format!(
+            "the group belongs to account `{}`, which may not be the stack's own; supply `--param AWS::AccountId=…`",
+            owners.first().map(Str::as_str).unwrap_or_default()
+        ))),
+    }
+}
+
 /// The CDK's "disallow all traffic" placeholder egress: icmp 252–86 to 255.255.255.255/32.
 fn is_placeholder(
     proto: Option<Protocol>,
@@ -622,7 +673,10 @@ impl Peer {
                 } else {
                     Slot::Id
                 };
-                let group = index.identify(resolver, value, slot);
+                let mut group = index.identify(resolver, value, slot);
+                if slot == Slot::Name {
+                    group = owned_by(resolver, src, group, value);
+                }
                 let is_self = !matches!(group, GroupRef::Unknown(_)) && group == src.group;
                 Peer::group(group, is_self, span)
             }
