@@ -275,8 +275,12 @@ impl<'t> Ctx<'_, 't> {
             ],
         );
         let interfaces = get(props, &["NetworkInterfaces"]);
-        // Groups may come from a launch template instead.
-        let from_template = get(props, &["LaunchTemplate"]).is_some();
+        // Groups may come from a launch template instead. Where the instance's own lists are
+        // `AWS::NoValue` (or empty), a launch template of this template that names no group
+        // brings none: the instance falls back to the default group there. (An instance that
+        // writes no list at all leaves the fallback to its launch template's entry.)
+        let from_template = get(props, &["LaunchTemplate"]).is_some()
+            && (lists.is_empty() || !self.launches_from_template_without_groups());
         if !lists.is_empty() || interfaces.is_none() {
             let key = if get(props, &["SecurityGroupIds"]).is_some() || lists.is_empty() {
                 "SecurityGroupIds"
@@ -315,16 +319,16 @@ impl<'t> Ctx<'_, 't> {
             };
             // A list that is `AWS::NoValue` in some deployments leaves the template without
             // groups there, as if it named none.
-            let omission = interfaces.is_none() && !self.consumer_brings_groups();
+            let omission = interfaces.is_none() && !self.every_consumer_brings_groups();
             self.point(&lists, &["LaunchTemplateData", key], omission, &when);
         }
         if let Some(interfaces) = interfaces {
             // An interface without `Groups` gets the default group, unless whatever launches
             // from the template brings its own.
-            let omission = !self.consumer_brings_groups();
+            let omission = !self.every_consumer_brings_groups();
             self.interfaces(interfaces, "Groups", omission, &when);
         }
-        if lists.is_empty() && interfaces.is_none() && !self.consumer_brings_groups() {
+        if lists.is_empty() && interfaces.is_none() && !self.every_consumer_brings_groups() {
             self.point(
                 &[],
                 &["LaunchTemplateData", "SecurityGroupIds"],
@@ -334,22 +338,46 @@ impl<'t> Ctx<'_, 't> {
         }
     }
 
-    /// True when something in the template launches from this launch template and adds its
-    /// own groups (an instance with groups, an EKS node group, a Batch environment).
-    fn consumer_brings_groups(&self) -> bool {
+    /// True when whatever launches from this launch template adds its own groups: something
+    /// in the template refers to it, and every such resource is an instance that names groups
+    /// or a service that brings its own (an EKS node group, a Batch environment). An Auto
+    /// Scaling group, a fleet or an output (another stack) launches with the template's groups
+    /// alone.
+    fn every_consumer_brings_groups(&self) -> bool {
         let resources = self.resolver.resources;
         let refs = self.refs.get(self.id).map_or(&[][..], Vec::as_slice);
-        refs.iter().any(|r| {
-            LAUNCH_TEMPLATE_CONSUMERS_WITH_GROUPS.contains(&r.from_type)
-                || (r.from_type == "AWS::EC2::Instance"
-                    && r.from.as_ref().is_some_and(|from| {
-                        let props = resources
-                            .and_then(|m| m.get(from))
-                            .and_then(|n| n.get("Properties"));
-                        ["SecurityGroupIds", "SecurityGroups", "NetworkInterfaces"]
-                            .iter()
-                            .any(|k| get(props, &[k]).is_some())
-                    }))
+        !refs.is_empty()
+            && refs.iter().all(|r| {
+                LAUNCH_TEMPLATE_CONSUMERS_WITH_GROUPS.contains(&r.from_type)
+                    || (r.from_type == "AWS::EC2::Instance"
+                        && r.from.as_ref().is_some_and(|from| {
+                            let props = resources
+                                .and_then(|m| m.get(from))
+                                .and_then(|n| n.get("Properties"));
+                            ["SecurityGroupIds", "SecurityGroups", "NetworkInterfaces"]
+                                .iter()
+                                .any(|k| get(props, &[k]).is_some())
+                        }))
+            })
+    }
+
+    /// True when this resource launches from a launch template of the template whose data
+    /// names no group (no group list, no network interfaces).
+    fn launches_from_template_without_groups(&self) -> bool {
+        let resources = self.resolver.resources;
+        let made = self.made.get(self.id).map_or(&[][..], Vec::as_slice);
+        made.iter().any(|r| {
+            r.path.contains("/Properties/LaunchTemplate/")
+                && self.resolver.resource_type(r.target) == Some("AWS::EC2::LaunchTemplate")
+                && {
+                    let data = resources
+                        .and_then(|m| m.get(r.target))
+                        .and_then(|n| n.get("Properties"))
+                        .and_then(|p| p.get("LaunchTemplateData"));
+                    ["SecurityGroupIds", "SecurityGroups", "NetworkInterfaces"]
+                        .iter()
+                        .all(|k| get(data, &[k]).is_none())
+                }
         })
     }
 
