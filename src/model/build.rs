@@ -52,6 +52,9 @@ pub(super) fn build_split(template: &Template, params: &Parameters, split_at: us
         || scan(&template.root, &targets, &vpc_ids),
         || declared_rules(template, params, resources.written(), split_at),
     );
+    // What a branch that is never taken refers to is never used.
+    let mut refs = refs;
+    refs.retain(|r| r.reachable(&resolver));
     let mut builder = Builder {
         resolver: &resolver,
         index: &index,

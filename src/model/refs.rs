@@ -35,6 +35,10 @@ pub struct Reference<'t> {
     /// True when the reference sits in a security-group rule (a rule resource, or an inline
     /// rule list of a group). Of those, only references to a VPC's default group are kept.
     pub in_rule: bool,
+    /// The branches the reference lies in: for each `Fn::If` around it, its condition and
+    /// whether the reference is in the branch taken when the condition holds; an output's
+    /// own `Condition` counts as a branch taken when it holds.
+    pub under: Box<[(&'t str, bool)]>,
 }
 
 impl Reference<'_> {
@@ -49,6 +53,15 @@ impl Reference<'_> {
             _ => None,
         }
     }
+
+    /// False when the reference is never evaluated: it lies in a branch of `Fn::If` that no
+    /// deployment takes, or in an output whose `Condition` never holds.
+    pub fn reachable(&self, resolver: &Resolver<'_>) -> bool {
+        self.under.iter().all(|(name, holds)| {
+            let values = resolver.condition_literal(name);
+            values.is_empty() || values.iter().any(|v| v.value == *holds)
+        })
+    }
 }
 
 struct Walk<'a> {
@@ -57,6 +70,8 @@ struct Walk<'a> {
     from: Option<&'a str>,
     from_type: &'a str,
     in_rule: bool,
+    /// The branches the walk is in (see [`Reference::under`]).
+    branches: Vec<(&'a str, bool)>,
     out: Vec<Reference<'a>>,
 }
 
@@ -82,6 +97,7 @@ impl<'a> Walk<'a> {
                 },
                 span,
                 in_rule: self.in_rule,
+                under: self.branches.as_slice().into(),
             });
         }
     }
@@ -102,6 +118,21 @@ impl<'a> Walk<'a> {
                     return;
                 }
                 "Fn::Sub" => self.sub(arg, &at, node.span),
+                "Fn::If" => {
+                    if let Some([cond, then, otherwise]) = arg.as_list() {
+                        if let Some(cond) = cond.as_str() {
+                            let list = at.key("Fn::If");
+                            for (i, (branch, holds)) in
+                                [(then, true), (otherwise, false)].into_iter().enumerate()
+                            {
+                                self.branches.push((cond, holds));
+                                self.node(branch, list.index(i + 1));
+                                self.branches.pop();
+                            }
+                            return;
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -160,6 +191,7 @@ pub fn scan<'t>(
         from: None,
         from_type: "",
         in_rule: false,
+        branches: Vec::new(),
         out: Vec::new(),
     };
     if targets.is_empty() && vpcs.is_empty() {
@@ -174,7 +206,18 @@ pub fn scan<'t>(
         walk.from = None;
         walk.from_type = "Output";
         walk.in_rule = false;
-        walk.node(outputs, top.key("Outputs"));
+        let at = top.key("Outputs");
+        match outputs.as_map() {
+            Some(map) => {
+                for (name, output) in map.iter() {
+                    let condition = output.get("Condition").and_then(Node::as_str);
+                    walk.branches.extend(condition.map(|c| (c, true)));
+                    walk.node(output, at.key(name));
+                    walk.branches.clear();
+                }
+            }
+            None => walk.node(outputs, at),
+        }
     }
     walk.out
 }
