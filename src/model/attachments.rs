@@ -112,6 +112,12 @@ fn get<'t>(node: Option<&'t Node>, keys: &[&str]) -> Option<&'t Node> {
 impl<'t> Ctx<'_, 't> {
     fn resource(&mut self, entry: &'t Entry) {
         let props = entry.value.get("Properties");
+        if let Some(at) = written::include_of(props) {
+            if self.is_point() {
+                self.included(at);
+                return;
+            }
+        }
         match self.ty {
             "AWS::EC2::Instance" => self.instance(props),
             "AWS::EC2::LaunchTemplate" => self.launch_template(props),
@@ -487,6 +493,44 @@ impl<'t> Ctx<'_, 't> {
                 };
                 self.emit(&groups, !given, path.clone(), span, &w);
             }
+        }
+    }
+
+    /// True for the resource types that have an attachment point.
+    fn is_point(&self) -> bool {
+        matches!(
+            self.ty,
+            "AWS::EC2::Instance"
+                | "AWS::EC2::LaunchTemplate"
+                | "AWS::EC2::VPCEndpoint"
+                | "AWS::RDS::DBInstance"
+                | "AWS::ElasticLoadBalancingV2::LoadBalancer"
+        ) || POINTS.iter().any(|p| p.0 == self.ty)
+    }
+
+    /// The attachment of a resource whose properties a transform supplies (`AWS::Include`):
+    /// its groups, and whether it gets the default group, are not known.
+    fn included(&mut self, span: Span) {
+        let reason = written::included("the groups");
+        let unknown = || Node::unknown(reason.clone(), span);
+        let path = property_pointer(self.id, &[written::INCLUDE]);
+        for when in self.when.clone() {
+            let (condition, parameters) = assumption_nodes(self.resolver, &when, span);
+            self.out.push(Node::record(
+                &ATTACHMENT,
+                [
+                    Node::string(self.id, span),
+                    Node::string(self.ty, span),
+                    Node::string(path.clone(), span),
+                    Node::list(vec![unknown()], span),
+                    unknown(),
+                    unknown(),
+                    unknown(),
+                    condition,
+                    parameters,
+                ],
+                span,
+            ));
         }
     }
 

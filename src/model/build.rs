@@ -13,6 +13,7 @@ use super::path::{Seg, property_pointer};
 use super::refs::{EGRESS, INGRESS, Reference, scan};
 use super::resolve::{RNode, RVal, Resolver, SECURITY_GROUP, VPC};
 use super::rules::{self, Direction, ImplicitAt, Origin, Rule, Source};
+use super::written::{INCLUDE, included};
 use crate::hash::{HashMap, HashSet};
 use crate::net::parse_cidr;
 use crate::source::Span;
@@ -152,16 +153,6 @@ fn declared_part<'t>(
         })
         .collect();
     (rules, builder.egress)
-}
-
-/// The key of a transform in place of properties (`AWS::Include`).
-const INCLUDE: &str = "Fn::Transform";
-
-/// Why `what` is not known when a transform supplies the properties.
-fn included(what: &str) -> Unknown {
-    Unknown::new(format!(
-        "{what} may come from the `Fn::Transform` in the properties, only known at deploy time"
-    ))
 }
 
 struct Builder<'a, 't> {

@@ -10,6 +10,7 @@ use super::path::{Seg, property_pointer};
 use super::refs::Reference;
 use super::resolve::{RNode, RVal, Resolver, VPC};
 use super::rules::Rule;
+use super::written::{include_of, included};
 use crate::hash::{HashMap, HashSet};
 use crate::source::Span;
 use crate::template::{Entry, Node, Shape, Str, Unknown, UnknownHint, Value};
@@ -108,11 +109,26 @@ pub fn groups<'t>(
             let span = entry.key_span;
             let prop = |key: &str| props.and_then(|p| p.get(key));
             let within = resource_when(resolver, entry);
+            // Properties a transform supplies (`AWS::Include`) may hold what is not written.
+            let include = include_of(props);
+            let or_included = |key: &str, node: Node| match include {
+                Some(at) if prop(key).is_none() => Node::unknown(included(&format!("`{key}`")), at),
+                _ => node,
+            };
             Fields {
-                name: single(resolver, prop("GroupName"), &within, span, text_node),
-                description: single(resolver, prop("GroupDescription"), &within, span, text_node),
-                vpc: single(resolver, prop("VpcId"), &within, span, vpc_node),
-                tags: tags(resolver, prop("Tags"), &within, span),
+                name: or_included(
+                    "GroupName",
+                    single(resolver, prop("GroupName"), &within, span, text_node),
+                ),
+                description: or_included(
+                    "GroupDescription",
+                    single(resolver, prop("GroupDescription"), &within, span, text_node),
+                ),
+                vpc: or_included(
+                    "VpcId",
+                    single(resolver, prop("VpcId"), &within, span, vpc_node),
+                ),
+                tags: or_included("Tags", tags(resolver, prop("Tags"), &within, span)),
                 is_default: false,
                 condition: group_condition(resolver, entry, span),
                 exists: !within.is_empty(),

@@ -5,7 +5,23 @@
 
 use super::assume::Assumptions;
 use super::resolve::Resolver;
-use crate::template::Node;
+use crate::template::{Node, Unknown};
+
+/// The key of a transform in place of properties (`AWS::Include`).
+pub const INCLUDE: &str = "Fn::Transform";
+
+/// Why `what` is not known when a transform supplies the properties.
+pub fn included(what: &str) -> Unknown {
+    Unknown::new(format!(
+        "{what} may come from the `Fn::Transform` in the properties, only known at deploy time"
+    ))
+}
+
+/// Where the `Fn::Transform` key of properties that a transform supplies (`AWS::Include`)
+/// is written.
+pub fn include_of(props: Option<&Node>) -> Option<crate::source::Span> {
+    Some(props?.as_map()?.entry(INCLUDE)?.key_span)
+}
 
 /// Deepest `Fn::If` nesting followed; deeper ones are taken as written.
 const MAX_DEPTH: usize = 16;
