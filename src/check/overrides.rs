@@ -70,14 +70,19 @@ pub(super) fn convert(declared: &Lit, value: &serde_json::Value) -> Result<Lit, 
             .map(Lit::Float)
             .ok_or_else(|| "expected a number".to_string()),
         (Lit::String(_), J::String(s)) => Ok(Lit::String(s.clone())),
-        (Lit::Regex(_), J::String(s)) => regex::Regex::new(s)
-            .map(|r| Lit::Regex(Arc::new(r)))
-            .map_err(|e| {
-                format!(
-                    "invalid regex: {}",
-                    e.to_string().lines().last().unwrap_or("").trim()
-                )
-            }),
+        // The pattern alone, or written as in a policy (`/^app-/`).
+        (Lit::Regex(_), J::String(s)) => regex::Regex::new(
+            s.strip_prefix('/')
+                .and_then(|p| p.strip_suffix('/'))
+                .unwrap_or(s),
+        )
+        .map(|r| Lit::Regex(Arc::new(r)))
+        .map_err(|e| {
+            format!(
+                "invalid regex: {}",
+                e.to_string().lines().last().unwrap_or("").trim()
+            )
+        }),
         (Lit::Cidr(_), J::String(s)) => cidr(s),
         (Lit::List(items), J::Array(values)) => {
             let Some(template) = items.first() else {
@@ -321,6 +326,17 @@ mod tests {
         let nets = Lit::List(vec![Lit::Cidr("10.0.0.0/8".parse().unwrap())]);
         assert!(convert(&nets, &serde_json::json!(["10.0.0.1/8"])).is_err());
         assert!(convert(&nets, &serde_json::json!(["192.168.0.0/16"])).is_ok());
+        // A pattern is taken with or without the slashes a policy writes around it.
+        let pattern = Lit::Regex(Arc::new(regex::Regex::new(".+").unwrap()));
+        for written in ["^app-[a-z]+$", "/^app-[a-z]+$/"] {
+            let Lit::Regex(r) = convert(&pattern, &serde_json::json!(written)).unwrap() else {
+                panic!("not a regex");
+            };
+            assert!(
+                r.is_match("app-web") && !r.is_match("/app-web/"),
+                "{written}"
+            );
+        }
     }
 
     #[test]
