@@ -353,12 +353,18 @@ pub fn checked(
             });
         }
     }
-    findings.extend(
-        suppressions
-            .problems(name, source)
-            .into_iter()
-            .filter(|f| options.selects(&f.id)),
-    );
+    let problems: Vec<Finding> = suppressions
+        .problems(name, source)
+        .into_iter()
+        .filter(|f| options.selects(&f.id))
+        .collect();
+    // palisade's own checks of the suppressions are rules of the file too, as in JUnit and
+    // SARIF.
+    for own in suppress::rule_infos().filter(|r| options.selects(&r.meta.id)) {
+        let failed = problems.iter().any(|f| *f.id == *own.meta.id);
+        rules.push((own.name, if failed { Status::Fail } else { Status::Pass }));
+    }
+    findings.extend(problems);
     order::sort_findings(&mut findings);
     FileResult {
         entry: FileEntry {
