@@ -156,11 +156,9 @@ fn cases<'r>(report: &'r Report, options: &Options, file: &'r FileEntry) -> Vec<
         .filter(|f| *f.file == *file.path)
         .collect();
     let mut out = Vec::new();
-    let mut covered: Vec<&str> = Vec::new();
     for (name, status) in &file.rules {
         let info = report.rules.iter().find(|r| &r.name == name);
         let id = info.map_or(name.as_str(), |r| r.meta.id.as_str());
-        covered.push(id);
         let mine: Vec<&Finding> = findings
             .iter()
             .copied()
@@ -168,22 +166,6 @@ fn cases<'r>(report: &'r Report, options: &Options, file: &'r FileEntry) -> Vec<
             .collect();
         let title = info.and_then(|r| r.meta.title.as_deref()).unwrap_or(name);
         out.push(case(format!("{id} {name}"), title, *status, mine, options));
-    }
-    // Findings of palisade's own checks (suppressions), which are not among the file's rules.
-    for f in &findings {
-        if covered.contains(&&*f.id) {
-            continue;
-        }
-        covered.push(&f.id);
-        let mine: Vec<&Finding> = findings.iter().copied().filter(|g| g.id == f.id).collect();
-        let title = f.title.as_deref().unwrap_or(&f.rule);
-        out.push(case(
-            format!("{} {}", f.id, f.rule),
-            title,
-            Status::Fail,
-            mine,
-            options,
-        ));
     }
     out
 }
