@@ -464,6 +464,20 @@ pub fn run_case(
             Some("give the case a template: a map with a `Resources:` map of resources"),
         ));
     }
+    // A template that `validate` refuses (a resource without `Type`, an undefined
+    // `Condition`) is refused here too: what it would create is not known.
+    if let Err(e) = template.check_resources() {
+        let at = match &case.input {
+            Input::Inline(node) => e.span.unwrap_or(node.span),
+            Input::File(_, span) => *span,
+        };
+        return Err(error_at(
+            &file.source,
+            at,
+            format!("the input of case `{}`: {}", case.name, e.message),
+            e.help.as_deref(),
+        ));
+    }
     let template = engine::with_parameters(template, &case.parameters);
     let outcomes = engine::evaluate_template(program, &template, &case.parameters);
     let name = template.source.name().to_string();

@@ -424,6 +424,8 @@ fn invalid_test_files_exit_1() {
             "test_input_not_a_template",
             "input-not-a-template.tests.yaml",
         ),
+        // So does one that `validate` refuses.
+        ("test_input_refused", "input-refused.tests.yaml"),
     ] {
         let t = run(&["test", "--rules", "policy.guard", "--tests", file]);
         assert_exit(1, &t);
