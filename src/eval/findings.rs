@@ -148,26 +148,37 @@ impl<'a> Evaluator<'a> {
     }
 
     /// A custom message with its `{{query}}` parts filled in. Each query is evaluated from
-    /// the failing value outwards: first on the value itself, then on each value it is part
-    /// of, up to the document; the first place where it selects something is used.
+    /// the failing value outwards: first on the value itself, then on each map it is part of,
+    /// up to the document; the first place where it selects something is used. Lists are
+    /// passed over: a query on a list would select from its other entries (the port of
+    /// another ingress rule). A null is shown only if nothing further out has a value, or if
+    /// it is the value of an entry of a list (a model record, a rule of the template), whose
+    /// own field it is: further out are other records.
     pub(super) fn message(&mut self, message: &'a Message, item: &Item<'a>) -> String {
         let mut out = String::new();
         for part in &message.parts {
             match part {
                 MessagePart::Text(t) => out.push_str(t),
                 MessagePart::Query(q) => {
-                    let mut bases: Vec<Item<'a>> = vec![item.clone()];
-                    bases.extend(item.path.nodes().map(|n| Item {
-                        val: Val::Node(n),
-                        path: Default::default(),
-                        doubt: None,
-                    }));
-                    bases.push(Item::document());
-                    // The first place with a value that is not null wins; a null found on the way
-                    // is shown only if nothing better turns up.
+                    // Each base, with whether a null there is final.
+                    let mut bases: Vec<(Item<'a>, bool)> =
+                        vec![(item.clone(), item.path.ends_in_index())];
+                    bases.extend(
+                        item.path
+                            .links()
+                            .filter(|(_, n)| !matches!(n.resolved().value, Value::List(_)))
+                            .map(|(seg, n)| {
+                                let base = Item {
+                                    val: Val::Node(n),
+                                    path: Default::default(),
+                                    doubt: None,
+                                };
+                                (base, matches!(seg, Seg::Index(_)))
+                            }),
+                    );
+                    bases.push((Item::document(), true));
                     let mut shown = None;
-                    for base in bases {
-                        let in_map = base_is_map(&base);
+                    for (base, final_null) in bases {
                         let ctx = Ctx {
                             this: base,
                             key: None,
@@ -183,9 +194,7 @@ impl<'a> Evaluator<'a> {
                             continue;
                         }
                         let text = values.iter().map(show_plain).collect::<Vec<_>>().join(", ");
-                        // A null found in a map is that map's value: going further out would
-                        // show the values of other entries (every rule's `peer.cidr`).
-                        if values.iter().all(is_null) && !in_map {
+                        if values.iter().all(is_null) && !final_null {
                             shown.get_or_insert(text);
                             continue;
                         }
@@ -197,15 +206,6 @@ impl<'a> Evaluator<'a> {
             }
         }
         collapse(&out)
-    }
-}
-
-/// True when a message's lookup base is a map (a record of the model, a resource).
-fn base_is_map(base: &Item<'_>) -> bool {
-    match &base.val {
-        Val::Node(n) => matches!(n.resolved().value, Value::Map(_)),
-        Val::Owned(n) => matches!(n.resolved().value, Value::Map(_)),
-        _ => false,
     }
 }
 

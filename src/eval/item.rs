@@ -215,16 +215,32 @@ impl<'a> Path<'a> {
 
     /// The nodes on the path, nearest first.
     pub fn nodes(&self) -> impl Iterator<Item = &'a Node> + '_ {
+        self.links().map(|(_, node)| node)
+    }
+
+    /// The nodes on the path with the step that reached each, nearest first.
+    pub fn links(&self) -> impl Iterator<Item = (Seg<'a>, &'a Node)> + '_ {
         let mut at = self.0.as_ref();
         std::iter::from_fn(move || {
             while let Some(link) = at {
                 at = link.parent.0.as_ref();
                 if let Some(node) = link.node {
-                    return Some(node);
+                    return Some((link.seg, node));
                 }
             }
             None
         })
+    }
+
+    /// True when the path ends with a list index: its value is an entry of a list.
+    pub fn ends_in_index(&self) -> bool {
+        matches!(
+            self.0.as_deref(),
+            Some(Link {
+                seg: Seg::Index(_),
+                ..
+            })
+        )
     }
 }
 

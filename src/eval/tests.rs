@@ -212,6 +212,40 @@ fn unknown_values_make_unknown_outcomes() {
     assert_eq!(r[1].2[0].status, FindingStatus::Unknown);
 }
 
+/// A placeholder never takes its value from another entry of a list the failing value is in:
+/// an ingress rule without `Description` does not show the description of the one before.
+#[test]
+fn placeholders_do_not_look_into_sibling_entries() {
+    let template = "Resources:\n  Sg:\n    Type: X\n    Properties:\n      SecurityGroupIngress:\n        - {FromPort: 443, Description: https}\n        - {FromPort: 22}\n";
+    let r = run(
+        "rule m { Resources.Sg.Properties.SecurityGroupIngress[*].Description EXISTS << port {{FromPort}}: {{Description}} >> }",
+        template,
+    );
+    assert_eq!(&*r[0].2[0].message, "port 22: (none)", "{r:#?}");
+}
+
+/// A null in a map nested in a record (a rule's `peer.group` for a CIDR peer) does not hide
+/// the record's own field of that name (the rule's `group`).
+#[test]
+fn a_null_nested_in_a_record_gives_way_to_the_records_field() {
+    let at = crate::source::Span::default();
+    let peer = Node::map(
+        [
+            ("cidr", Node::string("0.0.0.0/0", at)),
+            ("group", Node::null(at)),
+        ],
+        at,
+    );
+    let rule = Node::map([("group", Node::string("Web", at)), ("peer", peer)], at);
+    let model = rules_model(vec![rule]);
+    let r = run_with_model(
+        "rule m { rules[*].peer.cidr != 0.0.0.0/0 << {{group}}: {{peer.group}} >> }",
+        "Resources: {}",
+        &model,
+    );
+    assert_eq!(&*r[0].2[0].message, "Web: null", "{r:#?}");
+}
+
 /// A placeholder whose value is null in the failing value's record shows that null, not the
 /// values of the other records further out.
 #[test]
