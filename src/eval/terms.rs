@@ -427,7 +427,7 @@ impl<'a> Evaluator<'a> {
             }
             let anchor = ctx.this.clone();
             return match unknown {
-                Some(reason) => self.undecided(&anchor, clause, message, reason, ctx),
+                Some(reason) => self.undecided(&anchor, &anchor, clause, message, reason, ctx),
                 None => {
                     let o = self.failure(&anchor, ctx, || {
                         format!(
@@ -477,25 +477,34 @@ impl<'a> Evaluator<'a> {
         ctx: &Ctx<'a>,
     ) -> Outcome {
         // A value of the policy (a param's item, a literal) has no place in the template: the
-        // finding goes where the clause is checked, the resource of a block, and its message
-        // is filled in from there.
-        let at = match item.val {
-            Val::Lit(_) => &ctx.this,
-            _ => item,
+        // finding goes where the clause is checked, the resource of a block. Its message is
+        // filled in from the value (`{{this}}`), then from that resource outwards.
+        let (at, shown) = match item.val {
+            Val::Lit(_) => (
+                &ctx.this,
+                Item {
+                    val: item.val.clone(),
+                    path: ctx.this.path.clone(),
+                    doubt: item.doubt.clone(),
+                },
+            ),
+            _ => (item, item.clone()),
         };
         match truth {
             Truth::True => Outcome::pass(),
-            Truth::Unknown(reason) => self.undecided(at, clause, message, reason, ctx),
+            Truth::Unknown(reason) => self.undecided(at, &shown, clause, message, reason, ctx),
             Truth::False => {
                 let o = self.failure(at, ctx, || self.default_message(item, clause));
-                self.with_message(o, message, at, ctx)
+                self.with_message(o, message, &shown, ctx)
             }
         }
     }
 
+    /// An unknown outcome at `item`, with its message filled in from `shown`.
     fn undecided(
         &mut self,
         item: &Item<'a>,
+        shown: &Item<'a>,
         clause: &'a Clause,
         message: Option<&'a Message>,
         reason: Reason,
@@ -504,7 +513,7 @@ impl<'a> Evaluator<'a> {
         let mut o = Outcome::unknown(reason.clone());
         if ctx.collect {
             let text: Arc<str> = match message {
-                Some(m) => explained(&Arc::from(self.message(m, item)), "unknown", &reason),
+                Some(m) => explained(&Arc::from(self.message(m, shown)), "unknown", &reason),
                 None => Arc::from(format!(
                     "cannot tell whether `{}` holds: {reason}",
                     self.clause_text(clause)

@@ -284,6 +284,20 @@ fn failing_policy_values_are_reported_at_the_block_value() {
         .collect();
     assert_eq!(found, [(Some("B"), "X lacks a required tag")], "{r:#?}");
     assert!(r[0].2[0].span.is_some());
+    // `{{this}}` is the failing value of the policy, so each missing tag is a finding of its
+    // own, at the resource.
+    let r = run(
+        "param required = [\"Owner\", \"Team\", \"Cost\"]\n\
+         rule tagged { Resources.B { let tag_keys = Properties.Tags[*].Key\n\
+         %required[*] IN %tag_keys << {{Type}} lacks the tag {{this}} >> } }",
+        template,
+    );
+    let found: Vec<&str> = r[0].2.iter().map(|f| &*f.message).collect();
+    assert_eq!(
+        found,
+        ["X lacks the tag Owner", "X lacks the tag Cost"],
+        "{r:#?}"
+    );
 }
 
 /// A key taken from a variable whose value is missing is missing: the clause fails.
