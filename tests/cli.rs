@@ -292,6 +292,52 @@ fn validate_writes_the_report_to_a_file() {
             "{t}"
         );
     }
+    // A link is written through and stays a link; so does a named pipe, for its reader.
+    let target = tmp.path().join("kept.json");
+    let link = tmp.path().join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let t = validate(&[
+        "bad.yaml",
+        "--format",
+        "json",
+        "--output",
+        &link.to_string_lossy(),
+    ]);
+    assert!(t.starts_with("exit: 19\n"), "{t}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("palisade/report/v1")
+    );
+    let pipe = tmp.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+    if made.is_ok_and(|s| s.success()) {
+        let reader = {
+            let pipe = pipe.clone();
+            std::thread::spawn(move || std::fs::read_to_string(pipe).unwrap())
+        };
+        let t = validate(&[
+            "bad.yaml",
+            "--format",
+            "json",
+            "--output",
+            &pipe.to_string_lossy(),
+        ]);
+        assert!(t.starts_with("exit: 19\n"), "{t}");
+        assert!(reader.join().unwrap().contains("palisade/report/v1"));
+        assert!(
+            !std::fs::symlink_metadata(&pipe)
+                .unwrap()
+                .file_type()
+                .is_file()
+        );
+    }
     // Known before anything is read: the usage error wins over a broken policy (exit 5).
     let t = run(&[
         "validate",

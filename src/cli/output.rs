@@ -96,9 +96,16 @@ impl<W: Write> Write for Latch<W> {
     }
 }
 
-/// `Ok` when [`write_atomically`] can write `path`: its folder exists and takes a new file,
-/// and `path` is not a folder. Checked before the work, so that a report that cannot be
-/// written is known before the templates are read (and its exit code wins, as it should).
+/// True when `path` exists and is something other than a regular file: a symbolic link, a
+/// named pipe, a device (`/dev/stdout`). The report is written through it, never in its place.
+fn special(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file())
+}
+
+/// `Ok` when [`write_report`] can write `path`: its folder exists and takes a new file, and
+/// `path` is not a folder; or `path` is a link, a device or a pipe that opens for writing.
+/// Checked before the work, so that a report that cannot be written is known before the
+/// templates are read (and its exit code wins, as it should).
 pub fn check_writable(path: &Path) -> std::io::Result<()> {
     if path.is_dir() {
         return Err(std::io::Error::new(
@@ -106,12 +113,30 @@ pub fn check_writable(path: &Path) -> std::io::Result<()> {
             "it is a folder",
         ));
     }
+    if special(path) {
+        // Opening a named pipe would wait for its reader: it is opened when the report is
+        // ready. Anything else is opened now, without truncating it (a link to no file yet
+        // makes the file, as a shell's `>` would).
+        let fifo = std::fs::metadata(path).is_ok_and(|m| {
+            use std::os::unix::fs::FileTypeExt;
+            m.file_type().is_fifo()
+        });
+        if fifo {
+            return Ok(());
+        }
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map(|_| ());
+    }
     let tmp = temporary(path);
     std::fs::File::create(&tmp)?;
     std::fs::remove_file(&tmp)
 }
 
-/// The file [`write_atomically`] writes before it renames it to `path`.
+/// The file [`write_report`] writes before it renames it to `path`.
 fn temporary(path: &Path) -> std::path::PathBuf {
     let dir = path
         .parent()
@@ -124,12 +149,18 @@ fn temporary(path: &Path) -> std::path::PathBuf {
     dir.join(format!(".{name}.{}.tmp", std::process::id()))
 }
 
-/// Writes `text` to `path` through a temporary file in the same folder, renamed into place,
-/// so readers never see half a report.
-pub fn write_atomically(
+/// Writes the report to `path`. A regular file (or a new one) is written through a temporary
+/// file in the same folder, renamed into place, so readers never see half a report. A link,
+/// a device or a named pipe is written through, as a shell's `>` would.
+pub fn write_report(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    if special(path) {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+        write(&mut file)?;
+        return file.flush();
+    }
     let tmp = temporary(path);
     let result = (|| {
         let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);

@@ -241,7 +241,7 @@ fn update(
         text = next;
     }
     if text != file.source.text() {
-        if let Err(e) = output::write_atomically(path, |w| w.write_all(text.as_bytes())) {
+        if let Err(e) = output::write_report(path, |w| w.write_all(text.as_bytes())) {
             let _ = writeln!(err, "error: cannot write `{}`: {e}", output::shown(path));
             let _ = writeln!(
                 err,

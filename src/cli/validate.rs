@@ -123,7 +123,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exi
     let mut exit = Exit::Ok;
     match report_file {
         Some(path) => {
-            if let Err(e) = output::write_atomically(path, render) {
+            if let Err(e) = output::write_report(path, render) {
                 return cannot_write(path, &e, err);
             }
         }
