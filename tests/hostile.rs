@@ -755,6 +755,49 @@ fn amplified_text_is_bounded() {
     assert_load_error(&run, "aliases.yaml:7:", "yaml::too-large");
 }
 
+/// Values that multiply: `Fn::If`s nested in each other's false branch under a condition of
+/// a three-valued parameter (once resolved per path through them, twice as long per level),
+/// and a list of many `!Ref`s to a parameter of many values (once copied per item and value).
+#[test]
+fn nested_conditions_and_repeated_parameters_are_bounded() {
+    let dir = Dir::new();
+    let mut cidr = "0.0.0.0/0".to_string();
+    for _ in 0..60 {
+        cidr = format!("{{\"Fn::If\": [\"C\", \"10.1.0.0/16\", {cidr}]}}");
+    }
+    let head = "\"Parameters\": {\"P\": {\"Type\": \"String\", \"AllowedValues\": [\"a\", \"b\", \"c\"]}}, \"Conditions\": {\"C\": {\"Fn::Equals\": [{\"Ref\": \"P\"}, \"b\"]}}";
+    let group = |cidr: &str| {
+        format!(
+            "{{{head}, \"Resources\": {{\"Sg\": {{\"Type\": \"AWS::EC2::SecurityGroup\", \"Properties\": {{\"GroupDescription\": \"x\", \"SecurityGroupIngress\": [{{\"IpProtocol\": \"tcp\", \"FromPort\": 22, \"ToPort\": 22, \"CidrIp\": {cidr}}}]}}}}}}}}"
+        )
+    };
+    dir.write("nested.json", group(&cidr).as_bytes());
+    let run = dir.validate(&["nested.json"]);
+    assert_eq!(run.code, 19, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("high T001 `Sg` is open to the world (when C is false"),
+        "{}",
+        run.stdout
+    );
+    // 10,000 references to a parameter of 30 values: 300,000 possible values in all, past
+    // the bound, so the value is unknown (which fails closed) and nothing is copied.
+    let values: Vec<String> = (0..30).map(|i| format!("\"10.0.{i}.0/24\"")).collect();
+    let refs = vec!["{\"Ref\": \"Q\"}"; 10_000].join(", ");
+    let joined = format!(
+        "{{\"Parameters\": {{\"Q\": {{\"Type\": \"String\", \"AllowedValues\": [{}]}}}}, \"Resources\": {{\"Sg\": {{\"Type\": \"AWS::EC2::SecurityGroup\", \"Properties\": {{\"GroupDescription\": \"x\", \"SecurityGroupIngress\": [{{\"IpProtocol\": \"tcp\", \"FromPort\": 22, \"ToPort\": 22, \"CidrIp\": {{\"Fn::Join\": [\"\", [{refs}]]}}}}]}}}}}}}}",
+        values.join(", ")
+    );
+    dir.write("joined.json", joined.as_bytes());
+    let run = dir.validate(&["joined.json"]);
+    assert_eq!(run.code, 19, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("high (unknown) T001") && run.stdout.contains("too long to follow"),
+        "{}",
+        run.stdout
+    );
+}
+
 /// Escape sequences in template values (a logical id, a quoted value) would reach the terminal
 /// through the text report; they are shown escaped. The machine formats keep them as data.
 #[test]

@@ -191,16 +191,27 @@ pub fn product<T: Clone>(lists: &[Vec<Variant<T>>], bound: usize) -> Option<Vec<
             continue;
         }
         let mut next = Vec::new();
-        for a in &acc {
-            for b in list {
-                if let Some(when) = a.when.merge(&b.when) {
-                    let mut values = a.value.clone();
-                    values.push(b.value.clone());
-                    next.push(Variant::new(values, when));
-                    if next.len() > bound {
-                        return None;
-                    }
-                }
+        for a in acc {
+            // The values so far are moved into the last combination, not copied: a list of
+            // many items that each depend on one parameter (`!Join` of a thousand `!Ref P`)
+            // would otherwise copy the growing list once per item.
+            let mut found: Vec<(&T, Assumptions)> = list
+                .iter()
+                .filter_map(|b| Some((&b.value, a.when.merge(&b.when)?)))
+                .collect();
+            let last = found.pop();
+            for (value, when) in found {
+                let mut values = a.value.clone();
+                values.push(value.clone());
+                next.push(Variant::new(values, when));
+            }
+            if let Some((value, when)) = last {
+                let mut values = a.value;
+                values.push(value.clone());
+                next.push(Variant::new(values, when));
+            }
+            if next.len() > bound {
+                return None;
             }
         }
         acc = next;

@@ -3,7 +3,7 @@
 
 use super::assume::{Variant, product};
 use super::path::Seg;
-use super::resolve::{RNode, RVal, Resolver, Vs, one, too_many, unknown};
+use super::resolve::{RNode, RVal, Resolver, Vs, one, resolve_each, too_many, unknown};
 use crate::hash::HashMap;
 use crate::source::Span;
 use crate::template::{Node, Str, Unknown, UnknownHint, Value};
@@ -186,16 +186,19 @@ impl<'t> Resolver<'t> {
                 })),
             })
             .collect();
-        let lists: Vec<Vs<'t>> = names
-            .iter()
-            .map(|&name| match vars.and_then(|v| v.get(name)) {
+        let resolved = resolve_each(names.iter(), "`Fn::Sub`", |&name| {
+            match vars.and_then(|v| v.get(name)) {
                 Some(node) => self.resolve(node, vars_at.key(name)),
                 None => match name.split_once('.') {
                     Some((res, attr)) => self.get_att(res, attr, span),
                     None => self.reference(name, span),
                 },
-            })
-            .collect();
+            }
+        });
+        let lists = match resolved {
+            Ok(lists) => lists,
+            Err(reason) => return unknown(reason, span),
+        };
         let Some(combos) = product(&lists, self.bound) else {
             return unknown(too_many(self.bound), span);
         };

@@ -141,6 +141,36 @@ pub(crate) fn too_many(bound: usize) -> String {
     format!("more than {bound} possible values")
 }
 
+/// Most variants that the values of a list (or `Fn::Sub`'s variables) may have in all, and
+/// about the most values a combination of them may copy: a list of thousands of items that
+/// each depend on a parameter of many values would take a copy of the list per value.
+const MAX_COMBINED: usize = 1 << 18;
+
+/// Resolves each of `nodes` in turn; `Err` with the reason once their variants are past
+/// [`MAX_COMBINED`] in all, before they take the memory.
+pub(crate) fn resolve_each<'t, I>(
+    nodes: I,
+    what: &str,
+    mut resolve: impl FnMut(I::Item) -> Vs<'t>,
+) -> Result<Vec<Vs<'t>>, String>
+where
+    I: IntoIterator,
+{
+    let mut lists = Vec::new();
+    let mut total: usize = 0;
+    for node in nodes {
+        let vs = resolve(node);
+        total = total.saturating_add(vs.len());
+        if total > MAX_COMBINED {
+            return Err(format!(
+                "{what} whose values have more than {MAX_COMBINED} possible values in all is too long to follow"
+            ));
+        }
+        lists.push(vs);
+    }
+    Ok(lists)
+}
+
 /// The bytes a resolved value takes beyond its own node: its text, and its items (a node each)
 /// with theirs.
 fn built_text(val: &RVal<'_>) -> usize {
@@ -264,11 +294,13 @@ impl<'t> Resolver<'t> {
     }
 
     fn resolve_list(&self, items: &'t [Node], span: Span, at: Seg<'_>) -> Vs<'t> {
-        let lists: Vec<Vs<'t>> = items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| self.resolve(item, at.index(i)))
-            .collect();
+        let resolved = resolve_each(items.iter().enumerate(), "a list", |(i, item)| {
+            self.resolve(item, at.index(i))
+        });
+        let lists = match resolved {
+            Ok(lists) => lists,
+            Err(reason) => return unknown(reason, span),
+        };
         match product(&lists, self.bound) {
             Some(combos) => combos
                 .into_iter()
@@ -573,12 +605,22 @@ impl<'t> Resolver<'t> {
             return unknown("`Fn::If` needs a condition name and two values", span);
         };
         let mut out = Vec::new();
+        // Each branch is resolved once, whatever the number of the condition's variants that
+        // take it: nested `Fn::If`s would otherwise be resolved once per path through them.
+        let mut branches: [Option<Vs<'t>>; 2] = [None, None];
         for cond in self.condition_literal(name) {
             let (branch, index) = if cond.value { (yes, 1) } else { (no, 2) };
-            for v in self.resolve(branch, at.index(index)) {
+            let Some(slot) = branches.get_mut(index - 1) else {
+                continue;
+            };
+            let values = slot.get_or_insert_with(|| self.resolve(branch, at.index(index)));
+            for v in values.iter() {
                 if let Some(when) = cond.when.merge(&v.when) {
-                    out.push(Variant::new(v.value, when));
+                    out.push(Variant::new(v.value.clone(), when));
                 }
+            }
+            if out.len() > self.bound {
+                return unknown(too_many(self.bound), span);
             }
         }
         if out.len() > self.bound {
