@@ -93,7 +93,8 @@ pub fn expand(paths: &[PathBuf]) -> Expanded {
                     "input::unreadable",
                     format!("cannot read folder `{}`: {e}", dir.display()),
                     None,
-                ),
+                )
+                .with_help("check the folder's permissions (palisade needs to list it and read its files), or leave it out"),
             }));
             inputs.extend(found.into_iter().map(|p| Input {
                 name: display(&p),

@@ -124,6 +124,16 @@ impl Parameters {
             Value::List(items) => {
                 for item in items {
                     let (key, value) = list_entry(&source, item)?;
+                    // Two values for one key, as in a map, are an error: which one was meant?
+                    if out.get(&key).is_some() {
+                        return Err(ParamsError::at(
+                            &source,
+                            Some(item.span),
+                            "params::bad-entry",
+                            format!("parameter `{key}` is given twice"),
+                        )
+                        .help("give each parameter one entry; remove or rename the other"));
+                    }
                     out.set(key, value);
                 }
             }
@@ -459,6 +469,10 @@ mod tests {
 
     #[test]
     fn bad_files_have_positions() {
+        let e = parse("[{\"ParameterKey\": \"A\", \"ParameterValue\": \"x\"},\n {\"ParameterKey\": \"A\", \"ParameterValue\": \"y\"}]")
+            .unwrap_err();
+        assert_eq!(e.message, "parameter `A` is given twice");
+        assert_eq!(e.position.map(|p| p.line), Some(2));
         let e = parse("[{\"ParameterKey\": \"A\", \"ParameterValue\": \"x\"},\n {\"Key\": \"B\"}]")
             .unwrap_err();
         assert_eq!(e.code, "params::bad-entry");

@@ -239,6 +239,14 @@ pub fn decode(name: impl Into<String>, bytes: Vec<u8>) -> Result<Arc<SourceFile>
     if bytes.len() > MAX_SOURCE_LEN.min(MAX_INPUT_LEN) {
         return Err(too_large());
     }
+    if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) || bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        return Err(LoadError::new(
+            "input::not-utf8",
+            "the file is UTF-32 (it starts with a UTF-32 byte-order mark); palisade reads UTF-8",
+            None,
+        )
+        .with_help("convert the file to UTF-8, e.g. `iconv -f UTF-32 -t UTF-8`"));
+    }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(LoadError::new(
             "input::not-utf8",

@@ -133,6 +133,11 @@ fn decode_accepts_utf8_only() {
         assert_eq!(e.code, "input::not-utf8");
         assert!(e.message.contains("UTF-16"), "{}", e.message);
     }
+    for bom in [&b"\xff\xfe\0\0a\0\0\0"[..], b"\0\0\xfe\xff\0\0\0a"] {
+        let e = decode("x", bom.to_vec()).unwrap_err();
+        assert!(e.message.contains("UTF-32"), "{}", e.message);
+        assert!(e.help.unwrap().contains("-f UTF-32"));
+    }
     let e = decode("x", b"a: 1\nb: caf\xe9\n".to_vec()).unwrap_err();
     assert_eq!(e.code, "input::not-utf8");
     assert!(
