@@ -66,6 +66,24 @@ fn type_errors_visible_in_the_text() {
         .unwrap_err();
     assert_eq!(e.len(), 3, "{e:?}");
     assert!(e.iter().all(|s| s.starts_with("check::type-mismatch")));
+    // Numbers beside `WITHIN` and `OVERLAPS` are ports.
+    let e = run(
+        "rule a { x WITHIN [22, 65536]  y OVERLAPS -1  z WITHIN r[0, 70000] }
+",
+    )
+    .unwrap_err();
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert!(
+        e.iter().all(|s| s.contains("takes ports from 0 to 65535")),
+        "{e:?}"
+    );
+    assert!(
+        run(
+            "rule a { x WITHIN [r[0, 1023], 65535, 10.0.0.0/8]  y OVERLAPS r(-1, 65536) }
+"
+        )
+        .is_ok()
+    );
 }
 
 #[test]

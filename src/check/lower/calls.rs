@@ -35,6 +35,15 @@ impl Checker<'_> {
                 .then_some(("needs CIDRs or ports", "write a CIDR (`10.0.0.0/8`), a port (`22`), a range (`r[0, 1023]`) or a list of them")),
             BinaryOp::Eq | BinaryOp::Ne => None,
         };
+        // Numbers beside a CIDR operator are ports: one outside 0-65535 would fail every port.
+        let problem = problem.or_else(|| {
+            (matches!(op, BinaryOp::Within | BinaryOp::Overlaps) && !ports_in_range(lit)).then_some(
+                (
+                    "takes ports from 0 to 65535",
+                    "write ports and ranges within 0-65535, e.g. `r[1024, 65535]`",
+                ),
+            )
+        });
         if let Some((needs, help)) = problem {
             let d = self
                 .err(
@@ -166,6 +175,20 @@ impl Checker<'_> {
             }
         }
         args
+    }
+}
+
+/// False when a port of `lit` (a number, a range, in a list or not) is outside 0-65535.
+fn ports_in_range(lit: &Lit) -> bool {
+    match lit {
+        Lit::Int(i) => (0..=65535).contains(i),
+        Lit::Range(r) => {
+            let low = r.low >= 0.0 || (!r.low_inclusive && r.low >= -1.0);
+            let high = r.high <= 65535.0 || (!r.high_inclusive && r.high <= 65536.0);
+            low && high
+        }
+        Lit::List(items) => items.iter().all(ports_in_range),
+        _ => true,
     }
 }
 
