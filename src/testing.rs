@@ -199,7 +199,8 @@ fn parse_case(source: &SourceFile, item: &Node, index: usize) -> Result<Case, Te
             None,
         ));
     };
-    for (key, value) in map.iter() {
+    for entry in map.entries() {
+        let key = entry.key;
         if ![
             "name",
             "input",
@@ -212,7 +213,7 @@ fn parse_case(source: &SourceFile, item: &Node, index: usize) -> Result<Case, Te
         {
             return Err(error_at(
                 source,
-                value.span,
+                entry.key_span,
                 format!("unknown key `{key}` in a test case"),
                 Some(
                     "a case has `name`, `input` or `input_file`, optionally `parameters`, `expectations` and optionally `findings`",
