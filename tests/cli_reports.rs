@@ -535,3 +535,38 @@ fn sarif_fingerprints_tell_findings_apart_and_survive_lines_moving() {
     let after = fingerprints(&format!("# moved\n# down\n{template}"));
     assert_eq!(before, after);
 }
+
+#[test]
+fn model_findings_point_at_the_value_by_line_and_by_json_pointer() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = "Parameters:\n  Wide: {Type: String, Default: 10.0.0.0/8}\nConditions:\n  Prod: !Equals [!Ref AWS::Region, eu-west-1]\nResources:\n  Db:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: database tier\n      VpcId: vpc-1\n      SecurityGroupIngress:\n        - {IpProtocol: tcp, FromPort: 5432, ToPort: 5432, CidrIp: 10.0.0.0/8}\n        - {IpProtocol: tcp, FromPort: 5432, ToPort: 5432, CidrIp: !Ref Wide}\n        - !If [Prod, {IpProtocol: tcp, FromPort: 5432, ToPort: 5432, CidrIp: 172.16.0.0/12}, !Ref AWS::NoValue]\n";
+    std::fs::write(dir.path().join("t.yaml"), template).unwrap();
+    let args = [
+        "validate",
+        "t.yaml",
+        "--no-config",
+        "--only",
+        "SG040",
+        "--format",
+        "json",
+    ];
+    let run = run_in(dir.path(), &args);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let found: Vec<(u64, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["path"].as_str().unwrap()))
+        .collect();
+    let ingress = "/Resources/Db/Properties/SecurityGroupIngress";
+    assert_eq!(
+        found,
+        [
+            (12, &*format!("{ingress}/0/CidrIp")),
+            (13, &*format!("{ingress}/1/CidrIp")),
+            (14, &*format!("{ingress}/2/Fn::If/1/CidrIp")),
+        ],
+        "{}",
+        run.stdout
+    );
+}

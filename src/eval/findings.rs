@@ -36,9 +36,12 @@ impl<'a> Evaluator<'a> {
             Some((Seg::ModelRoot(root), _)) => {
                 let entry = steps.get(1).and_then(|(_, n)| *n);
                 if let Some(entry) = entry {
-                    finding.pointer = text_field(entry, "path")
-                        .map(String::from)
-                        .unwrap_or_default();
+                    let path = text_field(entry, "path").unwrap_or_default();
+                    // The entry's path names the rule or resource; the value is inside it.
+                    finding.pointer = match finding.span {
+                        Some(span) => refine(self.doc.root, &path, span),
+                        None => path.to_string(),
+                    };
                     finding.resource =
                         text_field(entry, "resource").or_else(|| text_field(entry, "logical_id"));
                     finding.security_group = match *root {
@@ -206,6 +209,53 @@ impl<'a> Evaluator<'a> {
             }
         }
         collapse(&out)
+    }
+}
+
+/// `pointer` extended down to the deepest template value below it whose text holds `span`
+/// (`…/SecurityGroupIngress/0` to `…/SecurityGroupIngress/0/CidrIp`); `pointer` itself when
+/// it names no value of the template or the value does not hold `span` (a key, a value the
+/// model made up, SAM's `Globals`).
+fn refine(root: &Node, pointer: &str, span: Span) -> String {
+    let holds = |node: &Node| {
+        !node.span.is_none() && node.span.start <= span.start && span.end <= node.span.end
+    };
+    let mut node = root;
+    for token in pointer.split('/').skip(1) {
+        let key = token.replace("~1", "/").replace("~0", "~");
+        let next = match &node.value {
+            Value::Map(map) => map.get(&key),
+            Value::List(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        };
+        match next {
+            Some(next) => node = next,
+            None => return pointer.to_string(),
+        }
+    }
+    let mut out = pointer.to_string();
+    if !holds(node) {
+        return out;
+    }
+    loop {
+        let next = match &node.value {
+            Value::Map(map) => map
+                .iter()
+                .find(|(_, v)| holds(v))
+                .map(|(k, v)| (pointer_token(k), v)),
+            Value::List(items) => items
+                .iter()
+                .enumerate()
+                .find(|(_, v)| holds(v))
+                .map(|(i, v)| (i.to_string().into(), v)),
+            _ => None,
+        };
+        let Some((token, child)) = next else {
+            return out;
+        };
+        out.push('/');
+        out.push_str(&token);
+        node = child;
     }
 }
 
