@@ -42,7 +42,133 @@ pub(super) fn syntax_error(file: &Arc<SourceFile>, error: Error<Rule>) -> Diagno
     if let Some(d) = unclosed(file, offset, rest) {
         return d;
     }
+    if let Some(d) = open_square_bracket(d.clone(), file, before, rest) {
+        return d;
+    }
+    if let Some(d) = misspelt_keyword(d.clone(), file, before) {
+        return d;
+    }
     d.with_help(help_for(&expected, &found.text))
+}
+
+/// Keywords that start a statement, which a typo turns into a rule name.
+const STATEMENT_KEYWORDS: [&str; 5] = ["when", "rule", "let", "param", "some"];
+
+/// The block the error is in opens with a misspelt keyword (`wehn Resources.Sg EXISTS {`):
+/// the grammar read the word as a rule name and stumbled later, inside the block.
+fn misspelt_keyword(d: Diagnostic, file: &Arc<SourceFile>, before: &str) -> Option<Diagnostic> {
+    let (at, open) = super::unclosed_bracket(before)?;
+    if open != '{' {
+        return None;
+    }
+    let head = before.get(..at as usize).unwrap_or("");
+    let line_start = head.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let line = head.get(line_start..).unwrap_or("");
+    let word = line.trim_start();
+    let word_start = line_start + (line.len() - word.len());
+    let word: String = word
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let lower = word.to_ascii_lowercase();
+    // One slip in a short keyword, two (a swap) in a longer one.
+    let keyword = STATEMENT_KEYWORDS.iter().find(|k| {
+        **k != lower && crate::diag::edit_distance(&lower, k) <= 1 + usize::from(k.len() > 3)
+    })?;
+    let span = Span::new(word_start as u32, (word_start + word.len()) as u32);
+    Some(
+        d.with_related(span, format!("did you mean `{keyword}`?"))
+            .with_help(format!(
+                "`{word}` at line {} is read as the name of a rule; if it is meant as `{keyword}`, correct its spelling",
+                file.position(word_start as u32).line
+            )),
+    )
+}
+
+/// Inside a `[`: a `[` that its line never closes (`Tags[*.Key`), or two items without the
+/// `,` between them (`["a" "b"]`, `r[1 1024]`).
+fn open_square_bracket(
+    d: Diagnostic,
+    file: &Arc<SourceFile>,
+    before: &str,
+    rest: &str,
+) -> Option<Diagnostic> {
+    let (at, open) = super::unclosed_bracket(before)?;
+    if open != '[' {
+        return None;
+    }
+    let line_rest = rest.split(['\n', '\r']).next().unwrap_or("");
+    let opened_on_this_line = !before
+        .get(at as usize..)
+        .unwrap_or("")
+        .contains(['\n', '\r']);
+    let p = file.position(at);
+    if opened_on_this_line && !line_rest.contains(']') {
+        return Some(
+            d.with_related(Span::new(at, at + 1), "opened here and never closed")
+                .with_help(format!(
+                    "the `[` at line {}, column {} is not closed on its line; add the missing `]`",
+                    p.line, p.column
+                )),
+        );
+    }
+    // A list or range literal (`IN [`, `r[`), not a filter or index of a query (`Tags[`).
+    let ahead = before.get(..at as usize).unwrap_or("");
+    let literal = match ahead.chars().next_back() {
+        Some('r') => !ahead
+            .strip_suffix('r')
+            .unwrap_or("")
+            .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_'),
+        Some(c) => !(c.is_ascii_alphanumeric() || matches!(c, '_' | '*' | ']' | ')' | '%')),
+        None => true,
+    };
+    let items = before.get(at as usize + 1..).unwrap_or("").to_string()
+        + line_rest.split(']').next().unwrap_or("");
+    (literal && missing_comma(&items)).then(|| {
+        d.with_help(
+            "separate the items of a list or range with `,`, e.g. `[\"a\", \"b\"]` or `r[1, 1024]`",
+        )
+    })
+}
+
+/// True when `items` (the text inside a `[ … ]`) has two values side by side with only spaces
+/// between them (`"a" "b"`, `1 1024`).
+fn missing_comma(items: &str) -> bool {
+    let mut previous_ends_value = false;
+    let mut spaced = false;
+    let mut chars = items.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' => {
+                if previous_ends_value && spaced {
+                    return true;
+                }
+                // Skip the quoted text.
+                while let Some(q) = chars.next() {
+                    if q == '\\' {
+                        chars.next();
+                    } else if q == c {
+                        break;
+                    }
+                }
+                previous_ends_value = true;
+                spaced = false;
+            }
+            c if c.is_whitespace() => spaced = true,
+            c if c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | ':' | '_' | '-') => {
+                if previous_ends_value && spaced {
+                    return true;
+                }
+                previous_ends_value = true;
+                spaced = false;
+            }
+            _ => {
+                previous_ends_value = false;
+                spaced = false;
+            }
+        }
+    }
+    false
 }
 
 /// A string, regex or message that starts at `offset` and is never closed, said as such at
@@ -125,8 +251,23 @@ fn bracket_problem(
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '@')
         .collect();
     if matches!(word.as_str(), "rule" | "RULE" | "param" | "PARAM") || word.starts_with('@') {
-        // A top-level item inside a block: the block was not closed.
+        // A top-level item inside a block: the block was not closed, or, when every bracket
+        // of the file is closed, the item was written inside it.
         let (at, open) = super::unclosed_bracket(before)?;
+        if super::unclosed_bracket(file.text()).is_none() {
+            let what = match word.to_ascii_lowercase().as_str() {
+                "param" => {
+                    "a `param` is declared at the top level of a file, not inside a rule or block; move it above the rule"
+                }
+                "rule" => {
+                    "rules are not nested: declare this rule at the top level of the file, and refer to it by name from the other"
+                }
+                _ => {
+                    "annotations (`@id`, `@severity`, …) go just before a `rule` at the top level of the file, not inside it"
+                }
+            };
+            return Some(d.with_help(what));
+        }
         let p = file.position(at);
         return Some(
             d.with_related(Span::new(at, at + 1), "opened here and never closed")

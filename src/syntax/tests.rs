@@ -270,6 +270,52 @@ fn syntax_errors_explain_brackets_quotes_and_conditions() {
 }
 
 #[test]
+fn syntax_errors_explain_misplaced_items_lists_and_misspelt_keywords() {
+    let help = |text: &str| {
+        let file = Arc::new(SourceFile::new("t.guard", text));
+        let (_, diags) = parse(&file);
+        let d = diags.iter().next().unwrap();
+        (
+            d.help.clone().unwrap_or_default(),
+            d.related.iter().map(|(_, l)| l.clone()).collect::<Vec<_>>(),
+        )
+    };
+    // Items of the top level written inside a rule whose braces all close.
+    let (h, _) = help("rule foo {\n    param x = 1\n    Resources EXISTS\n}\n");
+    assert!(
+        h.starts_with("a `param` is declared at the top level"),
+        "{h}"
+    );
+    let (h, _) = help("rule foo {\n    @id(\"x\")\n    Resources EXISTS\n}\n");
+    assert!(h.starts_with("annotations (`@id`"), "{h}");
+    // A `[` its line never closes, and list items without a comma.
+    let (h, _) = help("rule a {\n    Resources.Sg.Properties.Tags[*.Key EXISTS\n}\n");
+    assert!(
+        h.starts_with("the `[` at line 2, column 33 is not closed on its line"),
+        "{h}"
+    );
+    for text in ["rule a { x IN [\"a\" \"b\"] }", "rule a { x IN r[1 1024] }"] {
+        let (h, _) = help(text);
+        assert!(
+            h.starts_with("separate the items of a list or range with `,`"),
+            "{text}: {h}"
+        );
+    }
+    // A filter with a mistyped operator is not taken for a list.
+    let (h, _) = help("rule a {\n    Resources.*[ Type EXSTS ]\n}\n");
+    assert!(!h.contains("separate the items"), "{h}");
+    // A misspelt `when` opening a block.
+    let (h, related) = help(
+        "rule a {\n    wehn Resources.Sg EXISTS {\n        Resources.Sg.Type EXISTS\n    }\n}\n",
+    );
+    assert!(
+        h.starts_with("`wehn` at line 2 is read as the name of a rule"),
+        "{h}"
+    );
+    assert_eq!(related, ["did you mean `when`?"]);
+}
+
+#[test]
 fn a_rule_inside_an_unclosed_block_is_explained() {
     let file = Arc::new(SourceFile::new(
         "t.guard",
