@@ -222,7 +222,11 @@ fn refine(root: &Node, pointer: &str, span: Span) -> String {
     };
     let mut node = root;
     for token in pointer.split('/').skip(1) {
-        let key = token.replace("~1", "/").replace("~0", "~");
+        let key = if token.contains('~') {
+            std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+        } else {
+            std::borrow::Cow::Borrowed(token)
+        };
         let next = match &node.value {
             Value::Map(map) => map.get(&key),
             Value::List(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),

@@ -479,23 +479,27 @@ impl<'a> Evaluator<'a> {
         // A value of the policy (a param's item, a literal) has no place in the template: the
         // finding goes where the clause is checked, the resource of a block. Its message is
         // filled in from the value (`{{this}}`), then from that resource outwards.
+        if let Truth::True = truth {
+            return Outcome::pass();
+        }
+        let literal;
         let (at, shown) = match item.val {
-            Val::Lit(_) => (
-                &ctx.this,
-                Item {
+            Val::Lit(_) => {
+                literal = Item {
                     val: item.val.clone(),
                     path: ctx.this.path.clone(),
                     doubt: item.doubt.clone(),
-                },
-            ),
-            _ => (item, item.clone()),
+                };
+                (&ctx.this, &literal)
+            }
+            _ => (item, item),
         };
         match truth {
             Truth::True => Outcome::pass(),
-            Truth::Unknown(reason) => self.undecided(at, &shown, clause, message, reason, ctx),
+            Truth::Unknown(reason) => self.undecided(at, shown, clause, message, reason, ctx),
             Truth::False => {
                 let o = self.failure(at, ctx, || self.default_message(item, clause));
-                self.with_message(o, message, &shown, ctx)
+                self.with_message(o, message, shown, ctx)
             }
         }
     }
