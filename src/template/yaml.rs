@@ -423,13 +423,18 @@ fn merge(node: Node) -> Result<Node, LoadError> {
         return Ok(Node::new(Value::Map(Map::new(entries)), node.span));
     };
     let merged = entries.remove(at).value;
+    // A function (`<<: !If [C, {…}, {…}]`) is worked out at deploy time; merge keys are
+    // applied before, so there is nothing to merge.
+    if merged.as_intrinsic().is_some() {
+        return Err(errors::invalid_merge(merged.span));
+    }
     let sources = match merged.value {
         Value::Map(map) => vec![map],
         Value::List(items) => items
             .into_vec()
             .into_iter()
             .map(|item| match item.value {
-                Value::Map(map) => Ok(map),
+                Value::Map(map) if item.as_intrinsic().is_none() => Ok(map),
                 _ => Err(errors::invalid_merge(item.span)),
             })
             .collect::<Result<Vec<Map>, LoadError>>()?,

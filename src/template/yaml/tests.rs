@@ -539,6 +539,9 @@ fn a_merge_key_needs_maps() {
         ("a: {<<: 5}\n", (1, 9)),
         ("a: {<<: [{x: 1}, 2]}\n", (1, 18)),
         ("a:\n  <<: text\n", (2, 7)),
+        // A function is worked out at deploy time, after merge keys are applied.
+        ("a:\n  <<: !If [C, {x: 1}, {y: 2}]\n", (2, 7)),
+        ("a: {<<: [!Ref X]}\n", (1, 10)),
     ] {
         let e = error(text);
         assert_eq!(
