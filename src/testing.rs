@@ -314,13 +314,35 @@ fn parse_case(source: &SourceFile, item: &Node, index: usize) -> Result<Case, Te
                     ));
                 };
                 let mut fields = Vec::new();
-                for (k, v) in m.iter() {
+                for entry in m.entries() {
+                    let (k, v) = (entry.key, entry.value);
                     if !FINDING_FIELDS.contains(&k) {
                         return Err(error_at(
                             source,
-                            v.span,
+                            entry.key_span,
                             format!("unknown finding field `{k}`"),
                             Some(&format!("fields are {}", FINDING_FIELDS.join(", "))),
+                        ));
+                    }
+                    // A value no finding can have would only show as "not found".
+                    let wrong = match k {
+                        "status" => (!matches!(v.as_str(), Some("FAIL" | "UNKNOWN")))
+                            .then_some("`status` is `FAIL` or `UNKNOWN`"),
+                        "line" | "column" => (!matches!(v.value, Value::Int(n) if n >= 1))
+                            .then_some("`line` and `column` are numbers from 1"),
+                        "suppressed" => (!matches!(v.value, Value::Bool(_)))
+                            .then_some("`suppressed` is `true` or `false`"),
+                        _ => None,
+                    };
+                    if let Some(help) = wrong {
+                        return Err(error_at(
+                            source,
+                            v.span,
+                            format!(
+                                "the finding field `{k}` cannot be `{}`",
+                                crate::render::printable(source.slice(v.span))
+                            ),
+                            Some(help),
                         ));
                     }
                     fields.push((k.to_string(), serde_json::to_value(v).unwrap_or_default()));

@@ -473,6 +473,7 @@ fn invalid_test_files_exit_1() {
         // So does one that `validate` refuses.
         ("test_input_refused", "input-refused.tests.yaml"),
         ("test_unknown_key", "unknown-key.tests.yaml"),
+        ("test_bad_finding_field", "bad-finding-field.tests.yaml"),
     ] {
         let t = run(&["test", "--rules", "policy.guard", "--tests", file]);
         assert_exit(1, &t);
