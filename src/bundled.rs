@@ -60,14 +60,28 @@ impl Bundled {
     }
 }
 
-/// True when `id` is the `@id` of a bundled rule, read from the policies' text without
+/// True when `id` is the `@id` of a bundled rule (whatever its case), read from the policies' text without
 /// compiling them (a configuration file may name bundled rules that are not loaded).
 pub fn has_id(id: &str) -> bool {
     BUNDLED.iter().any(|b| {
-        b.policy
-            .split("@id(\"")
-            .skip(1)
-            .any(|rest| rest.split('"').next() == Some(id))
+        b.policy.split("@id(\"").skip(1).any(|rest| {
+            rest.split('"')
+                .next()
+                .is_some_and(|b| b.eq_ignore_ascii_case(id))
+        })
+    })
+}
+
+/// True when a bundled policy declares a param `name` (`param name = …`), read from the
+/// policies' text without compiling them.
+pub fn declares_param(name: &str) -> bool {
+    BUNDLED.iter().any(|b| {
+        b.policy.lines().any(|line| {
+            line.trim_start()
+                .strip_prefix("param ")
+                .and_then(|rest| rest.split('=').next())
+                .is_some_and(|declared| declared.trim() == name)
+        })
     })
 }
 

@@ -440,6 +440,18 @@ fn test_passes() {
     );
     // Without --tests, the tests next to the policy are found.
     assert_eq!(run(&["test", "--rules", "policy.guard"]), t);
+    // Quiet, a file whose cases all pass is not named.
+    let quiet = run(&["test", "--rules", "policy.guard", "--quiet"]);
+    assert!(quiet.starts_with("exit: 0\n--- stdout\nok: "), "{quiet}");
+    let failing = run(&[
+        "test",
+        "--rules",
+        "policy.guard",
+        "--tests",
+        "failing.tests.yaml",
+        "-q",
+    ]);
+    assert!(failing.contains("failing.tests.yaml\n  FAIL "), "{failing}");
 }
 
 #[test]

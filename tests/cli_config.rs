@@ -121,6 +121,17 @@ fn severity_disable_and_unknown_keys_shape_the_report() {
         validate_in(&stacks, &["--only", "ORG002", "--unknown", "fail"]).code,
         19
     );
+    // Ids in the file match whatever their case, as on the command line.
+    let repo = repository(&format!(
+        "{BASE}disable = [\"org002\"]\n\n[severity]\nOrg003 = \"high\"\n"
+    ));
+    let run = validate_in(&repo.path().join("stacks"), &["--format", "json"]);
+    let found = findings(&run);
+    assert!(
+        found.contains(&("ORG003".to_string(), "high".to_string())),
+        "{found:?}"
+    );
+    assert!(!found.iter().any(|(id, _)| id == "ORG002"), "{found:?}");
 }
 
 #[test]
@@ -255,7 +266,7 @@ fn listing_commands_read_the_files_rules() {
 #[test]
 fn entries_about_bundled_rules_stand_when_the_library_is_left_out() {
     let repo = repository(&format!(
-        "{BASE}disable = [\"SG060\"]\n\n[severity]\nSG020 = \"info\"\nORG003 = \"high\"\n"
+        "{BASE}disable = [\"SG060\"]\n\n[severity]\nSG020 = \"info\"\nORG003 = \"high\"\n\n[params]\nhigh_risk_ports = [22, 3389]\nname_pattern = \"^app-\"\n"
     ));
     let stacks = repo.path().join("stacks");
     let run = validate_in(&stacks, &["--format", "json"]);
@@ -267,4 +278,10 @@ fn entries_about_bundled_rules_stand_when_the_library_is_left_out() {
     );
     let e = broken(&format!("{BASE}disable = [\"SG999\"]\n"), 2);
     assert!(e.contains("no loaded rule has the id `SG999`"), "{e}");
+    // A param that no policy, bundled or not, declares is still an error.
+    let e = broken(&format!("{BASE}[params]\nhigh_risk_prots = [22]\n"), 5);
+    assert!(
+        e.contains("no loaded policy declares a param `high_risk_prots`"),
+        "{e}"
+    );
 }

@@ -17,6 +17,9 @@ pub struct ParamOverride {
     /// Where it was written, when that is a file (the configuration file) rather than the
     /// command line.
     pub origin: Option<OverrideOrigin>,
+    /// True when no loaded policy declaring the param is no error: a configuration file's
+    /// value for a param of the bundled library, in a run without it.
+    pub optional: bool,
 }
 
 /// The place in a file where an override was written.
@@ -48,6 +51,7 @@ impl ParamOverride {
         let value = serde_json::from_str(value)
             .unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
         Ok(ParamOverride {
+            optional: false,
             name: name.to_string(),
             value,
             origin: None,
@@ -271,7 +275,7 @@ pub(super) fn report_unused(
     diags: &mut Diagnostics,
 ) {
     for (o, used) in overrides.iter().zip(used) {
-        if *used {
+        if *used || o.optional {
             continue;
         }
         let (file, span) = match &o.origin {

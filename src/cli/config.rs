@@ -183,6 +183,7 @@ pub fn parse(source: &Arc<SourceFile>, dir: &Path) -> Result<Config, Diagnostic>
             .params
             .into_iter()
             .map(|(name, value)| ParamOverride {
+                optional: false,
                 origin: Some(OverrideOrigin {
                     file: Arc::clone(source),
                     span: span_of(&name),
@@ -240,9 +241,10 @@ impl Config {
         bundled_loaded: bool,
         err: &mut dyn Write,
     ) -> Result<(), Exit> {
-        let known: HashSet<&str> = program
+        // Ids match whatever their case, as `--only` and `--skip` do.
+        let known: HashSet<String> = program
             .reported_rules()
-            .map(|r| r.meta.id.as_str())
+            .map(|r| r.meta.id.to_ascii_uppercase())
             .collect();
         let named = self
             .severities
@@ -250,7 +252,9 @@ impl Config {
             .map(|(id, span, _)| (id, *span))
             .chain(self.disable.iter().map(|(id, span)| (id, *span)));
         for (id, span) in named {
-            if !known.contains(id.as_str()) && (bundled_loaded || !crate::bundled::has_id(id)) {
+            if !known.contains(&id.to_ascii_uppercase())
+                && (bundled_loaded || !crate::bundled::has_id(id))
+            {
                 let d = error(
                     &self.source,
                     span,

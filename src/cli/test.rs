@@ -134,7 +134,10 @@ fn run_files(
         if results.len() != file.cases.len() {
             continue;
         }
-        let _ = writeln!(out, "{}", style.bold(&printable(file.source.name())));
+        // Quiet, a file is named only when one of its cases fails.
+        if !args.quiet || results.iter().any(|r| !r.passed()) {
+            let _ = writeln!(out, "{}", style.bold(&printable(file.source.name())));
+        }
         for (r, case) in results.iter().zip(&file.cases) {
             if r.passed() {
                 passed += 1;

@@ -153,13 +153,20 @@ fn settle(
 ) -> Result<(Program, Options), Exit> {
     let mut overrides: Vec<ParamOverride> = Vec::new();
     let cli_overrides = policies::parse_overrides(&args.param_overrides, err)?;
+    let no_bundled = args.no_bundled || config.and_then(|c| c.no_bundled).unwrap_or(false);
     if let Some(config) = config {
         overrides.extend(
             config
                 .params
                 .iter()
                 .filter(|p| !cli_overrides.iter().any(|o| o.name == p.name))
-                .cloned(),
+                .cloned()
+                // A file tuned for the full run may set params of the bundled library, which
+                // a run without it does not load.
+                .map(|p| ParamOverride {
+                    optional: no_bundled && crate::bundled::declares_param(&p.name),
+                    ..p
+                }),
         );
     }
     overrides.extend(cli_overrides);
@@ -169,7 +176,6 @@ fn settle(
         }
         _ => args.rules.clone(),
     };
-    let no_bundled = args.no_bundled || config.and_then(|c| c.no_bundled).unwrap_or(false);
     let program = policies::load_with(&rules, !no_bundled, &overrides, err)?;
     if let Some(config) = config {
         config.check_ids(&program, !no_bundled, err)?;
@@ -184,12 +190,22 @@ fn settle(
     };
     let only: HashSet<String> = only_ids.iter().cloned().collect();
     let mut skip: HashSet<String> = skip_ids.iter().cloned().collect();
+    // The file's ids match whatever their case, as on the command line.
+    let spelled = |id: &str| -> String {
+        program
+            .reported_rules()
+            .map(|r| r.meta.id.as_str())
+            .chain([INVALID_SUPPRESSION, UNKNOWN_SUPPRESSION_ID])
+            .find(|known| known.eq_ignore_ascii_case(id))
+            .unwrap_or(id)
+            .to_string()
+    };
     if let Some(config) = config {
         skip.extend(
             config
                 .disable
                 .iter()
-                .map(|(id, _)| id.clone())
+                .map(|(id, _)| spelled(id))
                 .filter(|id| !only.contains(id)),
         );
     }
@@ -210,7 +226,7 @@ fn settle(
             .map(|c| {
                 c.severities
                     .iter()
-                    .map(|(id, _, severity)| (id.clone(), *severity))
+                    .map(|(id, _, severity)| (spelled(id), *severity))
                     .collect()
             })
             .unwrap_or_default(),
