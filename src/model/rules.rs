@@ -804,6 +804,15 @@ fn cidr_node(value: &RNode<'_>, v6: bool) -> (Node, Option<Str>) {
             ),
             Some(vpc.clone()),
         ),
+        // Any address with prefix length 0 is the whole address space once host bits are
+        // cleared: `!Sub "${Net}/0"` is 0.0.0.0/0 (or ::/0), whatever `Net` is.
+        RVal::Unknown(Unknown {
+            hint: UnknownHint::CidrPrefix(0),
+            ..
+        }) => {
+            let all = if v6 { "::/0" } else { "0.0.0.0/0" };
+            (Node::string(all, span), None)
+        }
         RVal::Unknown(u) => (Node::unknown(sized_cidr(u, v6), span), None),
         other => (
             Node::unknown(
