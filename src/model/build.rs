@@ -13,7 +13,7 @@ use super::path::{Seg, property_pointer};
 use super::refs::{EGRESS, INGRESS, Reference, scan};
 use super::resolve::{RNode, RVal, Resolver, SECURITY_GROUP, VPC};
 use super::rules::{self, Direction, ImplicitAt, Origin, Rule, Source};
-use super::written::{INCLUDE, included};
+use super::written::{self, INCLUDE, included};
 use crate::hash::{HashMap, HashSet};
 use crate::net::parse_cidr;
 use crate::source::Span;
@@ -73,6 +73,7 @@ pub(super) fn build_split(template: &Template, params: &Parameters, split_at: us
     }
     let declared_rules = declared.iter().flat_map(|(_, rules)| rules);
     let defaults = builder.default_groups(resources.written(), &refs, declared_rules);
+    builder.eks_remote_access(resources.written());
     let Builder {
         rules: mut default_rules,
         ..
@@ -345,6 +346,48 @@ impl<'t> Builder<'_, 't> {
                     Node::unknown(Unknown::new(reason), entry.key_span),
                 );
                 self.rules.push(rule);
+            }
+        }
+    }
+
+    /// The rule EKS adds for each node group that allows SSH (`RemoteAccess.Ec2SshKey`) from
+    /// no named group (`SourceSecurityGroups` left out or empty): port 22 from anywhere, on the
+    /// group EKS creates (SG-SEMANTICS row 13), in the deployments where that is written.
+    fn eks_remote_access(&mut self, entries: &'t [Entry]) {
+        for entry in entries {
+            if entry.value.get("Type").and_then(Node::as_str) != Some("AWS::EKS::Nodegroup") {
+                continue;
+            }
+            let base = resource_when(self.resolver, entry);
+            let props = entry.value.get("Properties");
+            let group = GroupRef::External(Str::from(format!("eks-remoteAccess ({})", entry.key)));
+            for (access, w) in written::at(self.resolver, props, &["RemoteAccess"]) {
+                let Some(access) = access else { continue };
+                if access.get("Ec2SshKey").is_none() {
+                    continue;
+                }
+                let path = property_pointer(&entry.key, &["RemoteAccess"]);
+                let at = ImplicitAt {
+                    group: &group,
+                    resource: &entry.key,
+                    path: &path,
+                    span: access.span,
+                };
+                for (sources, s) in
+                    written::at(self.resolver, Some(access), &["SourceSecurityGroups"])
+                {
+                    let named = sources.is_some_and(|n| n.as_list().is_none_or(|l| !l.is_empty()));
+                    if named {
+                        continue;
+                    }
+                    let Some(when) = w.merge(&s) else { continue };
+                    for b in &base {
+                        if let Some(when) = b.merge(&when) {
+                            let rule = rules::eks_remote_access(self.resolver, &at, &when);
+                            self.rules.push(rule);
+                        }
+                    }
+                }
             }
         }
     }

@@ -464,6 +464,54 @@ pub fn implicit(
     }
 }
 
+/// The rule EKS puts on the group it creates for a node group with `RemoteAccess` (an SSH key)
+/// and no `SourceSecurityGroups`: SSH from anywhere.
+pub fn eks_remote_access(resolver: &Resolver<'_>, at: &ImplicitAt<'_>, when: &Assumptions) -> Rule {
+    let ImplicitAt {
+        group,
+        resource,
+        path,
+        span,
+    } = *at;
+    let (condition, parameters) = assumption_nodes(resolver, when, span);
+    let peer = Peer::cidr(Node::string("0.0.0.0/0", span), None, span);
+    let ssh = Node::new(Value::Ports(PortRange { from: 22, to: 22 }), span);
+    let canonical = canonical(&[
+        &Node::string("ingress", span),
+        &Node::string("tcp", span),
+        &ssh,
+        &Node::null(span),
+        &peer.canonical_node(),
+        &condition,
+        &parameters,
+    ]);
+    let node = Node::record(
+        &RULE,
+        [
+            Node::string("ingress", span),
+            group.node(span),
+            Node::string(resource, span),
+            Node::string(Origin::Implicit.name(), span),
+            Node::string("tcp", span),
+            ssh,
+            Node::null(span),
+            peer.node,
+            Node::string("opened by EKS for remote access", span),
+            condition,
+            parameters,
+            Node::string(path, span),
+        ],
+        span,
+    );
+    Rule {
+        node,
+        group: group.clone(),
+        peer_group: None,
+        direction: Direction::Ingress,
+        canonical,
+    }
+}
+
 fn canonical(parts: &[&Node]) -> u128 {
     let mut hash = TwoHashes::default();
     // Writing to a hasher cannot fail.
