@@ -415,28 +415,70 @@ pub fn implicit(
     at: &ImplicitAt<'_>,
     when: &Assumptions,
 ) -> Rule {
+    let peer = if self_peer {
+        Peer::group(at.group.clone(), true, at.span)
+    } else {
+        Peer::cidr(Node::string("0.0.0.0/0", at.span), None, at.span)
+    };
+    let made = Made {
+        direction,
+        protocol: "all",
+        ports: PortRange::ALL,
+        peer,
+        description: None,
+    };
+    made_rule(resolver, made, at, when)
+}
+
+/// The rule EKS puts on the group it creates for a node group with `RemoteAccess` (an SSH key)
+/// and no `SourceSecurityGroups`: SSH from anywhere.
+pub fn eks_remote_access(resolver: &Resolver<'_>, at: &ImplicitAt<'_>, when: &Assumptions) -> Rule {
+    let made = Made {
+        direction: Direction::Ingress,
+        protocol: "tcp",
+        ports: PortRange { from: 22, to: 22 },
+        peer: Peer::cidr(Node::string("0.0.0.0/0", at.span), None, at.span),
+        description: Some("opened by EKS for remote access"),
+    };
+    made_rule(resolver, made, at, when)
+}
+
+/// What a rule the template does not write (EC2's, EKS's) allows.
+struct Made {
+    direction: Direction,
+    protocol: &'static str,
+    ports: PortRange,
+    peer: Peer,
+    description: Option<&'static str>,
+}
+
+/// A rule of the model that the template does not write, at `at`, under `when`.
+fn made_rule(resolver: &Resolver<'_>, made: Made, at: &ImplicitAt<'_>, when: &Assumptions) -> Rule {
     let ImplicitAt {
         group,
         resource,
         path,
         span,
     } = *at;
+    let Made {
+        direction,
+        protocol,
+        ports,
+        peer,
+        description,
+    } = made;
     let (condition, parameters) = assumption_nodes(resolver, when, span);
-    let peer = if self_peer {
-        Peer::group(group.clone(), true, span)
-    } else {
-        Peer::cidr(Node::string("0.0.0.0/0", span), None, span)
-    };
-    let all = Node::new(Value::Ports(PortRange::ALL), span);
+    let ports = Node::new(Value::Ports(ports), span);
     let canonical = canonical(&[
         &Node::string(direction.name(), span),
-        &Node::string("all", span),
-        &all,
+        &Node::string(protocol, span),
+        &ports,
         &Node::null(span),
         &peer.canonical_node(),
         &condition,
         &parameters,
     ]);
+    let description = description.map_or_else(|| Node::null(span), |d| Node::string(d, span));
     let node = Node::record(
         &RULE,
         [
@@ -444,11 +486,11 @@ pub fn implicit(
             group.node(span),
             Node::string(resource, span),
             Node::string(Origin::Implicit.name(), span),
-            Node::string("all", span),
-            all,
+            Node::string(protocol, span),
+            ports,
             Node::null(span),
             peer.node,
-            Node::null(span),
+            description,
             condition,
             parameters,
             Node::string(path, span),
@@ -460,54 +502,6 @@ pub fn implicit(
         group: group.clone(),
         peer_group: peer.group.map(Box::new),
         direction,
-        canonical,
-    }
-}
-
-/// The rule EKS puts on the group it creates for a node group with `RemoteAccess` (an SSH key)
-/// and no `SourceSecurityGroups`: SSH from anywhere.
-pub fn eks_remote_access(resolver: &Resolver<'_>, at: &ImplicitAt<'_>, when: &Assumptions) -> Rule {
-    let ImplicitAt {
-        group,
-        resource,
-        path,
-        span,
-    } = *at;
-    let (condition, parameters) = assumption_nodes(resolver, when, span);
-    let peer = Peer::cidr(Node::string("0.0.0.0/0", span), None, span);
-    let ssh = Node::new(Value::Ports(PortRange { from: 22, to: 22 }), span);
-    let canonical = canonical(&[
-        &Node::string("ingress", span),
-        &Node::string("tcp", span),
-        &ssh,
-        &Node::null(span),
-        &peer.canonical_node(),
-        &condition,
-        &parameters,
-    ]);
-    let node = Node::record(
-        &RULE,
-        [
-            Node::string("ingress", span),
-            group.node(span),
-            Node::string(resource, span),
-            Node::string(Origin::Implicit.name(), span),
-            Node::string("tcp", span),
-            ssh,
-            Node::null(span),
-            peer.node,
-            Node::string("opened by EKS for remote access", span),
-            condition,
-            parameters,
-            Node::string(path, span),
-        ],
-        span,
-    );
-    Rule {
-        node,
-        group: group.clone(),
-        peer_group: None,
-        direction: Direction::Ingress,
         canonical,
     }
 }
