@@ -124,6 +124,11 @@ impl<'t> Resolver<'t> {
     /// them: each records the condition's value among its assumptions, unless the condition is
     /// decided.
     pub fn condition_literal(&self, name: &str) -> Vec<Variant<bool>> {
+        // A condition that only names another (`WantDns: !Condition IsProd`) is that one: the
+        // assumption is recorded under the name it stands for, so equal conditions compare
+        // equal.
+        let name = self.alias_target(name);
+        let name = name.as_str();
         let values = self.condition_value(name);
         if let [only] = values.as_slice() {
             if only.when.is_empty() {
@@ -140,6 +145,29 @@ impl<'t> Resolver<'t> {
         // The `true` branch first, as `Fn::If` writes it.
         out.sort_by_key(|v| !v.value);
         out
+    }
+
+    /// The condition `name` stands for: itself, or, when its definition is only
+    /// `{Condition: Other}`, what `Other` stands for (a cycle stops where it closes).
+    fn alias_target(&self, name: &str) -> Str {
+        let mut current = Str::from(name);
+        let mut seen: Vec<Str> = Vec::new();
+        while let Some(next) = self
+            .condition_defs
+            .and_then(|c| c.get(&current))
+            .and_then(|def| match def.as_intrinsic() {
+                Some(("Condition" | "Fn::Condition", arg)) => arg.as_str(),
+                _ => None,
+            })
+            .filter(|next| self.condition_defs.is_some_and(|c| c.get(next).is_some()))
+        {
+            if seen.len() > 64 || seen.iter().any(|s| s == next) {
+                break;
+            }
+            seen.push(current);
+            current = Str::from(next);
+        }
+        current
     }
 
     /// The parameters a condition's value depends on.
