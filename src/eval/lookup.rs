@@ -37,6 +37,9 @@ pub(super) struct Join {
     by_text: HashMap<Box<str>, Vec<u32>>,
     /// Positions of the items whose value at the key is anything else, ascending.
     others: Vec<u32>,
+    /// True when the items are the elements of one list, or are all maps: the filter tries
+    /// them as this index does.
+    all_maps: bool,
 }
 
 impl<'a> Evaluator<'a> {
@@ -78,14 +81,18 @@ impl<'a> Evaluator<'a> {
         };
         let count = match list {
             Some((_, elements)) => elements.len(),
-            None if values.iter().all(is_map) => values.len(),
-            None => return None,
+            None => values.len(),
         };
         if count < JOIN_FROM {
             return None;
         }
-        let wanted = compare::texts(&self.expr(rhs, ctx))?;
+        // Built once per variable and key: whether every value is a map is part of it, not
+        // asked again at each use (a block over every rule would ask it once per rule).
         let join = self.join(values, list.map(|(_, e)| e), key);
+        if list.is_none() && !join.all_maps {
+            return None;
+        }
+        let wanted = compare::texts(&self.expr(rhs, ctx))?;
         let mut positions: Vec<u32> = wanted
             .iter()
             .filter_map(|t| join.by_text.get(t))
@@ -195,7 +202,10 @@ impl<'a> Evaluator<'a> {
                 })
                 .collect(),
         };
-        let mut join = Join::default();
+        let mut join = Join {
+            all_maps: list.is_some() || values.iter().all(is_map),
+            ..Join::default()
+        };
         for (i, node) in nodes.into_iter().enumerate() {
             let text = node
                 .map(Node::resolved)
