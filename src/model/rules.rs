@@ -161,6 +161,8 @@ fn owned_by<'t>(
         vs.into_iter()
             .map(|v| match v.value.val {
                 RVal::Str(s) => Some(Str::from(s.trim())),
+                // An account id written without quotes is a number.
+                RVal::Int(i) => Some(Str::from(format!("{i:012}"))),
                 _ => None,
             })
             .collect()
