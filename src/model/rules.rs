@@ -153,6 +153,10 @@ fn owned_by<'t>(
     let Some(owner) = src.map.and_then(|m| m.get("SourceSecurityGroupOwnerId")) else {
         return group;
     };
+    // A group that is not known already keeps its own reason.
+    if let GroupRef::Unknown(_) = group {
+        return group;
+    }
     if matches!(owner.as_intrinsic(), Some(("Ref", arg)) if arg.as_str() == Some("AWS::AccountId"))
     {
         return group;
