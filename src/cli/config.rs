@@ -11,7 +11,7 @@
 //! The output format is deliberately not a key: the same repository is checked with text
 //! output on a terminal and with SARIF or JUnit in CI, while what is checked stays the same.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -242,17 +242,14 @@ impl Config {
         err: &mut dyn Write,
     ) -> Result<(), Exit> {
         // Ids match whatever their case, as `--only` and `--skip` do.
-        let known: HashSet<String> = program
-            .reported_rules()
-            .map(|r| r.meta.id.to_ascii_uppercase())
-            .collect();
+        let known = super::policies::rule_ids(program);
         let named = self
             .severities
             .iter()
             .map(|(id, span, _)| (id, *span))
             .chain(self.disable.iter().map(|(id, span)| (id, *span)));
         for (id, span) in named {
-            if !known.contains(&id.to_ascii_uppercase())
+            if !known.contains_key(&id.to_ascii_lowercase())
                 && (bundled_loaded || !crate::bundled::has_id(id))
             {
                 let d = error(

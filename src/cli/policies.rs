@@ -9,6 +9,7 @@ use super::Exit;
 use super::{inputs, output};
 use crate::bundled;
 use crate::check::{self, ParamOverride, Program};
+use crate::hash::HashMap;
 use crate::render::{self, printable};
 use crate::source::SourceFile;
 use crate::template;
@@ -75,6 +76,15 @@ pub fn parse_overrides(
 
 /// Prints `message`, which may quote paths and command-line text, with its control
 /// characters escaped.
+/// The ids of the loaded rules by their lower-case form, each to its own spelling: rule ids
+/// are matched whatever their case (`--only`, `--skip`, `palisade.toml`).
+pub fn rule_ids(program: &Program) -> HashMap<String, &str> {
+    program
+        .reported_rules()
+        .map(|r| (r.meta.id.to_ascii_lowercase(), r.meta.id.as_str()))
+        .collect()
+}
+
 fn usage(err: &mut dyn Write, message: String) -> Exit {
     let _ = writeln!(err, "error: {}", printable(&message));
     Exit::Usage

@@ -180,7 +180,12 @@ fn settle(
     if let Some(config) = config {
         config.check_ids(&program, !no_bundled, err)?;
     }
-    let canonical = |given: &[String]| canonical_ids(&program, &rule_ids(given));
+    // Ids match whatever their case, and may name palisade's own findings too.
+    let mut known = policies::rule_ids(&program);
+    known.extend(
+        [INVALID_SUPPRESSION, UNKNOWN_SUPPRESSION_ID].map(|id| (id.to_ascii_lowercase(), id)),
+    );
+    let canonical = |given: &[String]| canonical_ids(&known, &given_ids(given));
     let (only_ids, skip_ids) = match (canonical(&args.only), canonical(&args.skip)) {
         (Ok(only), Ok(skip)) => (only, skip),
         (Err(message), _) | (_, Err(message)) => {
@@ -192,11 +197,9 @@ fn settle(
     let mut skip: HashSet<String> = skip_ids.iter().cloned().collect();
     // The file's ids match whatever their case, as on the command line.
     let spelled = |id: &str| -> String {
-        program
-            .reported_rules()
-            .map(|r| r.meta.id.as_str())
-            .chain([INVALID_SUPPRESSION, UNKNOWN_SUPPRESSION_ID])
-            .find(|known| known.eq_ignore_ascii_case(id))
+        known
+            .get(&id.to_ascii_lowercase())
+            .copied()
             .unwrap_or(id)
             .to_string()
     };
@@ -236,7 +239,7 @@ fn settle(
 
 /// The ids of `--only` or `--skip`, without the spaces of `--only "SG011, SG012"` and without
 /// the empty item a trailing comma leaves.
-fn rule_ids(given: &[String]) -> Vec<String> {
+fn given_ids(given: &[String]) -> Vec<String> {
     given
         .iter()
         .map(|id| id.trim())
@@ -269,17 +272,9 @@ fn overwritten<'i>(output: &Path, inputs: &'i [Input]) -> Option<&'i Input> {
     })
 }
 
-/// `--only` and `--skip` must name rules that are loaded, or palisade's own findings about
-/// suppressions (`PAL001`, `PAL002`); ids are matched whatever their case and returned as the
-/// rules spell them.
-fn canonical_ids(program: &Program, given: &[String]) -> Result<Vec<String>, String> {
-    let own = [INVALID_SUPPRESSION, UNKNOWN_SUPPRESSION_ID];
-    let known: HashMap<String, &str> = program
-        .reported_rules()
-        .map(|r| r.meta.id.as_str())
-        .chain(own)
-        .map(|id| (id.to_ascii_lowercase(), id))
-        .collect();
+/// `--only` and `--skip` must name ids of `known` (the loaded rules and palisade's own
+/// findings about suppressions, by lower-case id); they are returned as the rules spell them.
+fn canonical_ids(known: &HashMap<String, &str>, given: &[String]) -> Result<Vec<String>, String> {
     given
         .iter()
         .map(|id| match known.get(&id.to_ascii_lowercase()) {
