@@ -105,6 +105,14 @@ fn merged(base: &[Assumptions], extra: &Assumptions) -> Vec<Assumptions> {
     base.iter().filter_map(|b| b.merge(extra)).collect()
 }
 
+/// True when the properties of an instance, or a launch template's data, name groups in a
+/// list or give network interfaces (which hold their own).
+fn names_groups_in(props: Option<&Node>) -> bool {
+    ["SecurityGroupIds", "SecurityGroups", "NetworkInterfaces"]
+        .iter()
+        .any(|k| get(props, &[k]).is_some())
+}
+
 fn get<'t>(node: Option<&'t Node>, keys: &[&str]) -> Option<&'t Node> {
     keys.iter().try_fold(node?, |n, k| n.get(k))
 }
@@ -350,41 +358,30 @@ impl<'t> Ctx<'_, 't> {
     /// Scaling group, a fleet or an output (another stack) launches with the template's groups
     /// alone.
     fn every_consumer_brings_groups(&self) -> bool {
-        let resources = self.resolver.resources;
         let refs = self.refs.get(self.id).map_or(&[][..], Vec::as_slice);
         !refs.is_empty()
             && refs.iter().all(|r| {
                 LAUNCH_TEMPLATE_CONSUMERS_WITH_GROUPS.contains(&r.from_type)
                     || (r.from_type == "AWS::EC2::Instance"
-                        && r.from.as_ref().is_some_and(|from| {
-                            let props = resources
-                                .and_then(|m| m.get(from))
-                                .and_then(|n| n.get("Properties"));
-                            ["SecurityGroupIds", "SecurityGroups", "NetworkInterfaces"]
-                                .iter()
-                                .any(|k| get(props, &[k]).is_some())
-                        }))
+                        && r.from
+                            .is_some_and(|from| names_groups_in(self.properties(from))))
             })
     }
 
     /// True when this resource launches from a launch template of the template whose data
     /// names no group (no group list, no network interfaces).
     fn launches_from_template_without_groups(&self) -> bool {
-        let resources = self.resolver.resources;
         let made = self.made.get(self.id).map_or(&[][..], Vec::as_slice);
         made.iter().any(|r| {
             r.path.contains("/Properties/LaunchTemplate/")
                 && self.resolver.resource_type(r.target) == Some("AWS::EC2::LaunchTemplate")
-                && {
-                    let data = resources
-                        .and_then(|m| m.get(r.target))
-                        .and_then(|n| n.get("Properties"))
-                        .and_then(|p| p.get("LaunchTemplateData"));
-                    ["SecurityGroupIds", "SecurityGroups", "NetworkInterfaces"]
-                        .iter()
-                        .all(|k| get(data, &[k]).is_none())
-                }
+                && !names_groups_in(get(self.properties(r.target), &["LaunchTemplateData"]))
         })
+    }
+
+    /// The `Properties` of resource `id`.
+    fn properties(&self, id: &str) -> Option<&'t Node> {
+        get(self.resolver.resources?.get(id), &["Properties"])
     }
 
     /// Network interfaces declared inline: each one without an existing interface id takes
