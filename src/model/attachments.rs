@@ -101,7 +101,7 @@ fn names_groups(path: &str) -> bool {
 }
 
 /// The assumption sets of `base` that agree with `extra`, each with `extra` added.
-fn merged(base: &[Assumptions], extra: &Assumptions) -> Vec<Assumptions> {
+pub(super) fn merged(base: &[Assumptions], extra: &Assumptions) -> Vec<Assumptions> {
     base.iter().filter_map(|b| b.merge(extra)).collect()
 }
 
@@ -170,9 +170,7 @@ impl<'t> Ctx<'_, 't> {
                             .into_iter()
                             .filter_map(|(subnets, s)| {
                                 // `SubnetIds: []` takes a function out of its VPC.
-                                let named = subnets
-                                    .is_some_and(|n| n.as_list().is_none_or(|l| !l.is_empty()));
-                                Some((named, w.merge(&s)?))
+                                Some((written::names_something(subnets), w.merge(&s)?))
                             })
                             .collect();
                     }

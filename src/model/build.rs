@@ -373,19 +373,15 @@ impl<'t> Builder<'_, 't> {
                     path: &path,
                     span: access.span,
                 };
-                for (sources, s) in
-                    written::at(self.resolver, Some(access), &["SourceSecurityGroups"])
-                {
-                    let named = sources.is_some_and(|n| n.as_list().is_none_or(|l| !l.is_empty()));
-                    if named {
+                let sources = written::at(self.resolver, Some(access), &["SourceSecurityGroups"]);
+                for (sources, s) in sources {
+                    let Some(when) = w.merge(&s).filter(|_| !written::names_something(sources))
+                    else {
                         continue;
-                    }
-                    let Some(when) = w.merge(&s) else { continue };
-                    for b in &base {
-                        if let Some(when) = b.merge(&when) {
-                            let rule = rules::eks_remote_access(self.resolver, &at, &when);
-                            self.rules.push(rule);
-                        }
+                    };
+                    for when in attachments::merged(&base, &when) {
+                        let rule = rules::eks_remote_access(self.resolver, &at, &when);
+                        self.rules.push(rule);
                     }
                 }
             }

@@ -23,6 +23,12 @@ pub fn include_of(props: Option<&Node>) -> Option<crate::source::Span> {
     Some(props?.as_map()?.entry(INCLUDE)?.key_span)
 }
 
+/// True when a written value is there and is not an empty list: `SubnetIds: []` names no
+/// subnet, as leaving it out does.
+pub fn names_something(value: Option<&Node>) -> bool {
+    value.is_some_and(|n| n.as_list().is_none_or(|l| !l.is_empty()))
+}
+
 /// Deepest `Fn::If` nesting followed; deeper ones are taken as written.
 const MAX_DEPTH: usize = 16;
 
