@@ -16,6 +16,7 @@ mod groups;
 mod output;
 pub mod params;
 pub mod path;
+mod peers;
 mod protocol;
 mod refs;
 pub mod resolve;
